@@ -1,0 +1,33 @@
+-- bitmapist:mark - set or clear one user's bit in every bitmap of one mark.
+--
+-- KEYS[1..n]  the bitmaps of the mark (month, ISO week, day, and optionally hour and unique)
+-- ARGV[1]     user id: an integer in [0, ARGV[3]]
+-- ARGV[2]     the bit to write: '1' marks, '0' unmarks
+-- ARGV[3]     the largest user id allowed
+--
+-- Returns     the number of bitmaps whose bit changed
+-- Errors      BITMAPIST_BADARG <why>   (raised before anything is written)
+local rcall = redis.call
+
+local uid = tonumber(ARGV[1])
+local maxUid = tonumber(ARGV[3])
+local bit = ARGV[2]
+
+if #KEYS == 0 then
+  return redis.error_reply('BITMAPIST_BADARG a mark needs at least one key')
+end
+if maxUid == nil or uid == nil or uid ~= math.floor(uid) or uid < 0 or uid > maxUid then
+  return redis.error_reply('BITMAPIST_BADARG user id must be an integer in [0, ' .. tostring(ARGV[3]) .. ']')
+end
+if bit ~= '0' and bit ~= '1' then
+  return redis.error_reply('BITMAPIST_BADARG bit must be 0 or 1')
+end
+
+local wanted = tonumber(bit)
+local changed = 0
+for i = 1, #KEYS do
+  if rcall('SETBIT', KEYS[i], ARGV[1], bit) ~= wanted then
+    changed = changed + 1
+  end
+end
+return changed

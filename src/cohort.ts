@@ -1,0 +1,146 @@
+import { BitmapistArgumentError } from './errors.js';
+import { chainGroups, type ChainedEvent } from './chain.js';
+import type { Leaf } from './expression.js';
+import { addPeriods, periodStart, periodSuffixes, timeGroupUnit, toUtc, type PeriodUnit, type TimeGroupInput } from './periods.js';
+import { assertEventName, assertIntegerInRange, assertOptionalBoolean } from './validate.js';
+
+/**
+ * How returning users are counted: `first` counts a user only in the first period they come back,
+ * `recurring` in every period they come back, `unbounded` in period j when they come back in j or later.
+ */
+export type CohortMode = 'first' | 'recurring' | 'unbounded';
+
+/** The most rows or columns a cohort may have. */
+export const MAX_COHORT_SIZE = 366;
+
+/** Options of `getCohort`. */
+export interface CohortOptions {
+  /** Events chained onto the secondary event (`and` narrows, `or` widens). */
+  additionalEvents?: readonly ChainedEvent[];
+  /** `days` (default), `weeks`, `months` or `years`; singular forms are accepted too. */
+  timeGroup?: TimeGroupInput;
+  /** Rows, ending with the period containing `now` (1..366, default 10). */
+  numRows?: number;
+  /** Columns: the row's period and the ones after it (1..366, default 10). */
+  numCols?: number;
+  /** `true` is mode `recurring`, `false` mode `first` (default). */
+  withReplacement?: boolean;
+  /** How returning users are counted (default `first`). */
+  mode?: CohortMode;
+  /** The moment the table ends at (default: now). */
+  now?: Date;
+}
+
+/** A cohort table. `cohort[i][j]` is null for rows with no users and for periods after `now`. */
+export interface CohortResult {
+  cohort: (number | null)[][];
+  /** The start of each row's period (UTC). */
+  dates: Date[];
+  /** The number of users of each row's primary event. */
+  totals: number[];
+}
+
+/** One period of a row: the AND of its groups, each group the OR of its bitmaps. */
+export type PeriodPlan = Leaf[][];
+
+/** The plan of one row: its population and the periods its cells read. */
+export interface CohortRowPlan {
+  date: Date;
+  primary: Leaf[];
+  /** How many cells are counted; the rest of the row's `numCols` cells are in the future. */
+  cells: number;
+  periods: PeriodPlan[];
+}
+
+/** A whole cohort, planned: pure data, no I/O. */
+export interface CohortPlan {
+  mode: CohortMode;
+  numCols: number;
+  rows: CohortRowPlan[];
+}
+
+/** Checks the options and resolves their defaults. */
+export function resolveCohortOptions(options: CohortOptions = {}) {
+  const { numRows = 10, numCols = 10, withReplacement, mode } = options;
+  assertIntegerInRange(numRows, 'numRows', 1, MAX_COHORT_SIZE);
+  assertIntegerInRange(numCols, 'numCols', 1, MAX_COHORT_SIZE);
+  assertOptionalBoolean(withReplacement, 'withReplacement');
+  if (mode !== undefined && mode !== 'first' && mode !== 'recurring' && mode !== 'unbounded') {
+    throw new BitmapistArgumentError('mode', `must be first, recurring or unbounded, got ${JSON.stringify(mode)}`);
+  }
+  const replacementMode = withReplacement === undefined ? undefined : withReplacement ? 'recurring' : 'first';
+  if (mode !== undefined && replacementMode !== undefined && mode !== replacementMode) {
+    throw new BitmapistArgumentError('mode', `mode ${mode} contradicts withReplacement: ${withReplacement}`);
+  }
+  return {
+    unit: timeGroupUnit(options.timeGroup ?? 'days'),
+    numRows,
+    numCols,
+    mode: (mode ?? replacementMode ?? 'first') as CohortMode,
+    now: toUtc(options.now ?? new Date()).toDate(),
+    additionalEvents: options.additionalEvents ?? [],
+  };
+}
+
+/** Plans a cohort: which bitmaps each row and cell reads. */
+export function planCohort(primary: string, secondary: string, options: CohortOptions = {}): CohortPlan {
+  assertEventName(primary, 'primary');
+  const { unit, numRows, numCols, mode, now, additionalEvents } = resolveCohortOptions(options);
+  const groups = chainGroups(secondary, additionalEvents);
+  const last = periodStart(unit, now);
+  const rows = Array.from({ length: numRows }, (_, i): CohortRowPlan => {
+    const date = addPeriods(unit, last, i - (numRows - 1));
+    const periodsToNow = numRows - i;
+    const cells = Math.min(numCols, periodsToNow);
+    const described = mode === 'unbounded' ? periodsToNow : cells;
+    return {
+      date,
+      primary: leaves(primary, unit, date),
+      cells,
+      periods: Array.from({ length: described }, (_, j) => {
+        const start = addPeriods(unit, date, j);
+        return groups.map((group) => group.flatMap((event) => leaves(event, unit, start)));
+      }),
+    };
+  });
+  return { mode, numCols, rows };
+}
+
+/** The KEYS and ARGV of the `cohort_row` script for one row. */
+export function cohortRowCall(
+  mode: CohortMode,
+  row: CohortRowPlan,
+  keyOf: (leaf: Leaf) => string,
+  scratch: string[],
+  ttlMs: number,
+): { keys: string[]; args: (string | number)[] } {
+  const keys = row.primary.map(keyOf);
+  const args: (string | number)[] = [mode, ttlMs, row.primary.length, row.cells, row.periods.length];
+  for (const period of row.periods) {
+    args.push(period.length);
+    for (const group of period) {
+      args.push(group.length);
+      for (const leaf of group) keys.push(keyOf(leaf));
+    }
+  }
+  keys.push(...scratch);
+  return { keys, args };
+}
+
+/** Turns the replies of the row calls into the table (null for empty rows and future cells). */
+export function assembleCohort(plan: CohortPlan, replies: number[][]): CohortResult {
+  const cohort = plan.rows.map((row, i) => {
+    const reply = replies[i]!;
+    const total = reply[0] ?? 0;
+    return Array.from({ length: plan.numCols }, (_, j) => (total > 0 && j < row.cells ? (reply[j + 1] ?? 0) : null));
+  });
+  return {
+    cohort,
+    dates: plan.rows.map((row) => row.date),
+    totals: replies.map((reply) => reply[0] ?? 0),
+  };
+}
+
+function leaves(event: string, unit: PeriodUnit, start: Date): Leaf[] {
+  return periodSuffixes(unit, start).map((suffix) => ({ kind: 'leaf', event, suffix }));
+}

@@ -1,0 +1,116 @@
+import { BitmapistArgumentError } from './errors.js';
+import type { Expression } from './expression.js';
+import { addPeriods, periodEnd, periodSuffixes, type PeriodUnit } from './periods.js';
+
+/** What an {@link EventSet} needs from the engine that made it: one round trip per evaluation. */
+export interface ExpressionEvaluator {
+  evaluateCount(expression: Expression): Promise<number>;
+  evaluateHas(expression: Expression, uid: number): Promise<boolean>;
+  evaluateIds(expression: Expression): Promise<number[]>;
+}
+
+/**
+ * A lazy set of user ids: one event bitmap, or an expression of several. Combining sets does no I/O;
+ * `count()`, `has()` and `ids()` each evaluate the whole expression in one Lua script call.
+ */
+export class EventSet {
+  /** @internal */
+  constructor(
+    protected readonly evaluator: ExpressionEvaluator,
+    /** The expression this set stands for. */
+    readonly expression: Expression,
+  ) {}
+
+  /** Users in this set and in every other one. */
+  and(...others: EventSet[]): EventSet {
+    return this.combine('and', others);
+  }
+
+  /** Users in this set or in any other one. */
+  or(...others: EventSet[]): EventSet {
+    return this.combine('or', others);
+  }
+
+  /** Users in an odd number of the sets. */
+  xor(...others: EventSet[]): EventSet {
+    return this.combine('xor', others);
+  }
+
+  /**
+   * Users not in this set, among ids below the end of the longest bitmap the expression reads
+   * (Redis bitmaps have no fixed size). `a.and(b.not())` is exactly the users of `a` not in `b`.
+   */
+  not(): EventSet {
+    return new EventSet(this.evaluator, { kind: 'not', operand: this.expression });
+  }
+
+  /** The number of users in the set. */
+  count(): Promise<number> {
+    return this.evaluator.evaluateCount(this.expression);
+  }
+
+  /** Whether a user is in the set. */
+  has(uid: number): Promise<boolean> {
+    return this.evaluator.evaluateHas(this.expression, uid);
+  }
+
+  /** The user ids in the set, ascending. */
+  ids(): Promise<number[]> {
+    return this.evaluator.evaluateIds(this.expression);
+  }
+
+  private combine(kind: 'and' | 'or' | 'xor', others: EventSet[]): EventSet {
+    for (const other of others) {
+      if (!(other instanceof EventSet)) {
+        throw new BitmapistArgumentError(kind, 'operands must be EventSets');
+      }
+      if (other.evaluator !== this.evaluator) {
+        throw new BitmapistArgumentError(kind, 'cannot combine sets of different Bitmapist instances');
+      }
+    }
+    return new EventSet(this.evaluator, { kind, operands: [this.expression, ...others.map((o) => o.expression)] });
+  }
+}
+
+/** The users who did one event in one period (an hour, day, ISO week, month or year). */
+export class PeriodEventSet extends EventSet {
+  /** @internal */
+  constructor(
+    evaluator: ExpressionEvaluator,
+    /** The event name. */
+    readonly event: string,
+    /** The period's granularity. */
+    readonly unit: PeriodUnit,
+    /** The first millisecond of the period (UTC). */
+    readonly periodStart: Date,
+  ) {
+    super(evaluator, periodExpression(event, unit, periodStart));
+  }
+
+  /** The last millisecond of the period (UTC). */
+  get periodEnd(): Date {
+    return periodEnd(this.unit, this.periodStart);
+  }
+
+  /** The same event in the following period. */
+  next(): PeriodEventSet {
+    return this.delta(1);
+  }
+
+  /** The same event in the previous period. */
+  prev(): PeriodEventSet {
+    return this.delta(-1);
+  }
+
+  /** The same event `n` periods later (earlier when negative). */
+  delta(n: number): PeriodEventSet {
+    if (!Number.isSafeInteger(n)) throw new BitmapistArgumentError('n', 'must be an integer');
+    return new PeriodEventSet(this.evaluator, this.event, this.unit, addPeriods(this.unit, this.periodStart, n));
+  }
+}
+
+/** The expression of one event in one period: a single bitmap, or the OR of a year's twelve months. */
+export function periodExpression(event: string, unit: PeriodUnit, start: Date): Expression {
+  const leaves = periodSuffixes(unit, start).map((suffix): Expression => ({ kind: 'leaf', event, suffix }));
+  return leaves.length === 1 ? leaves[0]! : { kind: 'or', operands: leaves };
+}

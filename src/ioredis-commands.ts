@@ -1,0 +1,19 @@
+/**
+ * Types of the Lua commands koa-bitmapist registers on an ioredis client with `defineCommand`
+ * (see `lua/*.lua` for their KEYS, ARGV and replies). Each takes the number of keys first.
+ */
+import type { Result } from 'ioredis';
+
+type ScriptArgument = string | number | Buffer;
+
+declare module 'ioredis' {
+  interface RedisCommander<Context> {
+    bitmapistMark(numKeys: number, ...keysAndArgs: ScriptArgument[]): Result<number, Context>;
+    bitmapistMarkMany(numKeys: number, ...keysAndArgs: ScriptArgument[]): Result<number, Context>;
+    bitmapistEvaluate(numKeys: number, ...keysAndArgs: ScriptArgument[]): Result<number | string, Context>;
+    bitmapistEvaluateBuffer(numKeys: number, ...keysAndArgs: ScriptArgument[]): Result<number | Buffer, Context>;
+    bitmapistCohortRow(numKeys: number, ...keysAndArgs: ScriptArgument[]): Result<number[], Context>;
+  }
+}
+
+export {};

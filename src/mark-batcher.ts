@@ -1,0 +1,53 @@
+/** One mark ready to write: its bitmap keys and its user id. */
+export interface PendingMark {
+  keys: string[];
+  uid: number;
+}
+
+interface Batch {
+  bit: 0 | 1;
+  marks: PendingMark[];
+  settle: { resolve: () => void; reject: (error: unknown) => void }[];
+}
+
+/**
+ * Coalesces the marks issued in the same tick into one script call per batch, in issue order, so many
+ * concurrent `markEvent` calls cost one round trip together instead of one each.
+ */
+export class MarkBatcher {
+  private batches: Batch[] = [];
+  private scheduled = false;
+
+  constructor(
+    private readonly write: (bit: 0 | 1, marks: PendingMark[]) => Promise<unknown>,
+    private readonly maxBatch: number,
+  ) {}
+
+  /** Queues a mark; resolves once the call that carries it has been answered. */
+  add(bit: 0 | 1, mark: PendingMark): Promise<void> {
+    let batch = this.batches.at(-1);
+    if (batch === undefined || batch.bit !== bit || batch.marks.length >= this.maxBatch) {
+      batch = { bit, marks: [], settle: [] };
+      this.batches.push(batch);
+    }
+    const { marks, settle } = batch;
+    marks.push(mark);
+    if (!this.scheduled) {
+      this.scheduled = true;
+      queueMicrotask(() => this.flush());
+    }
+    return new Promise<void>((resolve, reject) => settle.push({ resolve, reject }));
+  }
+
+  private flush(): void {
+    const batches = this.batches;
+    this.batches = [];
+    this.scheduled = false;
+    for (const { bit, marks, settle } of batches) {
+      this.write(bit, marks).then(
+        () => settle.forEach((s) => s.resolve()),
+        (error: unknown) => settle.forEach((s) => s.reject(error)),
+      );
+    }
+  }
+}
