@@ -260,9 +260,10 @@ export class Bitmapist implements ExpressionEvaluator {
 
   /** Closes the Redis connection if this instance opened it (a client passed in is left open). */
   async close(): Promise<void> {
-    if (this.ownsClient && this.redis.status !== 'end') {
-      await this.redis.quit().catch(() => this.redis.disconnect());
-    }
+    if (!this.ownsClient || this.redis.status === 'end') return;
+    const ended = new Promise((resolve) => this.redis.once('end', resolve));
+    await this.redis.quit().catch(() => this.redis.disconnect());
+    await ended;
   }
 
   /** @internal */

@@ -1,0 +1,102 @@
+import { expect } from 'chai';
+import { Bitmapist, BitmapistArgumentError, MAX_EVENT_NAME_LENGTH } from '../../src/index.js';
+import { runScript } from '../../src/scripts.js';
+import { testBitmapist } from '../support/redis.js';
+
+/** Awaits `fn` and returns the BitmapistArgumentError it throws or rejects with. */
+async function refusal(fn: () => unknown): Promise<BitmapistArgumentError> {
+  try {
+    await fn();
+  } catch (error) {
+    expect(error).to.be.instanceOf(BitmapistArgumentError);
+    return error as BitmapistArgumentError;
+  }
+  throw new Error('expected a BitmapistArgumentError');
+}
+
+describe('Bitmapist input validation', () => {
+  let t: ReturnType<typeof testBitmapist>;
+  beforeEach(() => {
+    t = testBitmapist();
+  });
+  afterEach(() => t.cleanup());
+
+  const now = new Date('2025-01-15T00:00:00Z');
+
+  it('refuses bad user ids and writes nothing', async () => {
+    for (const uid of [-1, 1.5, NaN, Infinity, 2 ** 32, 2 ** 53, '7', null, undefined, 10n]) {
+      const error = await refusal(() => t.bm.markEvent('e', uid as number, { now }));
+      expect(error.argument).to.equal('uid');
+      await refusal(() => t.bm.unmarkEvent('e', uid as number, { now }));
+      await refusal(() => t.bm.markUnique('e', uid as number));
+    }
+    const small = new Bitmapist({ redis: t.raw, keyPrefix: t.prefix, maxUserId: 100 });
+    expect((await refusal(() => small.markEvent('e', 101, { now }))).message).to.match(/\[0, 100\]/);
+    await refusal(() => t.bm.day('e', now).has(-1));
+    expect(await t.keys()).to.deep.equal([]);
+  });
+
+  it('refuses empty, non-string and over-long event names and writes nothing', async () => {
+    for (const event of ['', 7, null, undefined, {}, 'x'.repeat(MAX_EVENT_NAME_LENGTH + 1)]) {
+      const error = await refusal(() => t.bm.markEvent(event as string, 1, { now }));
+      expect(error.argument).to.equal('event');
+      await refusal(() => t.bm.day(event as string, now));
+      await refusal(() => t.bm.unique(event as string));
+      await refusal(() => t.bm.getCohort(event as string, 'x', { now }));
+      await refusal(() => t.bm.getCohort('x', event as string, { now }));
+    }
+    await t.bm.markEvent('x'.repeat(MAX_EVENT_NAME_LENGTH), 1, { now });
+    expect(await t.keys()).to.have.length(3);
+  });
+
+  it('refuses invalid dates and unknown time groups', async () => {
+    for (const date of [new Date('garbage'), '2025-01-01', 1735689600000]) {
+      await refusal(() => t.bm.markEvent('e', 1, { now: date as Date }));
+      await refusal(() => t.bm.day('e', date as Date));
+      await refusal(() => t.bm.getCohort('e', 'e', { now: date as Date }));
+    }
+    for (const timeGroup of ['hours', 'fortnights', '', 5]) {
+      const error = await refusal(() => t.bm.getCohort('e', 'e', { timeGroup: timeGroup as 'days', now }));
+      expect(error.argument).to.equal('timeGroup');
+      await refusal(() => t.bm.getEventData('e', { timeGroup: timeGroup as 'days' }));
+      await refusal(() => t.bm.chainEvents('e', [], { timeGroup: timeGroup as 'days' }));
+    }
+    expect(await t.keys()).to.deep.equal([]);
+  });
+
+  it('refuses cohort sizes outside 1..366 and contradictory modes', async () => {
+    for (const [numRows, numCols] of [[0, 5], [5, 0], [367, 5], [5, 367], [1.5, 5], [NaN, 5], ['5', 5]]) {
+      const error = await refusal(() => t.bm.getCohort('e', 'e', { numRows: numRows as number, numCols: numCols as number, now }));
+      expect(error.argument).to.match(/^num(Rows|Cols)$/);
+    }
+    await refusal(() => t.bm.getCohort('e', 'e', { mode: 'sometimes' as 'first', now }));
+    await refusal(() => t.bm.getCohort('e', 'e', { mode: 'first', withReplacement: true, now }));
+    await refusal(() => t.bm.getCohort('e', 'e', { withReplacement: 'yes' as unknown as boolean, now }));
+    await refusal(() => t.bm.getCohort('e', 'e', { additionalEvents: [{ name: 'x', op: 'nand' as 'and' }], now }));
+    const ok = await t.bm.getCohort('e', 'e', { numRows: 366, numCols: 1, now });
+    expect(ok.cohort).to.have.length(366);
+  });
+
+  it('refuses bad options to the constructor', () => {
+    expect(() => new Bitmapist({ redis: t.raw, maxUserId: 2 ** 32 })).to.throw(BitmapistArgumentError, /maxUserId/);
+    expect(() => new Bitmapist({ redis: t.raw, maxUserId: -1 })).to.throw(BitmapistArgumentError);
+    expect(() => new Bitmapist({ redis: t.raw, trackHourly: 'yes' as unknown as boolean })).to.throw(BitmapistArgumentError);
+    expect(() => new Bitmapist({ redis: 42 as unknown as string })).to.throw(BitmapistArgumentError, /redis/);
+  });
+
+  it('has the Lua scripts refuse malformed calls before their first write', async () => {
+    const key = `${t.prefix}e_2025-1`;
+    const script = (call: Promise<unknown>) => refusal(() => runScript(call));
+    await script(t.bm.redis.bitmapistMark(1, key, -1, 1, 100));
+    await script(t.bm.redis.bitmapistMark(1, key, 101, 1, 100));
+    await script(t.bm.redis.bitmapistMark(1, key, 1, 2, 100));
+    // The second mark of the batch is bad: the first must not be written either.
+    await script(t.bm.redis.bitmapistMarkMany(2, key, key, 1, 100, 2, 5, 1, 500, 1));
+    await script(t.bm.redis.bitmapistMarkMany(1, key, 1, 100, 2, 5, 1, 6, 1));
+    await script(t.bm.redis.bitmapistEvaluate(1, key, 1, 'count', 0, 1000, -1, 'k2'));
+    await script(t.bm.redis.bitmapistEvaluate(2, key, `${t.prefix}~s`, 1, 'count', 0, 1000, -1, 'k1', '&2'));
+    await script(t.bm.redis.bitmapistEvaluate(2, key, `${t.prefix}~s`, 1, 'count', 0, 1000, -1, 'k1', 'k1'));
+    await script(t.bm.redis.bitmapistCohortRow(5, key, `${t.prefix}~1`, `${t.prefix}~2`, `${t.prefix}~3`, `${t.prefix}~4`, 'first', 1000, 1, 1, 1, 1, 1));
+    expect(await t.keys()).to.deep.equal([]);
+  });
+});
