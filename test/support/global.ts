@@ -48,7 +48,7 @@ function dockerReachable(): boolean {
 }
 
 /** Refuses a database that holds keys the tests did not write (they never FLUSHALL a server they did not start). */
-async function refuseForeignData(url: string): Promise<void> {
+export async function refuseForeignData(url: string): Promise<void> {
   const client = new Redis(url, { maxRetriesPerRequest: 1 });
   try {
     let cursor = '0';
