@@ -3,7 +3,8 @@
 -- KEYS[1..L]    the event bitmaps the expression reads (L = ARGV[1])
 -- KEYS[L+1..]   scratch keys, unique to this call; deleted before the script returns
 -- ARGV[1]       L, the number of event bitmaps
--- ARGV[2]       what to return: 'count' | 'has' | 'bitmap'
+-- ARGV[2]       what to return: 'count' | 'has' | 'bitmap' | 'length' (the longest bitmap read, in bytes;
+--               nothing is evaluated or written)
 -- ARGV[3]       the user id to test when ARGV[2] is 'has' (ignored otherwise)
 -- ARGV[4]       time to live of the scratch keys in ms, a safety net should the script die half-way
 -- ARGV[5]       the universe for NOT, in bytes: NOT x is every bit below 8 * ARGV[5] that is not in x;
@@ -13,7 +14,8 @@
 --                 &<n>   pop n operands, push their AND      |<n>  OR      ^<n>  XOR
 --                 !      pop one operand, push its complement
 --
--- Returns       'count': the number of set bits; 'has': 1 or 0; 'bitmap': the resulting bytes ('' when empty)
+-- Returns       'count': the number of set bits; 'has': 1 or 0; 'bitmap': the resulting bytes ('' when empty);
+--               'length': the byte length of the longest bitmap the expression reads
 -- Errors        BITMAPIST_BADARG <why>   (the whole program is checked before the first write)
 local rcall = redis.call
 
@@ -26,7 +28,7 @@ local OPS = { ['&'] = 'AND', ['|'] = 'OR', ['^'] = 'XOR' }
 if leafCount == nil or leafCount < 0 or leafCount > #KEYS then
   return redis.error_reply('BITMAPIST_BADARG bad event bitmap count')
 end
-if output ~= 'count' and output ~= 'has' and output ~= 'bitmap' then
+if output ~= 'count' and output ~= 'has' and output ~= 'bitmap' and output ~= 'length' then
   return redis.error_reply('BITMAPIST_BADARG unknown output ' .. tostring(output))
 end
 if ttl == nil or ttl < 1 or universe == nil then
@@ -87,6 +89,11 @@ local function universeBytes()
     end
   end
   return universe
+end
+
+if output == 'length' then
+  universe = -1
+  return universeBytes()
 end
 
 local stack = {}

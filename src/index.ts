@@ -1,12 +1,14 @@
-export { Bitmapist, MARK_BATCH_SIZE } from './bitmapist.js';
-export type { BitmapistOptions, BulkMark, MarkOptions, PeriodOptions } from './bitmapist.js';
+export { Bitmapist } from './bitmapist.js';
+export type { BitmapistOptions, PeriodOptions } from './bitmapist.js';
+export { MARK_BATCH_SIZE } from './marking.js';
+export type { BulkMark, MarkOptions } from './marking.js';
 export { EventSet, PeriodEventSet } from './event-set.js';
 export type { Expression, Leaf } from './expression.js';
 export type { ChainedEvent } from './chain.js';
 export { MAX_COHORT_SIZE } from './cohort.js';
 export type { CohortMode, CohortOptions, CohortResult } from './cohort.js';
 export { BitmapistArgumentError, BitmapistConfigError, BitmapistError, BitmapistScriptError } from './errors.js';
-export { DEFAULT_KEY_PREFIX, KeyNames } from './keys.js';
+export { DEFAULT_KEY_PREFIX, KeyNames, ShardedKeyNames } from './keys.js';
 export { periodStart, periodSuffix } from './periods.js';
 export type { PeriodUnit, TimeGroup, TimeGroupInput } from './periods.js';
 export { MAX_BITMAP_USER_ID, MAX_EVENT_NAME_LENGTH } from './validate.js';

@@ -1,7 +1,8 @@
-/** One mark ready to write: its bitmap keys and its user id. */
+/** One mark ready to write: its bitmap keys, the user's bit offset in them, and the block they belong to. */
 export interface PendingMark {
   keys: string[];
   uid: number;
+  block: number;
 }
 
 interface Batch {

@@ -5,12 +5,41 @@
  */
 import { existsSync } from 'node:fs';
 import { Redis } from 'ioredis';
-import { RedisServerNotFoundError, startRedisServer } from '../../src/testing/index.js';
+import { RedisServerNotFoundError, startRedisCluster, startRedisServer } from '../../src/testing/index.js';
 import { TEST_KEY_PREFIX } from './redis.js';
 
 let stopServer: (() => Promise<void>) | undefined;
+let stopCluster: (() => Promise<void>) | undefined;
 
 export async function mochaGlobalSetup(): Promise<void> {
+  await setUpRedis();
+  await setUpCluster();
+}
+
+export async function mochaGlobalTeardown(): Promise<void> {
+  await Promise.all([stopServer?.(), stopCluster?.()]);
+}
+
+/**
+ * The Redis Cluster of the cluster tests: REDIS_CLUSTER_NODES (`host:port,host:port,...`, an otherwise empty
+ * cluster) when set, else three local masters started here. Handed to the tests in BITMAPIST_TEST_CLUSTER_NODES.
+ */
+async function setUpCluster(): Promise<void> {
+  if (process.env.REDIS_CLUSTER_NODES) {
+    process.env.BITMAPIST_TEST_CLUSTER_NODES = process.env.REDIS_CLUSTER_NODES;
+    return;
+  }
+  const cluster = await startRedisCluster().catch((error: unknown) => {
+    throw new Error(
+      `The cluster tests could not start a local Redis Cluster (${String(error)}). They need redis-server and ` +
+        'redis-cli on PATH (Debian/Ubuntu: apt-get install -y redis-server redis-tools), or REDIS_CLUSTER_NODES.',
+    );
+  });
+  stopCluster = () => cluster.stop();
+  process.env.BITMAPIST_TEST_CLUSTER_NODES = cluster.nodes.map((node) => `${node.host}:${node.port}`).join(',');
+}
+
+async function setUpRedis(): Promise<void> {
   const external = process.env.REDIS_URL;
   if (external) {
     await refuseForeignData(external);
@@ -37,10 +66,6 @@ export async function mochaGlobalSetup(): Promise<void> {
   stopServer = async () => void (await container.stop());
   process.env.BITMAPIST_TEST_REDIS_URL = `redis://${container.getHost()}:${container.getMappedPort(6379)}`;
   process.env.BITMAPIST_TEST_REDIS_OWNED = '1';
-}
-
-export async function mochaGlobalTeardown(): Promise<void> {
-  await stopServer?.();
 }
 
 function dockerReachable(): boolean {

@@ -60,3 +60,13 @@ export function testBitmapist(options: BitmapistOptions = {}) {
     },
   };
 }
+
+/** The nodes of the test Redis Cluster chosen by the global fixtures. */
+export function testClusterNodes(): { host: string; port: number }[] {
+  const nodes = process.env.BITMAPIST_TEST_CLUSTER_NODES;
+  if (!nodes) throw new Error('BITMAPIST_TEST_CLUSTER_NODES is unset: run the tests through mocha (npm test)');
+  return nodes.split(',').map((node) => {
+    const [host, port] = node.split(':');
+    return { host: host!, port: Number(port) };
+  });
+}

@@ -1,0 +1,131 @@
+import type { BlockRegistry } from './blocks.js';
+import { BitmapistArgumentError } from './errors.js';
+import type { KeyNames } from './keys.js';
+import { MarkBatcher, type PendingMark } from './mark-batcher.js';
+import { periodSuffix, toUtc, type PeriodUnit } from './periods.js';
+import { runScript, type RedisClient } from './scripts.js';
+import { assertEventName, assertOptionalBoolean, assertUserId } from './validate.js';
+
+/** Per-call options of `markEvent` and `unmarkEvent`. */
+export interface MarkOptions {
+  /** When the event happened (default: now). */
+  now?: Date;
+  trackHourly?: boolean;
+  trackUnique?: boolean;
+}
+
+/** One mark of a bulk import. */
+export interface BulkMark {
+  event: string;
+  uid: number;
+  now?: Date;
+}
+
+/** The most marks in one `mark_many` call: bounds how long one call holds Redis. */
+export const MARK_BATCH_SIZE = 500;
+const BULK_CALLS_IN_FLIGHT = 4;
+
+/** Writes marks: validates them, names their keys, and sends them through the mark scripts. */
+export class Marker {
+  private readonly batcher = new MarkBatcher((bit, marks) => this.writeMarks(bit, marks), MARK_BATCH_SIZE);
+
+  constructor(
+    private readonly redis: RedisClient,
+    private readonly keys: KeyNames,
+    private readonly registry: BlockRegistry,
+    private readonly defaults: { trackHourly: boolean; trackUnique: boolean; maxUserId: number },
+  ) {}
+
+  /** Sets (bit 1) or clears (bit 0) one mark; marks issued in the same tick share one script call. */
+  mark(bit: 0 | 1, event: string, uid: number, options: MarkOptions = {}): Promise<void> {
+    return this.batcher.add(bit, this.pendingMark(event, uid, options));
+  }
+
+  /** Sets or clears a user in an event's all-time unique bitmap only. */
+  markUnique(bit: 0 | 1, event: string, uid: number): Promise<void> {
+    assertEventName(event);
+    assertUserId(uid, this.defaults.maxUserId);
+    const { block, bit: offset } = this.keys.locate(uid);
+    return this.batcher.add(bit, { keys: [this.keys.eventKey(event, 'u', block)], uid: offset, block });
+  }
+
+  /** Bulk import; see `Bitmapist.markEvents`. */
+  async markEvents(marks: Iterable<BulkMark> | AsyncIterable<BulkMark>): Promise<number> {
+    if (marks === null || typeof marks !== 'object' || !(Symbol.iterator in marks || Symbol.asyncIterator in marks)) {
+      throw new BitmapistArgumentError('marks', 'must be an iterable or async iterable of { event, uid, now? }');
+    }
+    const toPending = (mark: BulkMark, index: number): PendingMark => {
+      if (mark === null || typeof mark !== 'object') {
+        throw new BitmapistArgumentError(`marks[${index}]`, 'must be { event, uid, now? }');
+      }
+      return this.pendingMark(mark.event, mark.uid, { now: mark.now });
+    };
+    const checked = Array.isArray(marks) ? marks.map(toPending) : undefined;
+    const inFlight = new Set<Promise<unknown>>();
+    let written = 0;
+    let batch: PendingMark[] = [];
+    const send = async () => {
+      const pending = batch;
+      batch = [];
+      const call = this.writeMarks(1, pending).then(() => {
+        written += pending.length;
+      });
+      inFlight.add(call);
+      void call.finally(() => inFlight.delete(call)).catch(() => undefined);
+      if (inFlight.size >= BULK_CALLS_IN_FLIGHT) await Promise.race(inFlight);
+    };
+    let index = 0;
+    try {
+      for await (const mark of (checked ?? marks) as AsyncIterable<BulkMark | PendingMark>) {
+        batch.push(checked ? (mark as PendingMark) : toPending(mark as BulkMark, index));
+        index += 1;
+        if (batch.length >= MARK_BATCH_SIZE) await send();
+      }
+      if (batch.length > 0) await send();
+    } finally {
+      await Promise.allSettled(inFlight);
+    }
+    await Promise.all(inFlight);
+    return written;
+  }
+
+  private pendingMark(event: string, uid: number, options: MarkOptions): PendingMark {
+    assertEventName(event);
+    assertUserId(uid, this.defaults.maxUserId);
+    if (options === null || typeof options !== 'object') throw new BitmapistArgumentError('options', 'must be an object');
+    const now = toUtc(options.now ?? new Date()).toDate();
+    assertOptionalBoolean(options.trackHourly, 'trackHourly');
+    assertOptionalBoolean(options.trackUnique, 'trackUnique');
+    const { block, bit } = this.keys.locate(uid);
+    const units: Exclude<PeriodUnit, 'year'>[] = ['month', 'week', 'day'];
+    if (options.trackHourly ?? this.defaults.trackHourly) units.push('hour');
+    const keys = units.map((unit) => this.keys.eventKey(event, periodSuffix(unit, now), block));
+    if (options.trackUnique ?? this.defaults.trackUnique) keys.push(this.keys.eventKey(event, 'u', block));
+    return { keys, uid: bit, block };
+  }
+
+  /** Writes marks with one script call per block (the compatible layout has one block). */
+  private async writeMarks(bit: 0 | 1, marks: PendingMark[]): Promise<void> {
+    const byBlock = new Map<number, PendingMark[]>();
+    for (const mark of marks) {
+      const group = byBlock.get(mark.block);
+      if (group) group.push(mark);
+      else byBlock.set(mark.block, [mark]);
+    }
+    await Promise.all([
+      bit === 1 ? this.registry.register(byBlock.keys()) : undefined,
+      ...[...byBlock.values()].map((group) => this.writeBlock(bit, group)),
+    ]);
+  }
+
+  private writeBlock(bit: 0 | 1, marks: PendingMark[]): Promise<number> {
+    const maxBit = this.keys.blockBytes === undefined ? this.defaults.maxUserId : this.keys.blockBytes * 8 - 1;
+    if (marks.length === 1) {
+      const [{ keys, uid }] = marks as [PendingMark];
+      return runScript(this.redis.bitmapistMark(keys.length, ...keys, uid, bit, maxBit));
+    }
+    const keys = marks.flatMap((mark) => mark.keys);
+    const args = marks.flatMap((mark) => [mark.uid, mark.keys.length]);
+    return runScript(this.redis.bitmapistMarkMany(keys.length, ...keys, bit, maxBit, marks.length, ...args));
+  }
+}
