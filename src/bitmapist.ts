@@ -105,22 +105,22 @@ export class Bitmapist {
   }
 
   /** Marks that `uid` did `event`: sets its bit in the month, ISO week and day bitmaps (and hour, unique). */
-  markEvent(event: string, uid: number, options: MarkOptions = {}): Promise<void> {
+  async markEvent(event: string, uid: number, options: MarkOptions = {}): Promise<void> {
     return this.marker.mark(1, event, uid, options);
   }
 
   /** Clears what `markEvent` with the same arguments set. */
-  unmarkEvent(event: string, uid: number, options: MarkOptions = {}): Promise<void> {
+  async unmarkEvent(event: string, uid: number, options: MarkOptions = {}): Promise<void> {
     return this.marker.mark(0, event, uid, options);
   }
 
   /** Marks `uid` in the event's all-time unique bitmap only. */
-  markUnique(event: string, uid: number): Promise<void> {
+  async markUnique(event: string, uid: number): Promise<void> {
     return this.marker.markUnique(1, event, uid);
   }
 
   /** Clears `uid` from the event's all-time unique bitmap. */
-  unmarkUnique(event: string, uid: number): Promise<void> {
+  async unmarkUnique(event: string, uid: number): Promise<void> {
     return this.marker.markUnique(0, event, uid);
   }
 
@@ -129,7 +129,7 @@ export class Bitmapist {
    * most `MARK_BATCH_SIZE` per script call. Every mark of a batch is checked before the batch is written; an
    * array is checked whole before anything is written. Resolves to the number of marks written.
    */
-  markEvents(marks: Iterable<BulkMark> | AsyncIterable<BulkMark>): Promise<number> {
+  async markEvents(marks: Iterable<BulkMark> | AsyncIterable<BulkMark>): Promise<number> {
     return this.marker.markEvents(marks);
   }
 
@@ -182,21 +182,17 @@ export class Bitmapist {
   }
 
   /** A cohort table: for each period's users of `primary`, how many did `secondary` in the periods after. */
-  getCohort(primary: string, secondary: string, options: CohortOptions = {}): Promise<CohortResult> {
-    try {
-      return this.evaluator.cohort(planCohort(primary, secondary, options));
-    } catch (error) {
-      return Promise.reject(error);
-    }
+  async getCohort(primary: string, secondary: string, options: CohortOptions = {}): Promise<CohortResult> {
+    return this.evaluator.cohort(planCohort(primary, secondary, options));
   }
 
   /** Every event name with at least one bitmap under this prefix, sorted. Uses SCAN, never KEYS. */
-  getEventNames(options: { prefix?: string } = {}): Promise<string[]> {
+  async getEventNames(options: { prefix?: string } = {}): Promise<string[]> {
     return eventNames(this.redis, this.keys, options.prefix ?? '');
   }
 
   /** Deletes every bitmap (and stray scratch key) of this prefix; other keys are left alone. */
-  deleteAllEvents(): Promise<number> {
+  async deleteAllEvents(): Promise<number> {
     return deleteEvents(this.redis, this.keys, this.registry);
   }
 

@@ -20,7 +20,8 @@ export class MarkBatcher {
   private scheduled = false;
 
   constructor(
-    private readonly write: (bit: 0 | 1, marks: PendingMark[]) => Promise<unknown>,
+    /** Writes a batch; returns one promise per mark (marks of one block may share one). */
+    private readonly write: (bit: 0 | 1, marks: PendingMark[]) => Promise<unknown>[],
     private readonly maxBatch: number,
   ) {}
 
@@ -45,10 +46,9 @@ export class MarkBatcher {
     this.batches = [];
     this.scheduled = false;
     for (const { bit, marks, settle } of batches) {
-      this.write(bit, marks).then(
-        () => settle.forEach((s) => s.resolve()),
-        (error: unknown) => settle.forEach((s) => s.reject(error)),
-      );
+      // Each mark settles with its own block's call: in a Cluster with a master down, marks of the other
+      // masters' blocks still succeed.
+      this.write(bit, marks).forEach((written, i) => written.then(settle[i]!.resolve, settle[i]!.reject));
     }
   }
 }

@@ -67,7 +67,7 @@ export class Marker {
     const send = async () => {
       const pending = batch;
       batch = [];
-      const call = this.writeMarks(1, pending).then(() => {
+      const call = Promise.all(this.writeMarks(1, pending)).then(() => {
         written += pending.length;
       });
       inFlight.add(call);
@@ -104,18 +104,24 @@ export class Marker {
     return { keys, uid: bit, block };
   }
 
-  /** Writes marks with one script call per block (the compatible layout has one block). */
-  private async writeMarks(bit: 0 | 1, marks: PendingMark[]): Promise<void> {
+  /**
+   * Writes marks with one script call per block (the compatible layout has one block); returns one promise
+   * per mark, settled by its block's call (and the registration of new blocks).
+   */
+  private writeMarks(bit: 0 | 1, marks: PendingMark[]): Promise<void>[] {
     const byBlock = new Map<number, PendingMark[]>();
     for (const mark of marks) {
       const group = byBlock.get(mark.block);
       if (group) group.push(mark);
       else byBlock.set(mark.block, [mark]);
     }
-    await Promise.all([
-      bit === 1 ? this.registry.register(byBlock.keys()) : undefined,
-      ...[...byBlock.values()].map((group) => this.writeBlock(bit, group)),
-    ]);
+    const registered = bit === 1 ? this.registry.register(byBlock.keys()) : Promise.resolve();
+    registered.catch(() => undefined);
+    const written = new Map<number, Promise<void>>();
+    for (const [block, group] of byBlock) {
+      written.set(block, Promise.all([registered, this.writeBlock(bit, group)]).then(() => undefined));
+    }
+    return marks.map((mark) => written.get(mark.block)!);
   }
 
   private writeBlock(bit: 0 | 1, marks: PendingMark[]): Promise<number> {

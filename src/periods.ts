@@ -48,7 +48,11 @@ export function toUtc(date: unknown, argument = 'now'): Dayjs {
   if (!(date instanceof Date) || Number.isNaN(date.getTime())) {
     throw new BitmapistArgumentError(argument, 'must be a valid Date');
   }
-  return dayjs.utc(date);
+  const utcDate = dayjs.utc(date);
+  if (utcDate.year() < 1 || utcDate.year() > 9999) {
+    throw new BitmapistArgumentError(argument, 'must fall in the years 1 to 9999 (UTC)');
+  }
+  return utcDate;
 }
 
 /** The start of the period (UTC) that contains `date`: midnight, ISO Monday, 1st of month, Jan 1. */

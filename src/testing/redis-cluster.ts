@@ -35,7 +35,12 @@ export async function startRedisCluster(options: { masters?: number; nodeTimeout
       servers.push(
         await startRedisServer({
           port,
-          args: ['--cluster-enabled', 'yes', '--cluster-config-file', `nodes-${port}.conf`, '--cluster-node-timeout', String(nodeTimeoutMs)],
+          args: [
+            '--cluster-enabled', 'yes', '--cluster-config-file', `nodes-${port}.conf`,
+            '--cluster-node-timeout', String(nodeTimeoutMs),
+            // Serve the slots of the masters that are up while another one is down.
+            '--cluster-require-full-coverage', 'no',
+          ],
         }),
       );
     }
