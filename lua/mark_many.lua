@@ -1,48 +1,69 @@
 -- bitmapist:mark_many - set or clear the bits of many marks in one call.
 --
--- KEYS        the bitmaps of every mark, mark after mark (mark i owns ARGV[4 + 2i] keys)
+-- Marks that set the same bitmaps (same event and period) form a group, so each bitmap name is sent once
+-- and each mark costs one user id in a list.
+--
+-- KEYS        the distinct bitmaps of the batch
 -- ARGV[1]     the bit to write: '1' marks, '0' unmarks
 -- ARGV[2]     the largest user id allowed
--- ARGV[3]     number of marks m
--- ARGV[4..]   m pairs: user id, number of keys of that mark
+-- ARGV[3]     number of groups g (at least 1)
+-- ARGV[4..]   g pairs: the group's bitmaps as comma-separated 1-based indexes into KEYS (e.g. '1,2,3'),
+--             then the group's user ids, comma-separated (e.g. '17,4,90017'); each id is set in each bitmap
 --
--- Returns     m, the number of marks written
--- Errors      BITMAPIST_BADARG <why>   (every mark is checked before the first write)
+-- Returns     the number of marks written (user ids over all groups)
+-- Errors      BITMAPIST_BADARG <why>   (every group is checked before the first write)
 local rcall = redis.call
 
 local bit = ARGV[1]
 local maxUid = tonumber(ARGV[2])
-local marks = tonumber(ARGV[3])
+local groups = tonumber(ARGV[3])
 
 if bit ~= '0' and bit ~= '1' then
   return redis.error_reply('BITMAPIST_BADARG bit must be 0 or 1')
 end
-if maxUid == nil or marks == nil or marks < 0 or #ARGV ~= 3 + 2 * marks then
+if maxUid == nil or groups == nil or groups < 1 or groups ~= math.floor(groups) or #ARGV ~= 3 + 2 * groups then
   return redis.error_reply('BITMAPIST_BADARG malformed batch header')
 end
 
-local keyTotal = 0
-for i = 0, marks - 1 do
-  local uid = tonumber(ARGV[4 + 2 * i])
-  local keyCount = tonumber(ARGV[5 + 2 * i])
-  if uid == nil or uid ~= math.floor(uid) or uid < 0 or uid > maxUid then
-    return redis.error_reply('BITMAPIST_BADARG user id must be an integer in [0, ' .. ARGV[2] .. ']')
+-- The integers of a comma-separated list (kept as strings), or nil unless each is canonical (digits, no
+-- leading zero) and within [low, high].
+local function integers(list, low, high)
+  if not string.find(list, '^%d[%d,]*$') or string.find(list, ',,', 1, true) or string.sub(list, -1) == ','
+      or string.find(',' .. list, ',0%d') then
+    return nil
   end
-  if keyCount == nil or keyCount < 1 then
-    return redis.error_reply('BITMAPIST_BADARG every mark needs at least one key')
+  local values, n = {}, 0
+  for text in string.gmatch(list, '%d+') do
+    local value = tonumber(text)
+    if value < low or value > high then return nil end
+    n = n + 1
+    values[n] = text
   end
-  keyTotal = keyTotal + keyCount
-end
-if keyTotal ~= #KEYS then
-  return redis.error_reply('BITMAPIST_BADARG key count does not match the batch')
+  return values
 end
 
-local k = 1
-for i = 0, marks - 1 do
-  local uid = ARGV[4 + 2 * i]
-  for _ = 1, tonumber(ARGV[5 + 2 * i]) do
-    rcall('SETBIT', KEYS[k], uid, bit)
-    k = k + 1
+local layout = {}
+local marks = 0
+for g = 1, groups do
+  local keys = integers(ARGV[2 + 2 * g], 1, #KEYS)
+  if keys == nil then
+    return redis.error_reply('BITMAPIST_BADARG group ' .. g .. ' needs key indexes in [1, ' .. #KEYS .. ']')
+  end
+  local uids = integers(ARGV[3 + 2 * g], 0, maxUid)
+  if uids == nil then
+    return redis.error_reply('BITMAPIST_BADARG user id must be an integer in [0, ' .. ARGV[2] .. ']')
+  end
+  layout[g] = { keys, uids }
+  marks = marks + #uids
+end
+
+for g = 1, groups do
+  local keys, uids = layout[g][1], layout[g][2]
+  for k = 1, #keys do
+    local key = KEYS[tonumber(keys[k])]
+    for i = 1, #uids do
+      rcall('SETBIT', key, uids[i], bit)
+    end
   end
 end
 return marks

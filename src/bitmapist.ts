@@ -79,6 +79,8 @@ export class Bitmapist {
     const redis = options.redis ?? process.env.BITMAPIST_REDIS_URL ?? 'redis://localhost:6379';
     if (typeof redis === 'string') {
       this.redis = new Redis(redis);
+      // Connection errors reach callers as rejected calls; without a listener ioredis would also log each one.
+      this.redis.on('error', () => undefined);
       this.ownsClient = true;
     } else if (redis instanceof Redis || redis instanceof Cluster) {
       this.redis = redis;
@@ -199,6 +201,11 @@ export class Bitmapist {
   /** Closes the Redis connection if this instance opened it (a client passed in is left open). */
   async close(): Promise<void> {
     if (!this.ownsClient || this.redis.status === 'end') return;
+    if (this.redis.status !== 'ready') {
+      // Connecting or reconnecting (Redis is away): QUIT would wait for a server that may never come back.
+      this.redis.disconnect();
+      return;
+    }
     const ended = new Promise((resolve) => this.redis.once('end', resolve));
     await this.redis.quit().catch(() => this.redis.disconnect());
     await ended;

@@ -1,6 +1,6 @@
 /** One mark ready to write: its bitmap keys, the user's bit offset in them, and the block they belong to. */
 export interface PendingMark {
-  keys: string[];
+  keys: readonly string[];
   uid: number;
   block: number;
 }

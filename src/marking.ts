@@ -2,7 +2,7 @@ import type { BlockRegistry } from './blocks.js';
 import { BitmapistArgumentError } from './errors.js';
 import type { KeyNames } from './keys.js';
 import { MarkBatcher, type PendingMark } from './mark-batcher.js';
-import { periodSuffix, toUtc, type PeriodUnit } from './periods.js';
+import { MarkKeyCache, markTime } from './mark-keys.js';
 import { runScript, type RedisClient } from './scripts.js';
 import { assertEventName, assertOptionalBoolean, assertUserId } from './validate.js';
 
@@ -28,13 +28,16 @@ const BULK_CALLS_IN_FLIGHT = 4;
 /** Writes marks: validates them, names their keys, and sends them through the mark scripts. */
 export class Marker {
   private readonly batcher = new MarkBatcher((bit, marks) => this.writeMarks(bit, marks), MARK_BATCH_SIZE);
+  private readonly keyCache: MarkKeyCache;
 
   constructor(
     private readonly redis: RedisClient,
     private readonly keys: KeyNames,
     private readonly registry: BlockRegistry,
     private readonly defaults: { trackHourly: boolean; trackUnique: boolean; maxUserId: number },
-  ) {}
+  ) {
+    this.keyCache = new MarkKeyCache(keys);
+  }
 
   /** Sets (bit 1) or clears (bit 0) one mark; marks issued in the same tick share one script call. */
   mark(bit: 0 | 1, event: string, uid: number, options: MarkOptions = {}): Promise<void> {
@@ -67,7 +70,7 @@ export class Marker {
     const send = async () => {
       const pending = batch;
       batch = [];
-      const call = Promise.all(this.writeMarks(1, pending)).then(() => {
+      const call = Promise.all(new Set(this.writeMarks(1, pending))).then(() => {
         written += pending.length;
       });
       inFlight.add(call);
@@ -76,10 +79,22 @@ export class Marker {
     };
     let index = 0;
     try {
-      for await (const mark of (checked ?? marks) as AsyncIterable<BulkMark | PendingMark>) {
-        batch.push(checked ? (mark as PendingMark) : toPending(mark as BulkMark, index));
-        index += 1;
-        if (batch.length >= MARK_BATCH_SIZE) await send();
+      if (checked) {
+        for (let start = 0; start < checked.length; start += MARK_BATCH_SIZE) {
+          batch = checked.slice(start, start + MARK_BATCH_SIZE);
+          await send();
+        }
+      } else if (Symbol.iterator in marks) {
+        // A plain loop: `for await` would cost a promise per mark.
+        for (const mark of marks) {
+          batch.push(toPending(mark, index++));
+          if (batch.length >= MARK_BATCH_SIZE) await send();
+        }
+      } else {
+        for await (const mark of marks) {
+          batch.push(toPending(mark, index++));
+          if (batch.length >= MARK_BATCH_SIZE) await send();
+        }
       }
       if (batch.length > 0) await send();
     } finally {
@@ -93,15 +108,13 @@ export class Marker {
     assertEventName(event);
     assertUserId(uid, this.defaults.maxUserId);
     if (options === null || typeof options !== 'object') throw new BitmapistArgumentError('options', 'must be an object');
-    const now = toUtc(options.now ?? new Date()).toDate();
+    const time = markTime(options.now ?? new Date());
     assertOptionalBoolean(options.trackHourly, 'trackHourly');
     assertOptionalBoolean(options.trackUnique, 'trackUnique');
     const { block, bit } = this.keys.locate(uid);
-    const units: Exclude<PeriodUnit, 'year'>[] = ['month', 'week', 'day'];
-    if (options.trackHourly ?? this.defaults.trackHourly) units.push('hour');
-    const keys = units.map((unit) => this.keys.eventKey(event, periodSuffix(unit, now), block));
-    if (options.trackUnique ?? this.defaults.trackUnique) keys.push(this.keys.eventKey(event, 'u', block));
-    return { keys, uid: bit, block };
+    const hourly = options.trackHourly ?? this.defaults.trackHourly;
+    const unique = options.trackUnique ?? this.defaults.trackUnique;
+    return { keys: this.keyCache.markKeys(event, block, time, hourly, unique), uid: bit, block };
   }
 
   /**
@@ -130,8 +143,24 @@ export class Marker {
       const [{ keys, uid }] = marks as [PendingMark];
       return runScript(this.redis.bitmapistMark(keys.length, ...keys, uid, bit, maxBit));
     }
-    const keys = marks.flatMap((mark) => mark.keys);
-    const args = marks.flatMap((mark) => [mark.uid, mark.keys.length]);
-    return runScript(this.redis.bitmapistMarkMany(keys.length, ...keys, bit, maxBit, marks.length, ...args));
+    // Marks of the same event and period share one cached key list: group them by it, and send each
+    // bitmap name once (see lua/mark_many.lua).
+    const groups = new Map<readonly string[], number[]>();
+    for (const { keys, uid } of marks) {
+      const uids = groups.get(keys);
+      if (uids) uids.push(uid);
+      else groups.set(keys, [uid]);
+    }
+    const keyIndex = new Map<string, number>();
+    const args: (string | number)[] = [bit, maxBit, groups.size];
+    for (const [keys, uids] of groups) {
+      const indexes = keys.map((key) => {
+        let index = keyIndex.get(key);
+        if (index === undefined) keyIndex.set(key, (index = keyIndex.size + 1));
+        return index;
+      });
+      args.push(indexes.join(','), uids.join(','));
+    }
+    return runScript(this.redis.bitmapistMarkMany(keyIndex.size, ...keyIndex.keys(), ...args));
   }
 }

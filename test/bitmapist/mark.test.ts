@@ -124,3 +124,19 @@ describe('Bitmapist marking', () => {
     }
   });
 });
+
+describe('Bitmapist.close while Redis is away', () => {
+  it('resolves, and stops reconnecting, when Redis is gone', async () => {
+    const { startRedisServer } = await import('../../src/testing/index.js');
+    const server = await startRedisServer();
+    const bm = new Bitmapist({ redis: server.url, keyPrefix: uniquePrefix() });
+    await bm.day('e').count();
+    await server.kill();
+    await new Promise((resolve) => setTimeout(resolve, 100)); // the client notices and starts reconnecting
+    await bm.close(); // before the fix this never resolved: mocha's timeout would fail the test
+    await server.start();
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(bm.redis.status).to.not.equal('ready'); // closed for good: it does not reconnect
+    await server.stop();
+  });
+});

@@ -1,0 +1,101 @@
+/**
+ * `npm run bench`: starts a private redis-server (unless REDIS_URL is set), loads the data set, runs every
+ * benchmark against its naive baseline, prints the table and writes BENCHMARKS.md. Exits non-zero when a
+ * result differs from the naive one.
+ */
+import { randomBytes } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
+import { Redis } from 'ioredis';
+import { startRedisServer, type RedisServer } from '../src/testing/index.js';
+import { benchCohort } from './cohort.bench.js';
+import type { BenchContext, BenchOutput } from './context.js';
+import { loadDataSet } from './data.js';
+import { benchHttp } from './http.bench.js';
+import { describeMachine } from './machine.js';
+import { benchMarkEvent } from './mark-event.bench.js';
+import { benchBigUserId } from './memory.bench.js';
+import { deleteUnder } from './redis-stats.js';
+import { benchReplay } from './replay.bench.js';
+import { textTable, writeMarkdown, type ReportNote } from './report.js';
+
+const REPORT_FILE = fileURLToPath(new URL('../BENCHMARKS.md', import.meta.url));
+
+/** Which benchmarks to run: `npm run bench -- mark replay cohort http memory` (default: all). */
+const ALL = ['mark', 'replay', 'cohort', 'http', 'memory'] as const;
+
+async function main(): Promise<number> {
+  const started = performance.now();
+  const only = process.argv.slice(2).filter((arg) => (ALL as readonly string[]).includes(arg));
+  const wanted = (name: (typeof ALL)[number]) => only.length === 0 || only.includes(name) || (name === 'replay' && only.includes('cohort'));
+  const log = (message: string) => console.error(`[bench ${((performance.now() - started) / 1000).toFixed(1)}s] ${message}`);
+
+  let server: RedisServer | undefined;
+  const external = process.env.REDIS_URL;
+  if (!external) {
+    server = await startRedisServer();
+    log(`started redis-server on port ${server.port}`);
+  }
+  const url = external ?? server!.url;
+  const redis = new Redis(url);
+  const prefix = `bench_${randomBytes(3).toString('hex')}_`;
+  try {
+    log('loading the data set');
+    const data = loadDataSet();
+    log(data.label);
+    const ctx: BenchContext = {
+      url,
+      redis,
+      ownsServer: server !== undefined,
+      data,
+      dataName: data.shared ? 'shared' : 'generated',
+      prefix,
+      log,
+    };
+    const machine = await describeMachine(redis, ctx.ownsServer);
+    const outputs: BenchOutput[] = [];
+    if (wanted('mark')) outputs.push(await benchMarkEvent(ctx));
+    if (wanted('replay')) {
+      const replay = await benchReplay(ctx);
+      outputs.push(replay);
+      if (wanted('cohort')) outputs.push(await benchCohort(ctx, replay.slowestUsec));
+    }
+    if (wanted('http')) outputs.push(await benchHttp(ctx));
+    if (wanted('memory')) outputs.push(await benchBigUserId(ctx));
+
+    const rows = outputs.flatMap((o) => o.rows);
+    const targets = outputs.flatMap((o) => o.targets);
+    const notes: ReportNote[] = outputs.flatMap((o) => o.notes);
+    const durationS = (performance.now() - started) / 1000;
+    console.log(`\n${textTable(rows)}\n`);
+    for (const t of targets) console.log(`${t.met ? 'MET   ' : 'MISSED'}  ${t.target}: ${t.measured}`);
+    if (only.length === 0) {
+      writeMarkdown(REPORT_FILE, {
+        date: new Date(),
+        durationS,
+        machine,
+        dataSets: [`${data.shared ? 'shared' : 'generated'}: ${data.label}; cohorts asked with now = ${data.cohortNow.toISOString()}`],
+        rows,
+        targets,
+        notes,
+      });
+      log(`wrote ${REPORT_FILE}`);
+    } else {
+      log('a subset was run: BENCHMARKS.md left unchanged');
+    }
+    log(`done in ${durationS.toFixed(1)} s`);
+    return 0;
+  } finally {
+    await deleteUnder(redis, prefix).catch(() => undefined);
+    redis.disconnect();
+    await server?.stop();
+  }
+}
+
+main().then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    console.error(error);
+    console.error('\nbench FAILED: BENCHMARKS.md was not written.');
+    process.exit(1);
+  },
+);

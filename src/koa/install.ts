@@ -1,0 +1,34 @@
+import type Koa from 'koa';
+import { registerInstalled } from './installed.js';
+import { installLoginTracking } from './logins.js';
+import { resolveOptions, type KoaBitmapistOptions } from './options.js';
+import { KoaBitmapist } from './plugin.js';
+import { dashboardRouter } from './router.js';
+
+/**
+ * Installs koa-bitmapist on a Koa app, the twin of Flask-Bitmapist's `init_app`: opens the systems,
+ * exposes the plugin as `ctx.bitmapist`, marks passport logins and logouts, and mounts the dashboard
+ * router at `prefix` (unless `disableRouter`). Install it after your session middleware so the login
+ * marks see the loaded session. Close it with `await bitmapist.close()` on shutdown.
+ */
+export function koaBitmapist<StateT, ContextT>(app: Koa<StateT, ContextT>, options: KoaBitmapistOptions = {}): KoaBitmapist {
+  const koa = app as unknown as Koa;
+  const resolved = resolveOptions(options);
+  const plugin = new KoaBitmapist(koa, resolved, options);
+  registerInstalled(plugin);
+  (koa.context as { bitmapist?: KoaBitmapist }).bitmapist = plugin;
+  if (resolved.trackLogins) installLoginTracking(koa, plugin, resolved.trackLogins);
+  if (!resolved.disableRouter) {
+    if (!options.authorize && !resolved.production) {
+      (options.logger ?? console).warn(
+        `koa-bitmapist: the dashboard at ${resolved.prefix} is open to every visitor because no authorize(ctx) option was given; ` +
+          'it answers 403 when NODE_ENV=production.',
+      );
+    }
+    const router = dashboardRouter(plugin, { prefix: resolved.prefix, authorize: options.authorize, production: resolved.production });
+    plugin.router = router;
+    koa.use(router.routes());
+    koa.use(router.allowedMethods());
+  }
+  return plugin;
+}

@@ -1,0 +1,119 @@
+import type { Context } from 'koa';
+import type { Cluster, Redis } from 'ioredis';
+import type { Bitmapist, BitmapistOptions } from '../index.js';
+import { BitmapistConfigError } from '../errors.js';
+import type { TrackLoginsOptions } from './logins.js';
+
+/** Where a system's bitmaps live: a Redis URL (the plugin opens and closes the client), a client or an engine of yours (never closed). */
+export type SystemSource = string | Redis | Cluster | Bitmapist;
+
+/** Options of {@link koaBitmapist}; each one with an env variable is read from it when not given. */
+export interface KoaBitmapistOptions extends Pick<BitmapistOptions, 'layout' | 'shardBits'> {
+  /** The default system's Redis URL. Env `BITMAPIST_REDIS_URL`, default `redis://localhost:6379`. */
+  redisUrl?: string;
+  /** The default system's client (used as is, never closed); wins over `redisUrl`. */
+  redis?: Redis;
+  /** The name of the default system. Env `BITMAPIST_REDIS_SYSTEM`, default `default`. */
+  system?: string;
+  /** More named systems (separate Redis connections), e.g. `{ reports: 'redis://reports:6379' }`. */
+  systems?: Record<string, SystemSource>;
+  /** Key prefix of the systems the plugin creates (default `trackist_`, as Python bitmapist). */
+  keyPrefix?: string;
+  /** Also keep hourly bitmaps. Env `BITMAPIST_TRACK_HOURLY`, default false. */
+  trackHourly?: boolean;
+  /** Also keep the all-time unique bitmap of every event (default false). */
+  trackUnique?: boolean;
+  /** Largest user id accepted (default 2^32 - 1). */
+  maxUserId?: number;
+  /** Do not mount the dashboard router. Env `BITMAPIST_DISABLE_ROUTER`, default false. */
+  disableRouter?: boolean;
+  /** Where the dashboard is mounted (default `/bitmapist`). */
+  prefix?: string;
+  /**
+   * Who may see the dashboard: a false result answers 403. Without it the dashboard serves only when
+   * `NODE_ENV` is not `production` (with a warning at start-up) and answers 403 in production.
+   */
+  authorize?: (ctx: Context) => boolean | Promise<boolean>;
+  /** The most marks kept in memory per system while Redis is slow or away (default 10,000). */
+  queueLimit?: number;
+  /** How long `close()` waits for queued marks by default, in ms (default 5,000). */
+  closeTimeout?: number;
+  /** Mark `user:logged_in` / `user:logged_out` for koa-passport logins (default true). */
+  trackLogins?: boolean | TrackLoginsOptions;
+  /** Where the start-up warning goes (default `console`). */
+  logger?: { warn(message: string): void };
+  /** The environment read for the variables above (default `process.env`). */
+  env?: NodeJS.ProcessEnv;
+}
+
+/** The default bound of each system's mark queue. */
+export const DEFAULT_QUEUE_LIMIT = 10_000;
+/** The default time `close()` waits for queued marks, in ms. */
+export const DEFAULT_CLOSE_TIMEOUT_MS = 5_000;
+
+/** The options with environment variables and defaults applied. */
+export interface ResolvedOptions {
+  defaultSystem: string;
+  sources: Map<string, SystemSource>;
+  trackHourly: boolean;
+  disableRouter: boolean;
+  prefix: string;
+  production: boolean;
+  queueLimit: number;
+  closeTimeout: number;
+  trackLogins: TrackLoginsOptions | false;
+}
+
+/** Applies env variables and defaults, and refuses options that cannot work. */
+export function resolveOptions(options: KoaBitmapistOptions): ResolvedOptions {
+  const env = options.env ?? process.env;
+  const defaultSystem = options.system ?? nonEmpty(env.BITMAPIST_REDIS_SYSTEM) ?? 'default';
+  if (typeof defaultSystem !== 'string' || defaultSystem === '') {
+    throw new BitmapistConfigError('system must be a non-empty string');
+  }
+  const sources = new Map<string, SystemSource>(Object.entries(options.systems ?? {}));
+  if (!sources.has(defaultSystem) || options.redis || options.redisUrl) {
+    const url = options.redisUrl ?? nonEmpty(env.BITMAPIST_REDIS_URL) ?? 'redis://localhost:6379';
+    sources.set(defaultSystem, options.redis ?? url);
+  }
+  return {
+    defaultSystem,
+    sources,
+    trackHourly: options.trackHourly ?? envBoolean(env, 'BITMAPIST_TRACK_HOURLY') ?? false,
+    disableRouter: options.disableRouter ?? envBoolean(env, 'BITMAPIST_DISABLE_ROUTER') ?? false,
+    prefix: routerPrefix(options.prefix ?? '/bitmapist'),
+    production: env.NODE_ENV === 'production',
+    queueLimit: positiveInteger(options.queueLimit ?? DEFAULT_QUEUE_LIMIT, 'queueLimit'),
+    closeTimeout: positiveInteger(options.closeTimeout ?? DEFAULT_CLOSE_TIMEOUT_MS, 'closeTimeout', 0),
+    trackLogins: options.trackLogins === false ? false : options.trackLogins === true ? {} : (options.trackLogins ?? {}),
+  };
+}
+
+/** Reads a boolean env variable: true/1/yes/on or false/0/no/off (any case); unset or empty is undefined. */
+export function envBoolean(env: NodeJS.ProcessEnv, name: string): boolean | undefined {
+  const value = nonEmpty(env[name])?.trim().toLowerCase();
+  if (value === undefined) return undefined;
+  if (['true', '1', 'yes', 'on'].includes(value)) return true;
+  if (['false', '0', 'no', 'off'].includes(value)) return false;
+  throw new BitmapistConfigError(`${name} must be true or false, got ${JSON.stringify(env[name])}`);
+}
+
+function routerPrefix(prefix: string): string {
+  if (typeof prefix !== 'string' || !/^\/[^?#\s]*$/.test(prefix)) {
+    throw new BitmapistConfigError(`prefix must be a path starting with "/", got ${JSON.stringify(prefix)}`);
+  }
+  const trimmed = prefix.replace(/\/+$/, '');
+  if (trimmed === '') throw new BitmapistConfigError('prefix cannot be the root "/": give the dashboard a path of its own');
+  return trimmed;
+}
+
+function positiveInteger(value: unknown, name: string, min = 1): number {
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min) {
+    throw new BitmapistConfigError(`${name} must be an integer >= ${min}, got ${String(value)}`);
+  }
+  return value;
+}
+
+function nonEmpty(value: string | undefined): string | undefined {
+  return value === undefined || value === '' ? undefined : value;
+}

@@ -1,0 +1,180 @@
+import type Koa from 'koa';
+import type { Router } from '@koa/router';
+import type {
+  Bitmapist,
+  ChainedEvent,
+  CohortOptions,
+  CohortResult,
+  EventSet,
+  MarkOptions,
+  PeriodEventSet,
+  PeriodOptions,
+} from '../index.js';
+import { BitmapistArgumentError } from '../errors.js';
+import { toUtc } from '../periods.js';
+import { assertEventName, assertOptionalBoolean, assertUserId } from '../validate.js';
+import { emitAppError } from './app-errors.js';
+import { MarksNotWrittenError } from './errors.js';
+import type { MarkQueueMetrics } from './mark-queue.js';
+import type { ResolvedOptions, KoaBitmapistOptions } from './options.js';
+import { createSystem, type BitmapistSystem } from './systems.js';
+import { toUserId, type UserId } from './user-id.js';
+
+/** Options of the plugin's `markEvent`: the engine's, plus the system to mark in. */
+export interface KoaMarkOptions extends MarkOptions {
+  /** The system (default: the plugin's default system). */
+  system?: string;
+}
+
+/** The `system` option every read of the plugin takes. */
+export interface SystemOption {
+  system?: string;
+}
+
+/**
+ * The installed plugin, also reachable as `ctx.bitmapist`. Marks go to a bounded in-memory queue per
+ * system that one drainer writes through the engine, so marking never waits on Redis nor fails a request;
+ * reads go straight to the engine of the chosen system.
+ */
+export class KoaBitmapist {
+  /** The name of the default system. */
+  readonly defaultSystem: string;
+  /** The dashboard router, when mounted. */
+  router: Router | undefined;
+  private readonly systems = new Map<string, BitmapistSystem>();
+  private readonly closeTimeout: number;
+  private closing: Promise<number> | undefined;
+  /** @internal Called once when closing starts (the installer unregisters the plugin). */
+  onClose: (() => void) | undefined;
+
+  /** @internal Use {@link koaBitmapist}. */
+  constructor(
+    readonly app: Koa,
+    resolved: ResolvedOptions,
+    options: KoaBitmapistOptions,
+  ) {
+    this.defaultSystem = resolved.defaultSystem;
+    this.closeTimeout = resolved.closeTimeout;
+    const report = (error: Error, origin?: object) => emitAppError(app, error, origin);
+    try {
+      for (const [name, source] of resolved.sources) {
+        const settings = { ...options, trackHourly: resolved.trackHourly, queueLimit: resolved.queueLimit, report };
+        this.systems.set(name, createSystem(name, source, settings));
+      }
+    } catch (error) {
+      for (const system of this.systems.values()) void system.close();
+      throw error;
+    }
+  }
+
+  /** The engine of the default system. */
+  get engine(): Bitmapist {
+    return this.system();
+  }
+
+  /** The names of the configured systems. */
+  get systemNames(): string[] {
+    return [...this.systems.keys()];
+  }
+
+  /** The engine of a system (default: the default system); throws on an unknown name. */
+  system(name: string = this.defaultSystem): Bitmapist {
+    return this.systemState(name).engine;
+  }
+
+  /**
+   * Queues a mark of `event` by `uid` (a number, bigint or string of digits) and returns at once. The
+   * arguments are checked now (a bad one throws `BitmapistArgumentError`); Redis errors never reach the
+   * caller: they go to `app.emit('error')` and the mark is retried.
+   */
+  markEvent(event: string, uid: UserId, options: KoaMarkOptions = {}): void {
+    this.enqueue(event, uid, options);
+  }
+
+  /** @internal `markEvent` remembering the request that issued the mark, for error reports. */
+  enqueue(event: string, uid: unknown, options: KoaMarkOptions = {}, origin?: object): void {
+    if (options === null || typeof options !== 'object') throw new BitmapistArgumentError('options', 'must be an object');
+    const { engine, queue } = this.systemState(options.system);
+    assertEventName(event);
+    const id = toUserId(uid);
+    assertUserId(id, engine.maxUserId);
+    const now = toUtc(options.now ?? new Date()).toDate();
+    assertOptionalBoolean(options.trackHourly, 'trackHourly');
+    assertOptionalBoolean(options.trackUnique, 'trackUnique');
+    const { trackHourly, trackUnique } = options;
+    queue.push({ event, uid: id, now, trackHourly, trackUnique, origin: origin && new WeakRef(origin) });
+  }
+
+  /** The users who did `event` in the period containing `now` (see the engine's `getEventData`). */
+  getEventData(event: string, options: PeriodOptions & SystemOption = {}): PeriodEventSet {
+    const { system, ...rest } = options;
+    return this.system(system).getEventData(event, rest);
+  }
+
+  /** `base` chained with `events` (see the engine's `chainEvents`). */
+  chainEvents(base: string, events: readonly ChainedEvent[], options: PeriodOptions & SystemOption = {}): EventSet {
+    const { system, ...rest } = options;
+    return this.system(system).chainEvents(base, events, rest);
+  }
+
+  /** A cohort table (see the engine's `getCohort`). */
+  getCohort(primary: string, secondary: string, options: CohortOptions & SystemOption = {}): Promise<CohortResult> {
+    const { system, ...rest } = options;
+    return this.system(system).getCohort(primary, secondary, rest);
+  }
+
+  /** Every event name of a system, sorted. */
+  getEventNames(options: { prefix?: string } & SystemOption = {}): Promise<string[]> {
+    const { system, ...rest } = options;
+    return this.system(system).getEventNames(rest);
+  }
+
+  /** The mark queues' counters, summed over systems. */
+  get metrics(): MarkQueueMetrics {
+    const total = { queued: 0, written: 0, dropped: 0, failed: 0 };
+    for (const { queue } of this.systems.values()) {
+      const m = queue.metrics;
+      total.queued += m.queued;
+      total.written += m.written;
+      total.dropped += m.dropped;
+      total.failed += m.failed;
+    }
+    return total;
+  }
+
+  /** Resolves once every queued mark is written, or after `timeoutMs`, with the number still queued. */
+  async flush(timeoutMs?: number): Promise<number> {
+    const pending = await Promise.all([...this.systems.values()].map(({ queue }) => queue.idle(timeoutMs)));
+    return pending.reduce((sum, n) => sum + n, 0);
+  }
+
+  /**
+   * Stops taking marks, writes the queued ones (waiting at most `timeout` ms, default the `closeTimeout`
+   * option), then closes the connections the plugin opened (never a client or engine you passed in).
+   * Resolves with the number of marks it could not write, also reported as a `MarksNotWrittenError`.
+   */
+  close(options: { timeout?: number } = {}): Promise<number> {
+    this.closing ??= this.shutdown(options.timeout ?? this.closeTimeout);
+    return this.closing;
+  }
+
+  private async shutdown(timeout: number): Promise<number> {
+    this.onClose?.();
+    const systems = [...this.systems.values()];
+    const unwritten = (await Promise.all(systems.map(({ queue }) => queue.close(timeout)))).reduce((a, b) => a + b, 0);
+    if (unwritten > 0) {
+      const message = `koa-bitmapist: ${unwritten} queued marks could not be written before close() gave up after ${timeout} ms`;
+      emitAppError(this.app, new MarksNotWrittenError(message));
+    }
+    await Promise.all(systems.map((system) => system.close()));
+    return unwritten;
+  }
+
+  private systemState(name: string = this.defaultSystem): BitmapistSystem {
+    const system = this.systems.get(name);
+    if (system === undefined) {
+      throw new BitmapistArgumentError('system', `unknown system ${JSON.stringify(name)}; configured: ${this.systemNames.join(', ')}`);
+    }
+    return system;
+  }
+}

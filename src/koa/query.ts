@@ -1,0 +1,168 @@
+import type { ChainedEvent } from '../chain.js';
+import type { CohortMode } from '../cohort.js';
+import { BitmapistArgumentError } from '../errors.js';
+import { timeGroupUnit, unitTimeGroup, type TimeGroup } from '../periods.js';
+import { MAX_EVENT_NAME_LENGTH } from '../validate.js';
+
+/**
+ * Caps of the dashboard's query parameters, so one request cannot tie up Redis: a cohort costs one
+ * script call per row, each reading at most `cols` periods of `1 + additional events` bitmaps.
+ */
+export const DASHBOARD_LIMITS = {
+  maxRows: 90,
+  maxCols: 90,
+  maxAdditionalEvents: 10,
+  maxEventNameLength: MAX_EVENT_NAME_LENGTH,
+} as const;
+
+/** What the cohort page shows when a parameter is not given. */
+export const COHORT_DEFAULTS = { timeGroup: 'days', rows: 10, cols: 10, display: 'counts', mode: 'first' } as const;
+
+/** A parsed query string (Koa's `ctx.query`). */
+export type Query = Record<string, string | string[] | undefined>;
+
+/** The answer formats of the dashboard. */
+export type Format = 'html' | 'json' | 'csv';
+
+/** The cohort page's parameters, checked. `primary`/`secondary` are absent only on the bare HTML form. */
+export interface CohortQuery {
+  primary?: string;
+  secondary?: string;
+  additional: ChainedEvent[];
+  timeGroup: TimeGroup;
+  rows: number;
+  cols: number;
+  display: 'counts' | 'percent';
+  mode: CohortMode;
+  /** The `now` parameter as given ('' when absent) and as a date. */
+  nowText: string;
+  now?: Date;
+  system?: string;
+  format: Format;
+}
+
+/** Checks the cohort page's query; throws `BitmapistArgumentError` naming the bad parameter. */
+export function parseCohortQuery(query: Query): CohortQuery {
+  const format = oneOf(query, 'format', ['html', 'json', 'csv'] as const, 'html');
+  const primary = eventName(query, 'primary');
+  const secondary = eventName(query, 'secondary');
+  const bareForm = format === 'html' && primary === undefined && secondary === undefined;
+  if (!bareForm && (primary === undefined || secondary === undefined)) {
+    throw new BitmapistArgumentError(primary === undefined ? 'primary' : 'secondary', 'is required: name an event');
+  }
+  const rawTimeGroup = single(query, 'timeGroup') || COHORT_DEFAULTS.timeGroup;
+  let timeGroup: TimeGroup;
+  try {
+    timeGroup = unitTimeGroup(timeGroupUnit(rawTimeGroup) as 'day' | 'week' | 'month' | 'year');
+  } catch {
+    throw new BitmapistArgumentError('timeGroup', `must be days, weeks, months or years, got ${shown(rawTimeGroup)}`);
+  }
+  const nowText = single(query, 'now') ?? '';
+  return {
+    primary,
+    secondary,
+    additional: additionalEvents(query),
+    timeGroup,
+    rows: integer(query, 'rows', 1, DASHBOARD_LIMITS.maxRows, COHORT_DEFAULTS.rows),
+    cols: integer(query, 'cols', 1, DASHBOARD_LIMITS.maxCols, COHORT_DEFAULTS.cols),
+    display: oneOf(query, 'display', ['counts', 'percent'] as const, COHORT_DEFAULTS.display),
+    mode: oneOf(query, 'mode', ['first', 'recurring', 'unbounded'] as const, COHORT_DEFAULTS.mode),
+    nowText,
+    now: nowText === '' ? undefined : parseNow(nowText),
+    system: single(query, 'system') || undefined,
+    format,
+  };
+}
+
+/** Checks the events page's query. */
+export function parseEventsQuery(query: Query): { format: 'html' | 'json'; prefix: string; system?: string; now?: Date } {
+  const prefix = single(query, 'prefix') ?? '';
+  if (prefix.length > DASHBOARD_LIMITS.maxEventNameLength) {
+    throw new BitmapistArgumentError('prefix', `is longer than ${DASHBOARD_LIMITS.maxEventNameLength} characters`);
+  }
+  const nowText = single(query, 'now') ?? '';
+  return {
+    format: oneOf(query, 'format', ['html', 'json'] as const, 'html'),
+    prefix,
+    system: single(query, 'system') || undefined,
+    now: nowText === '' ? undefined : parseNow(nowText),
+  };
+}
+
+/** The additional events: `additional` (names) and `additionalOp` (and/or) repeated in pairs; blank names are skipped. */
+function additionalEvents(query: Query): ChainedEvent[] {
+  const names = list(query.additional);
+  const ops = list(query.additionalOp);
+  if (ops.length > 0 && ops.length !== names.length) {
+    throw new BitmapistArgumentError('additionalOp', `must be given once per additional event (${names.length}), got ${ops.length}`);
+  }
+  const events: ChainedEvent[] = [];
+  names.forEach((name, i) => {
+    if (name === '') return;
+    checkName(name, 'additional');
+    const op = ops[i] ?? 'and';
+    if (op !== 'and' && op !== 'or') throw new BitmapistArgumentError('additionalOp', `must be and or or, got ${shown(op)}`);
+    events.push({ name, op });
+  });
+  if (events.length > DASHBOARD_LIMITS.maxAdditionalEvents) {
+    throw new BitmapistArgumentError('additional', `at most ${DASHBOARD_LIMITS.maxAdditionalEvents} additional events, got ${events.length}`);
+  }
+  return events;
+}
+
+function eventName(query: Query, param: string): string | undefined {
+  const name = single(query, param);
+  if (name === undefined || name === '') return undefined;
+  checkName(name, param);
+  return name;
+}
+
+function checkName(name: string, param: string): void {
+  if (name.length > DASHBOARD_LIMITS.maxEventNameLength) {
+    throw new BitmapistArgumentError(param, `event names are at most ${DASHBOARD_LIMITS.maxEventNameLength} characters, got ${name.length}`);
+  }
+}
+
+function integer(query: Query, param: string, min: number, max: number, fallback: number): number {
+  const text = single(query, param);
+  if (text === undefined || text === '') return fallback;
+  const value = /^\d{1,6}$/.test(text) ? Number(text) : Number.NaN;
+  if (!(value >= min && value <= max)) {
+    throw new BitmapistArgumentError(param, `must be a whole number from ${min} to ${max}, got ${shown(text)}`);
+  }
+  return value;
+}
+
+function oneOf<T extends string>(query: Query, param: string, allowed: readonly T[], fallback: T): T {
+  const value = single(query, param);
+  if (value === undefined || value === '') return fallback;
+  if (!(allowed as readonly string[]).includes(value)) {
+    throw new BitmapistArgumentError(param, `must be one of ${allowed.join(', ')}, got ${shown(value)}`);
+  }
+  return value as T;
+}
+
+/** `YYYY-MM-DD` (the end of that UTC day) or a full ISO date-time. */
+function parseNow(text: string): Date {
+  const day = /^\d{4}-\d{2}-\d{2}$/.test(text);
+  const iso = /^\d{4}-\d{2}-\d{2}T[\d:.]+(?:Z|[+-]\d{2}:\d{2})$/.test(text);
+  const date = new Date(day ? `${text}T23:59:59.999Z` : text);
+  if (!(day || iso) || Number.isNaN(date.getTime()) || (day && date.toISOString().slice(0, 10) !== text)) {
+    throw new BitmapistArgumentError('now', `must be a date like 2025-01-31 or an ISO date-time, got ${shown(text)}`);
+  }
+  return date;
+}
+
+function single(query: Query, param: string): string | undefined {
+  const value = query[param];
+  if (Array.isArray(value)) throw new BitmapistArgumentError(param, 'was given more than once');
+  return value;
+}
+
+function list(value: string | string[] | undefined): string[] {
+  return value === undefined ? [] : Array.isArray(value) ? value : [value];
+}
+
+function shown(text: string): string {
+  return JSON.stringify(text.length > 40 ? `${text.slice(0, 40)}...` : text);
+}

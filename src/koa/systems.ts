@@ -1,0 +1,81 @@
+import { Redis, type Cluster, type RedisOptions } from 'ioredis';
+import { Bitmapist } from '../bitmapist.js';
+import { MarkQueue } from './mark-queue.js';
+import type { KoaBitmapistOptions, SystemSource } from './options.js';
+
+/**
+ * Settings of the clients the plugin opens itself. Marks never wait on Redis (they wait in the plugin's
+ * own bounded queue), so these settings only decide how long a *read* (the dashboard) or one drain round
+ * can wait while Redis is away:
+ * - `enableOfflineQueue: true`: a command issued while (re)connecting waits for the connection...
+ * - `maxRetriesPerRequest: 0`: ...but only until the next failed connection attempt, then it fails;
+ * - `retryStrategy`: reconnect forever, at most one second apart, so a waiting command fails within about
+ *   a second while Redis refuses connections, and work resumes within a second of Redis coming back;
+ * - `connectTimeout` / `commandTimeout`: a host that does not answer at all fails commands in seconds, not never.
+ */
+export const PLUGIN_REDIS_OPTIONS: RedisOptions = {
+  enableOfflineQueue: true,
+  maxRetriesPerRequest: 0,
+  retryStrategy: (attempt: number) => Math.min(attempt * 50, 1000),
+  connectTimeout: 2_000,
+  commandTimeout: 10_000,
+};
+
+/** One named system: an engine, its mark queue, and what the plugin must undo on close. */
+export interface BitmapistSystem {
+  readonly name: string;
+  readonly engine: Bitmapist;
+  readonly queue: MarkQueue;
+  /** Stops listening to the client and closes it if the plugin opened it. */
+  close(): Promise<void>;
+}
+
+/** What {@link createSystem} needs besides the source. */
+export interface SystemSettings extends Pick<KoaBitmapistOptions, 'keyPrefix' | 'trackUnique' | 'maxUserId' | 'layout' | 'shardBits'> {
+  trackHourly: boolean;
+  queueLimit: number;
+  report(error: Error, origin?: object): void;
+}
+
+/** Opens (or adopts) one system. */
+export function createSystem(name: string, source: SystemSource, settings: SystemSettings): BitmapistSystem {
+  const { keyPrefix, trackHourly, trackUnique, maxUserId, layout, shardBits } = settings;
+  const owned = typeof source === 'string' ? new Redis(source, PLUGIN_REDIS_OPTIONS) : undefined;
+  const engine =
+    source instanceof Bitmapist
+      ? source
+      : new Bitmapist({ redis: owned ?? (source as Redis | Cluster), keyPrefix, trackHourly, trackUnique, maxUserId, layout, shardBits });
+  const queue = new MarkQueue({
+    name,
+    limit: settings.queueLimit,
+    report: settings.report,
+    write: (mark) =>
+      engine.markEvent(mark.event, mark.uid, { now: mark.now, trackHourly: mark.trackHourly, trackUnique: mark.trackUnique }),
+  });
+  const client = engine.redis;
+  const onReady = () => queue.wake();
+  const onError = (error: unknown) => queue.connectionFailed(error);
+  client.on('ready', onReady);
+  // Only our own client: a client of yours keeps the error handling you gave it.
+  owned?.on('error', onError);
+  return {
+    name,
+    engine,
+    queue,
+    async close() {
+      client.off('ready', onReady);
+      if (!owned || owned.status === 'end') return;
+      if (owned.status === 'ready') {
+        const ended = new Promise((resolve) => owned.once('end', resolve));
+        await owned.quit().catch(() => owned.disconnect());
+        // A connection lost during QUIT leaves the client waiting to reconnect, which never emits 'end'.
+        await Promise.race([ended, new Promise((resolve) => setTimeout(resolve, 1000).unref())]);
+      }
+      // Cancels any pending reconnection (ioredis emits no 'end' for a client that was waiting to reconnect).
+      owned.disconnect();
+      owned.off('error', onError);
+      // Late connection errors of a closing client must not reach the app as unhandled 'error' events.
+      owned.on('error', () => undefined);
+    },
+  };
+}

@@ -1,0 +1,73 @@
+import { expect } from 'chai';
+import { BitmapistConfigError } from '../../src/index.js';
+import { envBoolean, resolveOptions } from '../../src/koa/options.js';
+
+describe('koa: options and environment', () => {
+  it('uses the documented defaults when nothing is set', () => {
+    const resolved = resolveOptions({ env: {} });
+    expect(resolved.defaultSystem).to.equal('default');
+    expect([...resolved.sources]).to.deep.equal([['default', 'redis://localhost:6379']]);
+    expect(resolved.trackHourly).to.equal(false);
+    expect(resolved.disableRouter).to.equal(false);
+    expect(resolved.prefix).to.equal('/bitmapist');
+    expect(resolved.production).to.equal(false);
+    expect(resolved.queueLimit).to.equal(10_000);
+    expect(resolved.closeTimeout).to.equal(5_000);
+    expect(resolved.trackLogins).to.deep.equal({});
+  });
+
+  it('reads BITMAPIST_REDIS_URL, BITMAPIST_REDIS_SYSTEM, BITMAPIST_TRACK_HOURLY, BITMAPIST_DISABLE_ROUTER and NODE_ENV', () => {
+    const resolved = resolveOptions({
+      env: {
+        BITMAPIST_REDIS_URL: 'redis://cache:6380/2',
+        BITMAPIST_REDIS_SYSTEM: 'analytics',
+        BITMAPIST_TRACK_HOURLY: 'YES',
+        BITMAPIST_DISABLE_ROUTER: '1',
+        NODE_ENV: 'production',
+      },
+    });
+    expect([...resolved.sources]).to.deep.equal([['analytics', 'redis://cache:6380/2']]);
+    expect(resolved.defaultSystem).to.equal('analytics');
+    expect(resolved.trackHourly).to.equal(true);
+    expect(resolved.disableRouter).to.equal(true);
+    expect(resolved.production).to.equal(true);
+  });
+
+  it('lets options win over the environment and adds named systems', () => {
+    const resolved = resolveOptions({
+      env: { BITMAPIST_REDIS_URL: 'redis://env:1', BITMAPIST_TRACK_HOURLY: 'true', BITMAPIST_DISABLE_ROUTER: 'true' },
+      redisUrl: 'redis://option:2',
+      trackHourly: false,
+      disableRouter: false,
+      systems: { reports: 'redis://reports:3' },
+      prefix: '/admin/stats/',
+      trackLogins: false,
+    });
+    expect([...resolved.sources]).to.deep.equal([
+      ['reports', 'redis://reports:3'],
+      ['default', 'redis://option:2'],
+    ]);
+    expect(resolved.trackHourly).to.equal(false);
+    expect(resolved.disableRouter).to.equal(false);
+    expect(resolved.prefix).to.equal('/admin/stats');
+    expect(resolved.trackLogins).to.equal(false);
+  });
+
+  it('keeps a default system given in systems when no URL option is given', () => {
+    const resolved = resolveOptions({ env: { BITMAPIST_REDIS_URL: 'redis://env:1' }, systems: { default: 'redis://mine:4' } });
+    expect([...resolved.sources]).to.deep.equal([['default', 'redis://mine:4']]);
+  });
+
+  it('refuses unreadable booleans, prefixes and bounds with a BitmapistConfigError', () => {
+    expect(() => envBoolean({ BITMAPIST_TRACK_HOURLY: 'maybe' }, 'BITMAPIST_TRACK_HOURLY')).to.throw(
+      BitmapistConfigError,
+      'BITMAPIST_TRACK_HOURLY must be true or false, got "maybe"',
+    );
+    expect(envBoolean({ X: '' }, 'X')).to.equal(undefined);
+    expect(envBoolean({ X: 'Off' }, 'X')).to.equal(false);
+    expect(() => resolveOptions({ env: {}, prefix: 'bitmapist' })).to.throw(BitmapistConfigError, 'prefix must be a path');
+    expect(() => resolveOptions({ env: {}, prefix: '/' })).to.throw(BitmapistConfigError, 'prefix cannot be the root');
+    expect(() => resolveOptions({ env: {}, queueLimit: 0 })).to.throw(BitmapistConfigError, 'queueLimit must be an integer >= 1');
+    expect(() => resolveOptions({ env: {}, system: '' })).to.throw(BitmapistConfigError, 'system must be a non-empty string');
+  });
+});
