@@ -1,5 +1,6 @@
 /** A description of the machine the bench ran on, for BENCHMARKS.md. */
-import { cpus, freemem, release, totalmem, type } from 'node:os';
+import { readFileSync } from 'node:fs';
+import { cpus, freemem, loadavg, release, totalmem, type } from 'node:os';
 import type { Redis } from 'ioredis';
 import { serverInfo } from './redis-stats.js';
 
@@ -14,4 +15,20 @@ export async function describeMachine(redis: Redis, ownsServer: boolean): Promis
     `Redis ${server.version} (${server.allocator}), ${ownsServer ? 'a private redis-server started by the bench on loopback, no persistence' : 'the server at REDIS_URL'}`,
     'Client, load generator, HTTP server and Redis share the same cores.',
   ];
+}
+
+/**
+ * How busy the machine was: load averages and, on Linux, CPU pressure (the share of time some task waited
+ * for a CPU). Timings on a busy machine are slower and noisier: BENCHMARKS.md records this at start and end.
+ */
+export function machineLoad(): string {
+  const [one, five] = loadavg();
+  let pressure = '';
+  try {
+    const some = /^some avg10=([\d.]+) avg60=([\d.]+)/m.exec(readFileSync('/proc/pressure/cpu', 'utf8'));
+    if (some) pressure = `, CPU pressure ${some[1]}% (10 s) / ${some[2]}% (60 s)`;
+  } catch {
+    // not Linux, or no PSI
+  }
+  return `load average ${one!.toFixed(2)} (1 min) / ${five!.toFixed(2)} (5 min)${pressure}`;
 }

@@ -63,6 +63,10 @@ export async function countCommands<T>(redis: Redis, work: () => Promise<T>): Pr
 /** The longest single script call seen while `work` ran, in microseconds (from SLOWLOG). */
 export interface SlowestCall {
   usec: number;
+  /** The 99th percentile of the script calls' durations, in microseconds. */
+  p99Usec: number;
+  /** Script calls longer than 5 ms. */
+  over5ms: number;
   /** The first arguments of that call (command, sha, ...). */
   command: string;
   /** Script calls logged. */
@@ -90,18 +94,26 @@ export async function slowestScriptCall<T>(redis: Redis, work: () => Promise<T>)
   if (saved === undefined) {
     const { value, delta } = await countCommands(redis, work);
     const usec = delta.scriptCalls > 0 ? delta.scriptUsec / delta.scriptCalls : 0;
-    return { value, slowest: { usec, command: 'mean of script calls', logged: delta.scriptCalls, source: 'commandstats-mean' } };
+    return {
+      value,
+      slowest: { usec, p99Usec: usec, over5ms: 0, command: 'mean of script calls', logged: delta.scriptCalls, source: 'commandstats-mean' },
+    };
   }
   try {
     const value = await work();
     const entries = (await redis.slowlog('GET', '-1')) as [number, number, number, (string | Buffer)[]][];
-    let slowest: SlowestCall = { usec: 0, command: '', logged: 0, source: 'slowlog' };
+    let slowest: SlowestCall = { usec: 0, p99Usec: 0, over5ms: 0, command: '', logged: 0, source: 'slowlog' };
+    const durations: number[] = [];
     for (const [, , usec, args] of entries) {
       const name = String(args[0]).toLowerCase();
       if (!SCRIPT_COMMANDS.has(name)) continue;
-      slowest.logged += 1;
+      durations.push(usec);
       if (usec > slowest.usec) slowest = { ...slowest, usec, command: args.slice(0, 6).map(String).join(' ') };
     }
+    durations.sort((a, b) => a - b);
+    slowest.logged = durations.length;
+    slowest.p99Usec = durations[Math.max(0, Math.ceil(durations.length * 0.99) - 1)] ?? 0;
+    slowest.over5ms = durations.filter((usec) => usec > 5000).length;
     return { value, slowest };
   } finally {
     await redis.config('SET', 'slowlog-log-slower-than', saved[0]);

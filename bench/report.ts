@@ -29,6 +29,8 @@ export interface TargetResult {
   target: string;
   measured: string;
   met: boolean;
+  /** What bounds the figure, measured in the same run (shown when the target is missed). */
+  limit?: string;
 }
 
 /** A free-form section below the table (memory, slowest call, profiles...). */
@@ -69,9 +71,9 @@ export function markdownTable(rows: BenchRow[]): string {
 /** The targets as Markdown. */
 export function markdownTargets(targets: TargetResult[]): string {
   return [
-    '| target | measured | result |',
-    '|---|---|---|',
-    ...targets.map((t) => `| ${t.target} | ${t.measured} | ${t.met ? '**met**' : '**missed**'} |`),
+    '| target | measured | result | what limits it (measured) |',
+    '|---|---|---|---|',
+    ...targets.map((t) => `| ${t.target} | ${t.measured} | ${t.met ? '**met**' : '**missed**'} | ${t.met ? '' : (t.limit ?? '')} |`),
   ].join('\n');
 }
 

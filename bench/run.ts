@@ -11,7 +11,7 @@ import { benchCohort } from './cohort.bench.js';
 import type { BenchContext, BenchOutput } from './context.js';
 import { loadDataSet } from './data.js';
 import { benchHttp } from './http.bench.js';
-import { describeMachine } from './machine.js';
+import { describeMachine, machineLoad } from './machine.js';
 import { benchMarkEvent } from './mark-event.bench.js';
 import { benchBigUserId } from './memory.bench.js';
 import { deleteUnder } from './redis-stats.js';
@@ -39,6 +39,7 @@ async function main(): Promise<number> {
   const redis = new Redis(url);
   const prefix = `bench_${randomBytes(3).toString('hex')}_`;
   try {
+    log(`machine ${machineLoad()}`);
     log('loading the data set');
     const data = loadDataSet();
     log(data.label);
@@ -52,12 +53,13 @@ async function main(): Promise<number> {
       log,
     };
     const machine = await describeMachine(redis, ctx.ownsServer);
+    const loadAtStart = machineLoad();
     const outputs: BenchOutput[] = [];
     if (wanted('mark')) outputs.push(await benchMarkEvent(ctx));
     if (wanted('replay')) {
       const replay = await benchReplay(ctx);
       outputs.push(replay);
-      if (wanted('cohort')) outputs.push(await benchCohort(ctx, replay.slowestUsec));
+      if (wanted('cohort')) outputs.push(await benchCohort(ctx, replay.slowest));
     }
     if (wanted('http')) outputs.push(await benchHttp(ctx));
     if (wanted('memory')) outputs.push(await benchBigUserId(ctx));
@@ -67,12 +69,14 @@ async function main(): Promise<number> {
     const notes: ReportNote[] = outputs.flatMap((o) => o.notes);
     const durationS = (performance.now() - started) / 1000;
     console.log(`\n${textTable(rows)}\n`);
+    for (const note of notes) console.log(`\n${note.title}\n${note.lines.join('\n')}`);
+    console.log('');
     for (const t of targets) console.log(`${t.met ? 'MET   ' : 'MISSED'}  ${t.target}: ${t.measured}`);
     if (only.length === 0) {
       writeMarkdown(REPORT_FILE, {
         date: new Date(),
         durationS,
-        machine,
+        machine: [...machine, `Machine load at the start: ${loadAtStart}; at the end: ${machineLoad()}`],
         dataSets: [`${data.shared ? 'shared' : 'generated'}: ${data.label}; cohorts asked with now = ${data.cohortNow.toISOString()}`],
         rows,
         targets,
@@ -82,7 +86,7 @@ async function main(): Promise<number> {
     } else {
       log('a subset was run: BENCHMARKS.md left unchanged');
     }
-    log(`done in ${durationS.toFixed(1)} s`);
+    log(`done in ${durationS.toFixed(1)} s; machine ${machineLoad()}`);
     return 0;
   } finally {
     await deleteUnder(redis, prefix).catch(() => undefined);

@@ -15,20 +15,20 @@ export type TimeGroup = 'days' | 'weeks' | 'months' | 'years';
 /** Anything `timeGroup` accepts: plural or singular. */
 export type TimeGroupInput = TimeGroup | 'day' | 'week' | 'month' | 'year';
 
-const TIME_GROUP_UNITS: Record<string, PeriodUnit> = {
-  days: 'day',
-  day: 'day',
-  weeks: 'week',
-  week: 'week',
-  months: 'month',
-  month: 'month',
-  years: 'year',
-  year: 'year',
-};
+const TIME_GROUP_UNITS = new Map<unknown, PeriodUnit>([
+  ['days', 'day'],
+  ['day', 'day'],
+  ['weeks', 'week'],
+  ['week', 'week'],
+  ['months', 'month'],
+  ['month', 'month'],
+  ['years', 'year'],
+  ['year', 'year'],
+]);
 
 /** Maps a `timeGroup` (`'days'` or `'day'`, ...) to its period unit; throws on anything else. */
 export function timeGroupUnit(timeGroup: unknown): PeriodUnit {
-  const unit = typeof timeGroup === 'string' ? TIME_GROUP_UNITS[timeGroup] : undefined;
+  const unit = TIME_GROUP_UNITS.get(timeGroup);
   if (unit === undefined) {
     throw new BitmapistArgumentError(
       'timeGroup',

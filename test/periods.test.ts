@@ -69,7 +69,7 @@ describe('periods', () => {
     expect(['days', 'day', 'weeks', 'week', 'months', 'month', 'years', 'year'].map(timeGroupUnit)).to.deep.equal([
       'day', 'day', 'week', 'week', 'month', 'month', 'year', 'year',
     ]);
-    for (const bad of ['hours', 'Days', '', undefined, 3]) {
+    for (const bad of ['hours', 'Days', '', undefined, 3, 'constructor', 'toString', '__proto__', 'hasOwnProperty']) {
       expect(() => timeGroupUnit(bad)).to.throw(BitmapistArgumentError, /time group/);
     }
   });

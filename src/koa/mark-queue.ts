@@ -1,6 +1,8 @@
-import { BitmapistUnavailableError, MarkQueueOverflowError, MarksNotWrittenError } from './errors.js';
+import { HeldMarks } from './held-marks.js';
+import { MarkList } from './mark-list.js';
+import { PartitionOutages } from './partition-outages.js';
+import { QueueReports } from './queue-reports.js';
 import { isRetryable } from './retryable.js';
-import { RingBuffer } from './ring-buffer.js';
 
 /** One mark waiting to be written. `now` is when it was issued, so a late write lands in the right period. */
 export interface QueuedMark {
@@ -15,96 +17,117 @@ export interface QueuedMark {
 
 /** Counters of a mark queue (summed over systems on the plugin). */
 export interface MarkQueueMetrics {
-  /** Marks waiting or being written now. */
+  /** Marks waiting or being written now; never more than `queueLimit` per system. */
   queued: number;
   /** Marks written to Redis. */
   written: number;
-  /** Oldest marks dropped because the queue was full. */
+  /** Oldest marks dropped because the queue was full (one being written when dropped counts here only if that write fails). */
   dropped: number;
   /** Marks given up: refused by Redis, unwritten when `close()` timed out, or issued after `close()`. */
   failed: number;
 }
 
-/** What a {@link MarkQueue} needs: a writer and somewhere to report errors. */
+/** What a {@link MarkQueue} needs: a writer, somewhere to report errors, and how marks share fate. */
 export interface MarkQueueOptions {
   /** The system name, for messages. */
   name: string;
-  /** The most marks kept waiting; beyond it the oldest are dropped. */
+  /** The most marks held (waiting or being written); beyond it the oldest are dropped. */
   limit: number;
   write(mark: QueuedMark): Promise<unknown>;
   report(error: Error, origin?: object): void;
+  /**
+   * The partition of a mark: marks of one partition live on one Redis node (the engine's block, one
+   * Cluster hash slot). A failing partition waits and is probed on its own while the others keep flowing.
+   * Default: a single partition.
+   */
+  partition?(mark: QueuedMark): number;
 }
 
-/** The most marks taken per drain round (the engine turns them into script calls of 500 marks). */
-export const DRAIN_BATCH = 2000;
-const MIN_BACKOFF_MS = 50;
-const MAX_BACKOFF_MS = 2000;
+/** The most marks being written at once (the engine turns those of one tick into script calls of 500). */
+export const MAX_IN_FLIGHT = 2000;
+
+/** A mark in the queue. */
+interface Entry {
+  readonly mark: QueuedMark;
+  readonly partition: number;
+  state: 'waiting' | 'writing' | 'gone';
+  /** The list it waits in. */
+  list: MarkList<Entry> | undefined;
+  /** Dropped while being written: it counts as written if that write succeeds, else as dropped. */
+  abandoned: boolean;
+  /** Refused in a script call shared with other marks: sent again on its own to tell who was refused. */
+  alone: boolean;
+}
+
+const isGone = (entry: Entry) => entry.state !== 'waiting';
+
 /**
- * A bounded in-memory queue of marks and the one drainer that writes them, one round at a time, retrying
- * with backoff while Redis is away. Callers only ever `push`: nothing here makes a request wait.
+ * A bounded in-memory queue of marks and the writer that drains it, up to {@link MAX_IN_FLIGHT} marks at
+ * a time. Marks of a partition whose writes fail wait without being re-sent while one of them probes
+ * Redis (see {@link PartitionOutages}), so a dead Cluster master holds back only its own blocks. When
+ * full, the oldest mark held is dropped, even one being written. Callers only ever `push`: nothing here
+ * makes a request wait.
  */
 export class MarkQueue {
-  private readonly buffer: RingBuffer<QueuedMark>;
+  /** Every mark not yet written, dropped or given up. */
+  private readonly held = new HeldMarks<Entry>();
+  private readonly fresh = new MarkList(isGone);
+  private readonly alone = new MarkList(isGone);
+  private readonly outages = new PartitionOutages(isGone);
   private inFlight = 0;
+  private abandonedInFlight = 0;
   private counts = { written: 0, dropped: 0, failed: 0 };
-  private scheduled = false;
-  private draining = false;
+  private pumpScheduled = false;
+  private timer: NodeJS.Timeout | undefined;
   private closed = false;
   private finished = false;
-  private outage = false;
-  private overflowing = false;
-  private lateReported = false;
-  private wakeUp: (() => void) | undefined;
   private idleWaiters: (() => void)[] = [];
+  private readonly reports: QueueReports;
 
   constructor(private readonly options: MarkQueueOptions) {
-    this.buffer = new RingBuffer(options.limit);
+    this.reports = new QueueReports(options.name, options.limit, options.report);
   }
 
   /** The queue's counters. */
   get metrics(): MarkQueueMetrics {
-    return { queued: this.buffer.length + this.inFlight, ...this.counts };
+    return { queued: this.held.size, ...this.counts };
   }
 
-  /** Queues a mark (dropping the oldest one when full) and schedules the drainer. */
+  /** Queues a mark (dropping the oldest one when full) and schedules the writer. */
   push(mark: QueuedMark): void {
     if (this.closed) {
       this.counts.failed += 1;
-      if (!this.lateReported) {
-        this.lateReported = true;
-        const message = `koa-bitmapist: system "${this.options.name}" is closed; marks issued after close() are not written`;
-        this.options.report(new MarksNotWrittenError(message), mark.origin?.deref());
-      }
-      return;
+      return this.reports.closed(mark.origin?.deref());
     }
-    if (this.buffer.push(mark)) this.noteDropped(1, mark.origin);
-    if (!this.scheduled && !this.draining) {
-      this.scheduled = true;
-      setImmediate(() => void this.drain());
-    }
+    if (this.held.size >= this.options.limit) this.dropOldest(mark.origin);
+    const partition = this.options.partition?.(mark) ?? 0;
+    const entry: Entry = { mark, partition, state: 'waiting', list: undefined, abandoned: false, alone: false };
+    this.held.add(entry);
+    this.wait(entry, this.fresh);
+    this.schedulePump();
   }
 
-  /** The client is ready again: retry at once, and report the next outage again. */
+  /** The client is ready again: probe every waiting partition at once, and report the next outage again. */
   wake(): void {
-    this.outage = false;
-    this.wakeUp?.();
+    this.reports.outageOver();
+    this.outages.retryNow();
+    this.schedulePump();
   }
 
   /** A connection error seen on the client; reported once per outage. */
   connectionFailed(error: unknown): void {
-    this.noteUnavailable(error);
+    if (!this.finished) this.reports.unavailable(error);
   }
 
-  /** Resolves once nothing is waiting or in flight, or after `timeoutMs`, with the number of marks still pending. */
+  /** Resolves once nothing is waiting or in flight, or after `timeoutMs`, with the number of marks still queued. */
   idle(timeoutMs = Number.POSITIVE_INFINITY): Promise<number> {
-    const pending = () => this.buffer.length + this.inFlight;
-    if (pending() === 0 && !this.scheduled) return Promise.resolve(0);
+    if (this.isIdle()) return Promise.resolve(0);
     return new Promise((resolve) => {
       let timer: NodeJS.Timeout | undefined;
       const done = () => {
         clearTimeout(timer);
         this.idleWaiters = this.idleWaiters.filter((waiter) => waiter !== done);
-        resolve(pending());
+        resolve(this.held.size);
       };
       if (Number.isFinite(timeoutMs)) timer = setTimeout(done, timeoutMs);
       this.idleWaiters.push(done);
@@ -116,109 +139,136 @@ export class MarkQueue {
     this.closed = true;
     await this.idle(timeoutMs);
     this.finished = true;
-    const unwritten = this.buffer.clear() + this.inFlight;
-    this.inFlight = 0;
+    clearTimeout(this.timer);
+    const unwritten = this.held.size;
     this.counts.failed += unwritten;
-    this.wakeUp?.();
+    this.counts.dropped += this.abandonedInFlight;
+    for (const entry of this.held.clear()) entry.state = 'gone';
+    this.fresh.clear();
+    this.alone.clear();
+    this.outages.clear();
+    this.inFlight = this.abandonedInFlight = 0;
     return unwritten;
   }
 
-  private async drain(): Promise<void> {
-    this.scheduled = false;
-    this.draining = true;
-    let backoffMs = MIN_BACKOFF_MS;
-    while (this.buffer.length > 0 && !this.finished) {
-      const batch = this.buffer.shift(DRAIN_BATCH);
-      this.inFlight = batch.length;
-      const results = await Promise.allSettled(batch.map((mark) => this.write(mark)));
-      if (this.finished) return;
-      this.inFlight = 0;
-      const retry: QueuedMark[] = [];
-      const refused: { mark: QueuedMark; error: unknown }[] = [];
-      let retryError: unknown;
-      const sortOut = (mark: QueuedMark, error: unknown) => {
-        if (!isRetryable(error)) return refused.push({ mark, error });
-        retryError ??= error;
-        retry.push(mark);
-      };
-      results.forEach((result, i) => {
-        if (result.status === 'fulfilled') this.counts.written += 1;
-        else sortOut(batch[i]!, result.reason);
-      });
-      // One script call carries many marks, so one bad mark fails its neighbours: retry them one by one.
-      const again = batch.length > 1 ? refused.splice(0) : [];
-      for (const { mark } of again) {
-        try {
-          await this.write(mark);
-          this.counts.written += 1;
-        } catch (error) {
-          sortOut(mark, error);
-        }
-        if (this.finished) return;
-      }
-      for (const { mark, error } of refused) this.refuse(error, mark);
-      if (retry.length === 0) {
-        backoffMs = MIN_BACKOFF_MS;
-        continue;
-      }
-      this.noteUnavailable(retryError, retry[0]!.origin?.deref());
-      const evicted = this.buffer.unshift(retry);
-      if (evicted > 0) this.noteDropped(evicted, retry[0]!.origin);
-      await this.backoff(backoffMs);
-      backoffMs = Math.min(backoffMs * 2, MAX_BACKOFF_MS);
+  /** Sends what may be sent: marks of partitions that are up, and the probes that are due. */
+  private pump(): void {
+    this.pumpScheduled = false;
+    if (this.finished) return;
+    if (this.alone.size > 0) {
+      // A suspect goes alone: nothing else may share its script call.
+      if (this.inFlight > 0) return;
+      const suspect = this.alone.shift();
+      if (suspect) return this.send(suspect);
     }
-    this.draining = false;
-    if (this.buffer.length === 0) {
-      this.overflowing = false;
-      this.outage = false;
-      for (const waiter of [...this.idleWaiters]) waiter();
+    const now = Date.now();
+    const room = () => this.inFlight < MAX_IN_FLIGHT;
+    this.outages.release(now, room, (entry) => this.send(entry));
+    for (let entry; room() && (entry = this.fresh.shift()); ) {
+      const waiting = this.outages.waitingList(entry.partition);
+      if (waiting) this.wait(entry, waiting);
+      else this.send(entry);
     }
+    clearTimeout(this.timer);
+    const probeAt = this.outages.nextProbeAt();
+    if (probeAt !== Number.POSITIVE_INFINITY) {
+      this.timer = setTimeout(() => this.schedulePump(), Math.max(0, probeAt - now));
+      this.timer.unref();
+    }
+    this.checkIdle();
   }
 
-  private write(mark: QueuedMark): Promise<unknown> {
+  private send(entry: Entry): void {
+    entry.state = 'writing';
+    entry.list = undefined;
+    this.inFlight += 1;
+    let written: Promise<unknown>;
     try {
-      return this.options.write(mark);
+      written = this.options.write(entry.mark);
     } catch (error) {
-      return Promise.reject(error);
+      written = Promise.reject(error);
     }
+    written.then(
+      () => this.settled(entry, false),
+      (error: unknown) => this.settled(entry, true, error),
+    );
   }
 
-  private backoff(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const done = () => {
-        clearTimeout(timer);
-        this.wakeUp = undefined;
-        resolve();
-      };
-      const timer = setTimeout(done, ms);
-      timer.unref();
-      this.wakeUp = done;
-    });
+  private settled(entry: Entry, failed: boolean, error?: unknown): void {
+    if (this.finished) return;
+    this.inFlight -= 1;
+    if (entry.abandoned) this.abandonedInFlight -= 1;
+    const retryable = failed && isRetryable(error);
+    if (retryable) {
+      const waiting = this.outages.failed(entry.partition, entry, Date.now());
+      this.reports.unavailable(error, entry.mark.origin?.deref());
+      if (!entry.abandoned) {
+        entry.alone = false;
+        this.wait(entry, waiting);
+      }
+    } else {
+      // Redis answered: the partition is up.
+      this.outages.succeeded(entry.partition, entry);
+      if (!this.outages.anyDown) this.reports.outageOver();
+    }
+    if (!failed) {
+      this.counts.written += 1;
+      this.forget(entry);
+    } else if (entry.abandoned) {
+      this.counts.dropped += 1;
+      entry.state = 'gone';
+    } else if (!retryable && entry.alone) {
+      this.counts.failed += 1;
+      this.forget(entry);
+      this.reports.refused(error, entry.mark);
+    } else if (!retryable) {
+      entry.alone = true;
+      this.wait(entry, this.alone);
+    }
+    this.schedulePump();
   }
 
-  private refuse(error: unknown, mark: QueuedMark): void {
-    this.counts.failed += 1;
-    const message = `koa-bitmapist: Redis refused the mark ${JSON.stringify(mark.event)} of user ${mark.uid}`;
-    this.options.report(new MarksNotWrittenError(message, { cause: error }), mark.origin?.deref());
+  /** Drops the oldest mark held to make room for a new one. */
+  private dropOldest(origin?: WeakRef<object>): void {
+    const oldest = this.held.oldest()!;
+    this.held.delete(oldest);
+    if (oldest.state === 'writing') {
+      oldest.abandoned = true;
+      this.abandonedInFlight += 1;
+    } else {
+      oldest.state = 'gone';
+      oldest.list?.noteGone();
+      oldest.list = undefined;
+      this.counts.dropped += 1;
+    }
+    this.reports.overflowing(origin?.deref());
   }
 
-  private noteUnavailable(error: unknown, origin?: object): void {
-    if (this.outage || this.finished) return;
-    this.outage = true;
-    const reason = error instanceof Error ? error.message : String(error);
-    const message =
-      `koa-bitmapist: Redis of system "${this.options.name}" is unavailable (${reason}); ` +
-      `marks wait in memory (up to ${this.options.limit}) and are written when it is back`;
-    this.options.report(new BitmapistUnavailableError(message, { cause: error }), origin);
+  private wait(entry: Entry, list: MarkList<Entry>): void {
+    entry.state = 'waiting';
+    entry.list = list;
+    list.push(entry);
   }
 
-  private noteDropped(count: number, origin?: WeakRef<object>): void {
-    this.counts.dropped += count;
-    if (this.overflowing) return;
-    this.overflowing = true;
-    const message =
-      `koa-bitmapist: the mark queue of system "${this.options.name}" is full (${this.options.limit} marks); ` +
-      'dropping the oldest marks until Redis catches up (see metrics.dropped)';
-    this.options.report(new MarkQueueOverflowError(message), origin?.deref());
+  private forget(entry: Entry): void {
+    entry.state = 'gone';
+    this.held.delete(entry);
+    this.checkIdle();
+  }
+
+  private schedulePump(): void {
+    if (this.pumpScheduled || this.finished) return;
+    this.pumpScheduled = true;
+    setImmediate(() => this.pump());
+  }
+
+  private isIdle(): boolean {
+    return this.held.size === 0 && this.inFlight === 0;
+  }
+
+  private checkIdle(): void {
+    if (!this.isIdle()) return;
+    this.reports.overflowOver();
+    for (const waiter of [...this.idleWaiters]) waiter();
   }
 }

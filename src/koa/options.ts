@@ -11,8 +11,11 @@ export type SystemSource = string | Redis | Cluster | Bitmapist;
 export interface KoaBitmapistOptions extends Pick<BitmapistOptions, 'layout' | 'shardBits'> {
   /** The default system's Redis URL. Env `BITMAPIST_REDIS_URL`, default `redis://localhost:6379`. */
   redisUrl?: string;
-  /** The default system's client (used as is, never closed); wins over `redisUrl`. */
-  redis?: Redis;
+  /**
+   * The default system's client (used as is, never closed); wins over `redisUrl`. A `Cluster` needs
+   * `layout: 'sharded'`.
+   */
+  redis?: Redis | Cluster;
   /** The name of the default system. Env `BITMAPIST_REDIS_SYSTEM`, default `default`. */
   system?: string;
   /** More named systems (separate Redis connections), e.g. `{ reports: 'redis://reports:6379' }`. */

@@ -15,6 +15,9 @@ export const DASHBOARD_LIMITS = {
   maxEventNameLength: MAX_EVENT_NAME_LENGTH,
 } as const;
 
+/** The `timeGroup` values the dashboard accepts (plural and singular, as the engine). */
+const TIME_GROUP_NAMES: readonly string[] = ['days', 'day', 'weeks', 'week', 'months', 'month', 'years', 'year'];
+
 /** What the cohort page shows when a parameter is not given. */
 export const COHORT_DEFAULTS = { timeGroup: 'days', rows: 10, cols: 10, display: 'counts', mode: 'first' } as const;
 
@@ -51,12 +54,11 @@ export function parseCohortQuery(query: Query): CohortQuery {
     throw new BitmapistArgumentError(primary === undefined ? 'primary' : 'secondary', 'is required: name an event');
   }
   const rawTimeGroup = single(query, 'timeGroup') || COHORT_DEFAULTS.timeGroup;
-  let timeGroup: TimeGroup;
-  try {
-    timeGroup = unitTimeGroup(timeGroupUnit(rawTimeGroup) as 'day' | 'week' | 'month' | 'year');
-  } catch {
+  // Checked against the list first: a name such as `constructor` or `__proto__` is not a time group.
+  if (!TIME_GROUP_NAMES.includes(rawTimeGroup)) {
     throw new BitmapistArgumentError('timeGroup', `must be days, weeks, months or years, got ${shown(rawTimeGroup)}`);
   }
+  const timeGroup = unitTimeGroup(timeGroupUnit(rawTimeGroup) as 'day' | 'week' | 'month' | 'year');
   const nowText = single(query, 'now') ?? '';
   return {
     primary,

@@ -5,8 +5,8 @@ import type { KoaBitmapistOptions, SystemSource } from './options.js';
 
 /**
  * Settings of the clients the plugin opens itself. Marks never wait on Redis (they wait in the plugin's
- * own bounded queue), so these settings only decide how long a *read* (the dashboard) or one drain round
- * can wait while Redis is away:
+ * own bounded queue), so these settings only decide how long a *read* (the dashboard) or a write in
+ * flight can wait while Redis is away:
  * - `enableOfflineQueue: true`: a command issued while (re)connecting waits for the connection...
  * - `maxRetriesPerRequest: 0`: ...but only until the next failed connection attempt, then it fails;
  * - `retryStrategy`: reconnect forever, at most one second apart, so a waiting command fails within about
@@ -51,6 +51,8 @@ export function createSystem(name: string, source: SystemSource, settings: Syste
     report: settings.report,
     write: (mark) =>
       engine.markEvent(mark.event, mark.uid, { now: mark.now, trackHourly: mark.trackHourly, trackUnique: mark.trackUnique }),
+    // A block's keys share one Cluster slot: a dead master holds back only the marks of its own blocks.
+    partition: (mark) => engine.keys.locate(mark.uid).block,
   });
   const client = engine.redis;
   const onReady = () => queue.wake();

@@ -1,4 +1,4 @@
 export { freePort, RedisServerNotFoundError, startRedisServer } from './redis-server.js';
 export type { RedisServer, RedisServerOptions } from './redis-server.js';
 export { startRedisCluster } from './redis-cluster.js';
-export type { RedisCluster } from './redis-cluster.js';
+export type { RedisCluster, RedisClusterOptions } from './redis-cluster.js';

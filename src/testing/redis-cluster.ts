@@ -17,12 +17,22 @@ export interface RedisCluster {
   stop(): Promise<void>;
 }
 
+/** Options of {@link startRedisCluster}. */
+export interface RedisClusterOptions {
+  /** How many masters (default 3). */
+  masters?: number;
+  /** `cluster-node-timeout` in ms (default 2000). */
+  nodeTimeoutMs?: number;
+  /** Extra `redis-server` arguments of every node, e.g. `['--appendonly', 'yes']` to survive a kill. */
+  args?: string[];
+}
+
 /**
  * Starts a Redis Cluster of `masters` nodes (no replicas) on free loopback ports with `redis-server
  * --cluster-enabled yes` and `redis-cli --cluster create`, and waits until it is healthy.
  */
-export async function startRedisCluster(options: { masters?: number; nodeTimeoutMs?: number } = {}): Promise<RedisCluster> {
-  const { masters = 3, nodeTimeoutMs = 2000 } = options;
+export async function startRedisCluster(options: RedisClusterOptions = {}): Promise<RedisCluster> {
+  const { masters = 3, nodeTimeoutMs = 2000, args = [] } = options;
   const ports: number[] = [];
   while (ports.length < masters) {
     const port = await freePort();
@@ -40,6 +50,7 @@ export async function startRedisCluster(options: { masters?: number; nodeTimeout
             '--cluster-node-timeout', String(nodeTimeoutMs),
             // Serve the slots of the masters that are up while another one is down.
             '--cluster-require-full-coverage', 'no',
+            ...args,
           ],
         }),
       );

@@ -43,7 +43,7 @@ describe('hostile input to the engine (property-based)', function () {
             const validUid = typeof uid === 'number' && Number.isSafeInteger(uid) && uid >= 0 && uid <= 2 ** 32 - 1;
             const validEvent = typeof event === 'string' && event.length > 0 && event.length <= 512;
             const validDate = now instanceof Date && !Number.isNaN(now.getTime()) && Math.abs(now.getUTCFullYear() - 5000) <= 4999;
-            expect(outcome === 'ok', JSON.stringify({ event: String(event).slice(0, 20), uid: String(uid), now: String(now) }))
+            expect(outcome === 'ok', fc.stringify({ event, uid, now }).slice(0, 200))
               .to.equal(validUid && validEvent && validDate);
           }),
           { numRuns: 300 },

@@ -1,9 +1,10 @@
 import { expect } from 'chai';
 import { BitmapistArgumentError, BitmapistScriptError, MarkQueueOverflowError, MarksNotWrittenError } from '../../src/index.js';
 import { BitmapistUnavailableError } from '../../src/koa/errors.js';
+import { HeldMarks } from '../../src/koa/held-marks.js';
+import { MarkList } from '../../src/koa/mark-list.js';
 import { MarkQueue, type QueuedMark } from '../../src/koa/mark-queue.js';
 import { isRetryable } from '../../src/koa/retryable.js';
-import { RingBuffer } from '../../src/koa/ring-buffer.js';
 
 function replyError(message: string): BitmapistScriptError {
   const cause = Object.assign(new Error(message), { name: 'ReplyError' });
@@ -22,33 +23,46 @@ function fakeRedis() {
   return { state, write };
 }
 
-function queueWith(write: (mark: QueuedMark) => Promise<unknown>, limit = 100) {
+function queueWith(write: (mark: QueuedMark) => Promise<unknown>, limit = 100, partition?: (mark: QueuedMark) => number) {
   const reports: { error: Error; origin?: object }[] = [];
-  const queue = new MarkQueue({ name: 'default', limit, write, report: (error, origin) => reports.push({ error, origin }) });
+  const queue = new MarkQueue({ name: 'default', limit, write, partition, report: (error, origin) => reports.push({ error, origin }) });
   const push = (uid: number, origin?: object) =>
     queue.push({ event: 'e', uid, now: new Date(), origin: origin && new WeakRef(origin) });
   return { queue, reports, push };
 }
 
-describe('koa: RingBuffer', () => {
-  it('evicts the oldest item when full and keeps FIFO order', () => {
-    const ring = new RingBuffer<number>(3);
-    expect([1, 2, 3, 4, 5].map((n) => ring.push(n))).to.deep.equal([false, false, false, true, true]);
-    expect(ring.length).to.equal(3);
-    expect(ring.shift(2)).to.deep.equal([3, 4]);
-    expect(ring.shift(5)).to.deep.equal([5]);
-    expect(ring.length).to.equal(0);
+describe('koa: MarkList and HeldMarks', () => {
+  it('MarkList: FIFO that skips items gone meanwhile and compacts once most of it is gone', () => {
+    const gone = new Set<number>();
+    const list = new MarkList<number>((n) => gone.has(n));
+    for (let n = 1; n <= 5; n += 1) list.push(n);
+    gone.add(1).add(3);
+    list.noteGone();
+    list.noteGone();
+    expect([list.shift(), list.shift(), list.shift(), list.shift()]).to.deep.equal([2, 4, 5, undefined]);
+    for (let n = 0; n < 1000; n += 1) list.push(n + 10);
+    for (let n = 0; n < 900; n += 1) {
+      gone.add(n + 10);
+      list.noteGone();
+    }
+    expect(list.size).to.be.at.most(200);
+    expect(list.shift()).to.equal(910);
   });
 
-  it('puts items back in front, evicting the oldest of them when they do not all fit', () => {
-    const ring = new RingBuffer<number>(4);
-    ring.push(10);
-    ring.push(11);
-    expect(ring.unshift([1, 2, 3])).to.equal(1);
-    expect(ring.shift(10)).to.deep.equal([2, 3, 10, 11]);
-    expect(ring.unshift([7, 8])).to.equal(0);
-    expect(ring.clear()).to.equal(2);
-    expect(ring.length).to.equal(0);
+  it('HeldMarks: finds the oldest item in insertion order whatever was removed', () => {
+    const held = new HeldMarks<number>();
+    expect(held.oldest()).to.equal(undefined);
+    for (let n = 1; n <= 4; n += 1) held.add(n);
+    expect(held.oldest()).to.equal(1);
+    held.delete(1);
+    held.delete(3);
+    expect(held.oldest()).to.equal(2);
+    held.delete(2);
+    held.delete(4);
+    expect([held.oldest(), held.size]).to.deep.equal([undefined, 0]);
+    held.add(9);
+    expect(held.oldest()).to.equal(9);
+    expect(held.clear()).to.deep.equal([9]);
   });
 });
 
@@ -137,4 +151,69 @@ describe('koa: MarkQueue', () => {
     expect(reports.map((r) => r.error.constructor)).to.deep.equal([MarksNotWrittenError]);
     expect(reports[0]!.error.message).to.contain('marks issued after close() are not written');
   });
+
+  it('holds back only the partition whose writes fail, probing it with one mark at a time', async () => {
+    const down = new Set([1]);
+    const written: number[] = [];
+    const attempts = [0, 0];
+    const { queue, push, reports } = queueWith(
+      async (mark) => {
+        await Promise.resolve();
+        attempts[mark.uid % 2]! += 1;
+        if (down.has(mark.uid % 2)) throw new Error('connect ECONNREFUSED 127.0.0.1:1');
+        written.push(mark.uid);
+      },
+      1000,
+      (mark) => mark.uid % 2,
+    );
+    for (let uid = 1; uid <= 100; uid += 1) push(uid);
+    await until(() => written.length === 50);
+    for (let uid = 101; uid <= 200; uid += 1) push(uid);
+    await until(() => written.length === 100);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(written.every((uid) => uid % 2 === 0)).to.equal(true);
+    // The first 50 odd marks were sent before the partition was known to be down; since then, only probes.
+    expect(attempts[1]).to.be.within(51, 60);
+    expect(queue.metrics).to.deep.equal({ queued: 100, written: 100, dropped: 0, failed: 0 });
+    down.clear();
+    queue.wake();
+    expect(await queue.idle(3000)).to.equal(0);
+    expect(written.toSorted((a, b) => a - b)).to.deep.equal(Array.from({ length: 200 }, (_, i) => i + 1));
+    expect(queue.metrics).to.deep.equal({ queued: 0, written: 200, dropped: 0, failed: 0 });
+    expect(reports.map((r) => r.error.constructor)).to.deep.equal([BitmapistUnavailableError]);
+  });
+
+  it('never holds more than its limit: drops the oldest even while it is being written, counting it once that write fails', async () => {
+    const calls = new Map<number, { resolve: () => void; reject: (error: Error) => void }>();
+    const { queue, push, reports } = queueWith((mark) => new Promise((resolve, reject) => calls.set(mark.uid, { resolve: () => resolve(undefined), reject })), 3);
+    const tick = () => new Promise((resolve) => setImmediate(resolve));
+    push(1);
+    await tick();
+    expect([...calls.keys()]).to.deep.equal([1]);
+    for (const uid of [2, 3, 4]) push(uid);
+    expect(queue.metrics).to.deep.equal({ queued: 3, written: 0, dropped: 0, failed: 0 });
+    await tick();
+    expect([...calls.keys()]).to.deep.equal([1, 2, 3, 4]);
+    calls.get(1)!.reject(new Error('Connection is closed.'));
+    await tick();
+    expect(queue.metrics).to.deep.equal({ queued: 3, written: 0, dropped: 1, failed: 0 });
+    push(5);
+    // 2 is dropped while being written, but its write succeeds: it counts as written, not dropped.
+    calls.get(2)!.resolve();
+    for (const uid of [3, 4]) calls.get(uid)!.resolve();
+    await tick();
+    await tick();
+    calls.get(5)!.resolve();
+    expect(await queue.idle(1000)).to.equal(0);
+    expect(queue.metrics).to.deep.equal({ queued: 0, written: 4, dropped: 1, failed: 0 });
+    expect(reports.map((r) => r.error.constructor)).to.deep.equal([MarkQueueOverflowError, BitmapistUnavailableError]);
+  });
 });
+
+async function until(condition: () => boolean, timeoutMs = 3000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
