@@ -10,10 +10,12 @@ import { Bitmapist, type ChainedEvent, type CohortMode, type CohortResult } from
 import { num, times, type BenchContext, type BenchOutput } from './context.js';
 import { naiveCohort } from './naive.js';
 import type { NaiveUnit } from './naive-keys.js';
-import { countCommands, MismatchError, slowestScriptCall, type SlowestCall } from './redis-stats.js';
+import { MismatchError } from './keyspace.js';
+import { slowestScriptCall, type SlowestCall } from './redis-stats.js';
+import { Sampler } from './sampler.js';
 import { replayPrefix } from './replay.bench.js';
 import type { BenchRow, TargetResult } from './report.js';
-import { ms, summarize, timeRuns } from './timing.js';
+import { ms, timeRuns } from './timing.js';
 
 const OURS_RUNS = 30;
 const NAIVE_RUNS = 5;
@@ -73,10 +75,15 @@ export async function benchCohort(ctx: BenchContext, replaySlowest: SlowestCall)
         await ours.task();
         await naive.task(); // warm-up
         // Interleaved (a naive run after every few of ours), so both sample the same machine load.
-        const { slowest } = await slowestScriptCall(ctx.redis, async () => {
+        // SLOWLOG is on for our runs only: logging each of the naive's commands would slow it down.
+        const { slowest } = await slowestScriptCall(ctx.redis, async (slowlog) => {
           for (let run = 0; run < OURS_RUNS; run += 1) {
             await ours.sample(ctx.redis);
-            if (run % (OURS_RUNS / NAIVE_RUNS) === 0) await naive.sample(ctx.redis);
+            if (run % (OURS_RUNS / NAIVE_RUNS) === 0) {
+              await slowlog.off();
+              await naive.sample(ctx.redis);
+              await slowlog.on();
+            }
           }
         });
         assertSameCohort(name, ours.last!, naive.last!.result);
@@ -199,33 +206,6 @@ export async function benchCohort(ctx: BenchContext, replaySlowest: SlowestCall)
       },
     ],
   };
-}
-
-/** Runs a task one sample at a time, timing it and counting the Redis commands it caused. */
-class Sampler<T> {
-  last: T | undefined;
-  commands = 0;
-  scriptCalls = 0;
-  scriptUsec = 0;
-  private readonly samples: number[] = [];
-
-  constructor(readonly task: () => Promise<T>) {}
-
-  async sample(redis: Redis): Promise<void> {
-    const { value, delta } = await countCommands(redis, async () => {
-      const start = performance.now();
-      this.last = await this.task();
-      return performance.now() - start;
-    });
-    this.samples.push(value);
-    this.commands += delta.commands;
-    this.scriptCalls += delta.scriptCalls;
-    this.scriptUsec += delta.scriptUsec;
-  }
-
-  get latency() {
-    return summarize(this.samples);
-  }
 }
 
 /** Throws a {@link MismatchError} unless both cohorts are equal cell for cell (and date for date). */

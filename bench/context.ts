@@ -31,7 +31,7 @@ export function num(value: number, digits = 0): string {
   return value.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: 0 });
 }
 
-/** `3.4x` */
+/** `3.4x`, `19.9x`, `120x` (one decimal below 100, so a ratio just under a target never shows as the target). */
 export function times(ratio: number): string {
-  return `${ratio >= 10 ? ratio.toFixed(0) : ratio.toFixed(1)}x`;
+  return `${ratio >= 100 ? ratio.toFixed(0) : (Math.floor(ratio * 10) / 10).toFixed(1)}x`;
 }

@@ -47,8 +47,14 @@ export function categorize(functionName: string, url: string): Category | undefi
   return 'native (system calls, ...)';
 }
 
-/** Milliseconds of CPU per category in the main thread's profile found in `dir` (the largest file). */
-export function timeByCategory(dir: string): Map<Category, number> {
+/** Self time of a profile, in ms: per category, and per function (`name (package or path)`). */
+export interface ProfileTimes {
+  byCategory: Map<Category, number>;
+  byFunction: Map<string, number>;
+}
+
+/** Reads the main thread's profile in `dir` (the largest file) and adds its self time up. */
+export function readProfile(dir: string): ProfileTimes {
   const files = readdirSync(dir)
     .filter((name) => name.endsWith('.cpuprofile'))
     .map((name) => join(dir, name))
@@ -57,10 +63,26 @@ export function timeByCategory(dir: string): Map<Category, number> {
   const profile = JSON.parse(readFileSync(files[0]!, 'utf8')) as Profile;
   const selfUs = new Map<number, number>();
   profile.samples.forEach((id, i) => selfUs.set(id, (selfUs.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0)));
-  const total = new Map<Category, number>(CATEGORIES.map((category) => [category, 0]));
+  const byCategory = new Map<Category, number>(CATEGORIES.map((category) => [category, 0]));
+  const byFunction = new Map<string, number>();
   for (const node of profile.nodes) {
-    const category = categorize(node.callFrame.functionName, node.callFrame.url);
-    if (category !== undefined) total.set(category, total.get(category)! + (selfUs.get(node.id) ?? 0) / 1000);
+    const { functionName, url } = node.callFrame;
+    const category = categorize(functionName, url);
+    if (category === undefined) continue;
+    const ms = (selfUs.get(node.id) ?? 0) / 1000;
+    byCategory.set(category, byCategory.get(category)! + ms);
+    const name = `${functionName || '(anonymous)'} (${shortUrl(url)})`;
+    byFunction.set(name, (byFunction.get(name) ?? 0) + ms);
   }
-  return total;
+  return { byCategory, byFunction };
+}
+
+/** `koa/lib/request.js`, `src/koa/mark.ts`, `node:events`, or `native`. */
+function shortUrl(url: string): string {
+  if (url === '') return 'native';
+  if (url.startsWith('node:')) return url;
+  const inPackage = /\/node_modules\/(.*)$/.exec(url);
+  if (inPackage) return inPackage[1]!.split('/').filter((part, i, parts) => i === 0 || i >= parts.length - 2).join('/');
+  const inRepo = /\/((?:src|examples|bench)\/.*)$/.exec(url);
+  return inRepo ? inRepo[1]! : url.split('/').slice(-2).join('/');
 }

@@ -29,7 +29,7 @@ export const COHORT_NOW = new Date('2025-03-01T23:59:59Z');
 export function loadDataSet(file = SHARED_DATA_FILE): DataSet {
   if (existsSync(file)) {
     const marks = parseMarksCsv(gunzipSync(readFileSync(file)).toString('utf8'));
-    return { label: `shared \`marks.csv.gz\` (${marks.length.toLocaleString('en-US')} marks)`, shared: true, marks, cohortNow: COHORT_NOW };
+    return { label: `\`../shared/data/marks.csv.gz\` (${marks.length.toLocaleString('en-US')} marks)`, shared: true, marks, cohortNow: COHORT_NOW };
   }
   const marks = generateMarks();
   return {
@@ -70,16 +70,20 @@ const START = Date.UTC(2025, 0, 1);
 
 /**
  * A seeded data set shaped like the shared one: 100,000 users signing up over 60 days (2025-01-01 to
- * 2025-03-01), `user:active` on the sign-up day and on later days with a probability that thins out over
- * the weeks, and one `user:purchased` for about one user in ten.
+ * 2025-03-01), more of them as the weeks go by, with ids given in sign-up order (as a database sequence
+ * would); `user:active` on the sign-up day and on later days with a probability that thins out over the
+ * weeks; one `user:purchased` for about one user in ten.
  */
 export function generateMarks(seed = SEED): BulkMark[] {
   const random = mulberry32(seed);
   const timed: { t: number; event: string; uid: number }[] = [];
   const at = (day: number) => START + day * DAY_MS + Math.floor(random() * DAY_MS / 1000) * 1000;
+  const signups = Array.from({ length: USERS }, () => {
+    const day = Math.min(DAYS - 1, Math.floor(DAYS * Math.sqrt(random())));
+    return { day, t: at(day) };
+  }).sort((a, b) => a.t - b.t);
   for (let uid = 1; uid <= USERS; uid += 1) {
-    const signupDay = Math.min(DAYS - 1, Math.floor(DAYS * Math.sqrt(random())));
-    const signedUp = at(signupDay);
+    const { day: signupDay, t: signedUp } = signups[uid - 1]!;
     timed.push({ t: signedUp, event: 'user:signed_up', uid });
     const activeDays: number[] = [];
     if (random() < 0.8) {

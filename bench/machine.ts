@@ -13,7 +13,7 @@ export async function describeMachine(redis: Redis, ownsServer: boolean): Promis
     `OS: ${type()} ${release()}`,
     `Node ${process.version}`,
     `Redis ${server.version} (${server.allocator}), ${ownsServer ? 'a private redis-server started by the bench on loopback, no persistence' : 'the server at REDIS_URL'}`,
-    'Client, load generator, HTTP server and Redis share the same cores.',
+    'The bench, its Redis and the HTTP app share these cores (the HTTP benchmark pins the app to a core of its own, see below).',
   ];
 }
 

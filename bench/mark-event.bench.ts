@@ -6,7 +6,8 @@ import { Redis } from 'ioredis';
 import { Bitmapist, type BulkMark } from '../src/index.js';
 import { num, times, type BenchContext, type BenchOutput } from './context.js';
 import { naiveMark } from './naive.js';
-import { assertSameBitmaps, countCommands, deleteUnder, type CommandDelta } from './redis-stats.js';
+import { assertSameBitmaps, deleteUnder } from './keyspace.js';
+import { countCommands, type CommandDelta } from './redis-stats.js';
 import type { BenchRow } from './report.js';
 import { ms, rate, summarize } from './timing.js';
 
@@ -107,7 +108,7 @@ export async function benchMarkEvent(ctx: BenchContext): Promise<BenchOutput> {
           case: label,
           impl: 'ours',
           dataSet: ctx.dataName,
-          rate: `${rate(oursRate)} marks`,
+          rate: rate(oursRate, 'marks'),
           median: ms(ours.latency.medianMs),
           p95: ms(ours.latency.p95Ms),
           roundTrips: perMark(ours.scriptCalls),
@@ -120,7 +121,7 @@ export async function benchMarkEvent(ctx: BenchContext): Promise<BenchOutput> {
           case: label,
           impl: 'naive',
           dataSet: ctx.dataName,
-          rate: `${rate(naiveRate)} marks`,
+          rate: rate(naiveRate, 'marks'),
           median: ms(naive.latency.medianMs),
           p95: ms(naive.latency.p95Ms),
           roundTrips: perMark(naive.exec),
@@ -146,7 +147,7 @@ export async function benchMarkEvent(ctx: BenchContext): Promise<BenchOutput> {
       },
       {
         target: `markEvent, ${CONCURRENT_CALLERS} concurrent callers: at least 80,000 marks/s`,
-        measured: `${rate(ours64)} marks`,
+        measured: rate(ours64, 'marks'),
         met: ours64 >= 80_000,
         limit,
       },

@@ -4,7 +4,8 @@
  */
 import { Bitmapist } from '../src/index.js';
 import { num, type BenchContext, type BenchOutput } from './context.js';
-import { deleteUnder, keysUnder, usedMemory } from './redis-stats.js';
+import { deleteUnder, keysUnder } from './keyspace.js';
+import { usedMemory } from './redis-stats.js';
 
 export const BIG_USER_ID = 4_000_000_000;
 

@@ -75,24 +75,34 @@ export interface SlowestCall {
   source: 'slowlog' | 'commandstats-mean';
 }
 
+/** Switches the logging of {@link slowestScriptCall} off and on (e.g. around a naive run). */
+export interface SlowlogSwitch {
+  off(): Promise<void>;
+  on(): Promise<void>;
+}
+
 /**
- * Logs every command while `work` runs (`slowlog-log-slower-than 0`) and returns the longest script call.
- * When the server refuses CONFIG SET, falls back to the mean script call time from commandstats.
+ * Logs every command while `work` runs (`slowlog-log-slower-than 0`; `work` may switch it off meanwhile)
+ * and returns the longest script call. When the server refuses CONFIG SET, falls back to the mean script
+ * call time from commandstats.
  */
-export async function slowestScriptCall<T>(redis: Redis, work: () => Promise<T>): Promise<{ value: T; slowest: SlowestCall }> {
+export async function slowestScriptCall<T>(
+  redis: Redis,
+  work: (slowlog: SlowlogSwitch) => Promise<T>,
+): Promise<{ value: T; slowest: SlowestCall }> {
   let saved: [string, string] | undefined;
   try {
     const [, threshold] = (await redis.config('GET', 'slowlog-log-slower-than')) as [string, string];
     const [, maxLen] = (await redis.config('GET', 'slowlog-max-len')) as [string, string];
     saved = [threshold, maxLen];
-    await redis.config('SET', 'slowlog-max-len', '100000');
+    await redis.config('SET', 'slowlog-max-len', '20000');
     await redis.config('SET', 'slowlog-log-slower-than', '0');
     await redis.slowlog('RESET');
   } catch {
     saved = undefined;
   }
   if (saved === undefined) {
-    const { value, delta } = await countCommands(redis, work);
+    const { value, delta } = await countCommands(redis, () => work({ off: async () => undefined, on: async () => undefined }));
     const usec = delta.scriptCalls > 0 ? delta.scriptUsec / delta.scriptCalls : 0;
     return {
       value,
@@ -100,7 +110,10 @@ export async function slowestScriptCall<T>(redis: Redis, work: () => Promise<T>)
     };
   }
   try {
-    const value = await work();
+    const value = await work({
+      off: async () => void (await redis.config('SET', 'slowlog-log-slower-than', '-1')),
+      on: async () => void (await redis.config('SET', 'slowlog-log-slower-than', '0')),
+    });
     const entries = (await redis.slowlog('GET', '-1')) as [number, number, number, (string | Buffer)[]][];
     let slowest: SlowestCall = { usec: 0, p99Usec: 0, over5ms: 0, command: '', logged: 0, source: 'slowlog' };
     const durations: number[] = [];
@@ -135,56 +148,4 @@ export async function serverInfo(redis: Redis): Promise<{ version: string; alloc
   const info = await redis.info('server');
   const field = (name: string) => new RegExp(`^${name}:(.*)$`, 'm').exec(info)?.[1]?.trim() ?? '?';
   return { version: field('redis_version'), allocator: (await redis.info('memory')).match(/^mem_allocator:(.*)$/m)?.[1]?.trim() ?? '?' };
-}
-
-/** Every key under a prefix (SCAN, never KEYS). */
-export async function keysUnder(redis: Redis, prefix: string): Promise<string[]> {
-  const keys: string[] = [];
-  let cursor = '0';
-  const pattern = `${prefix.replace(/[*?[\]\\]/g, '\\$&')}*`;
-  do {
-    const [next, batch] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
-    keys.push(...batch);
-    cursor = next;
-  } while (cursor !== '0');
-  return keys.sort();
-}
-
-/** Deletes every key under a prefix. */
-export async function deleteUnder(redis: Redis, prefix: string): Promise<number> {
-  const keys = await keysUnder(redis, prefix);
-  for (let i = 0; i < keys.length; i += 1000) await redis.unlink(...keys.slice(i, i + 1000));
-  return keys.length;
-}
-
-/** Sum of `MEMORY USAGE` over every key under a prefix. */
-export async function memoryUnder(redis: Redis, prefix: string): Promise<{ keys: number; bytes: number }> {
-  const keys = await keysUnder(redis, prefix);
-  let bytes = 0;
-  for (const key of keys) bytes += (await redis.memory('USAGE', key, 'SAMPLES', '0')) ?? 0;
-  return { keys: keys.length, bytes };
-}
-
-/**
- * Checks that two prefixes hold exactly the same bitmaps (same key names after the prefix, same bytes).
- * Throws a {@link MismatchError} naming the first difference.
- */
-export async function assertSameBitmaps(redis: Redis, ours: string, naive: string, what: string): Promise<number> {
-  const oursKeys = (await keysUnder(redis, ours)).map((key) => key.slice(ours.length));
-  const naiveKeys = (await keysUnder(redis, naive)).map((key) => key.slice(naive.length));
-  if (oursKeys.join('\n') !== naiveKeys.join('\n')) {
-    const missing = naiveKeys.filter((key) => !oursKeys.includes(key)).slice(0, 3);
-    const extra = oursKeys.filter((key) => !naiveKeys.includes(key)).slice(0, 3);
-    throw new MismatchError(`${what}: key sets differ (ours lacks ${JSON.stringify(missing)}, has extra ${JSON.stringify(extra)})`);
-  }
-  for (const key of oursKeys) {
-    const [a, b] = await Promise.all([redis.getBuffer(ours + key), redis.getBuffer(naive + key)]);
-    if (a === null || b === null || !a.equals(b)) throw new MismatchError(`${what}: bitmap ${key} differs`);
-  }
-  return oursKeys.length;
-}
-
-/** Our result differs from the naive one: the bench must fail. */
-export class MismatchError extends Error {
-  override name = 'MismatchError';
 }

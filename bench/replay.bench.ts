@@ -7,16 +7,8 @@ import { Redis } from 'ioredis';
 import { Bitmapist } from '../src/index.js';
 import { num, times, type BenchContext, type BenchOutput } from './context.js';
 import { naiveReplay } from './naive.js';
-import {
-  assertSameBitmaps,
-  countCommands,
-  deleteUnder,
-  memoryUnder,
-  slowestScriptCall,
-  usedMemory,
-  type CommandDelta,
-  type SlowestCall,
-} from './redis-stats.js';
+import { assertSameBitmaps, deleteUnder, memoryUnder } from './keyspace.js';
+import { countCommands, slowestScriptCall, usedMemory, type CommandDelta, type SlowestCall } from './redis-stats.js';
 import { ms, rate, summarize } from './timing.js';
 
 /** Our runs of the replay (the median is reported). */
@@ -91,20 +83,20 @@ export async function benchReplay(ctx: BenchContext): Promise<BenchOutput & { sl
         case: `${num(marks.length)} marks`,
         impl: 'ours',
         dataSet: ctx.dataName,
-        rate: `${rate(marks.length / (oursMs / 1000))} marks`,
+        rate: rate(marks.length / (oursMs / 1000), 'marks'),
         median: ms(oursMs),
         p95: ms(oursSummary.p95Ms),
         roundTrips: perMark(stats.scriptCalls),
         commands: perMark(stats.commands),
         ratio: times(ratio),
-        note: `markEvents, median of ${OURS_RUNS} runs; identical bitmaps (${keys} keys); longest call ${ms(slowest!.usec / 1000)}`,
+        note: `markEvents, median (p95: slowest) of ${OURS_RUNS} runs; identical bitmaps (${keys} keys); longest call ${ms(slowest!.usec / 1000)}`,
       },
       {
         section: '2. replay',
         case: `${num(marks.length)} marks`,
         impl: 'naive',
         dataSet: ctx.dataName,
-        rate: `${rate(marks.length / (naiveMs / 1000))} marks`,
+        rate: rate(marks.length / (naiveMs / 1000), 'marks'),
         median: ms(naiveMs),
         p95: '',
         roundTrips: perMark(naivePipelines),

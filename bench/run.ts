@@ -14,7 +14,7 @@ import { benchHttp } from './http.bench.js';
 import { describeMachine, machineLoad } from './machine.js';
 import { benchMarkEvent } from './mark-event.bench.js';
 import { benchBigUserId } from './memory.bench.js';
-import { deleteUnder } from './redis-stats.js';
+import { deleteUnder } from './keyspace.js';
 import { benchReplay } from './replay.bench.js';
 import { textTable, writeMarkdown, type ReportNote } from './report.js';
 
@@ -77,7 +77,10 @@ async function main(): Promise<number> {
         date: new Date(),
         durationS,
         machine: [...machine, `Machine load at the start: ${loadAtStart}; at the end: ${machineLoad()}`],
-        dataSets: [`${data.shared ? 'shared' : 'generated'}: ${data.label}; cohorts asked with now = ${data.cohortNow.toISOString()}`],
+        dataSets: [
+          `\`${ctx.dataName}\` in the table: ${data.label}; every benchmark but the HTTP one (which marks its own `
+            + `visitors) used it; cohorts asked with now = ${data.cohortNow.toISOString()}`,
+        ],
         rows,
         targets,
         notes,

@@ -40,7 +40,7 @@ export function ms(value: number): string {
   return `${Math.round(value * 1000)} µs`;
 }
 
-/** Formats a rate for the table, e.g. `123,456/s`. */
-export function rate(perSecond: number): string {
-  return `${Math.round(perSecond).toLocaleString('en-US')}/s`;
+/** Formats a rate for the table, e.g. `123,456 marks/s`. */
+export function rate(perSecond: number, unit = ''): string {
+  return `${Math.round(perSecond).toLocaleString('en-US')}${unit ? ` ${unit}` : ''}/s`;
 }

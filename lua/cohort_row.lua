@@ -20,7 +20,9 @@
 --
 -- Cost: a cell is one BITOP AND (period bitmaps and P together) and one BITCOUNT, plus in 'first' mode one
 -- BITOP XOR when users came back, and in 'unbounded' mode one BITOP OR; a bitmap that is a whole period or
--- population on its own is read in place, never copied.
+-- population on its own is read in place. A population at most WINDOW_MAX_BYTES wide (e.g. one day of
+-- sign-ups with sequential ids) is worked on as a window instead: each cell first copies that byte range
+-- of its period (GETRANGE + SET), and every operation then runs on a few hundred bytes, not whole bitmaps.
 local rcall = redis.call
 
 local mode = ARGV[1]
@@ -145,7 +147,8 @@ local function row()
   -- formats Lua numbers with a slow snprintf.)
   local first = math.floor(rcall('BITPOS', population, 1) / 8)
   local last = rcall('STRLEN', population) - 1
-  local windowed = last - first < WINDOW_MAX_BYTES
+  local width = last - first + 1
+  local windowed = width <= WINDOW_MAX_BYTES
   local lo, hi = tostring(first), tostring(last)
   local function periodSet(p, dest)
     local key = periodKey(p, dest)

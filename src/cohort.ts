@@ -1,7 +1,7 @@
 import { BitmapistArgumentError } from './errors.js';
 import { chainGroups, type ChainedEvent } from './chain.js';
 import type { Leaf } from './expression.js';
-import { addPeriods, periodStart, periodSuffixes, timeGroupUnit, toUtc, type PeriodUnit, type TimeGroupInput } from './periods.js';
+import { addPeriods, periodStart, periodSuffixes, timeGroupUnit, toUtc, type TimeGroupInput } from './periods.js';
 import { assertEventName, assertIntegerInRange, assertOptionalBoolean } from './validate.js';
 
 /**
@@ -88,19 +88,31 @@ export function planCohort(primary: string, secondary: string, options: CohortOp
   const { unit, numRows, numCols, mode, now, additionalEvents } = resolveCohortOptions(options);
   const groups = chainGroups(secondary, additionalEvents);
   const last = periodStart(unit, now);
+  // Rows and cells share periods: work each one's start and key suffixes out once (dates are the slow part).
+  const periods = new Map<number, { start: Date; suffixes: string[] }>();
+  const period = (offset: number) => {
+    let known = periods.get(offset);
+    if (known === undefined) {
+      const start = addPeriods(unit, last, offset);
+      known = { start, suffixes: periodSuffixes(unit, start) };
+      periods.set(offset, known);
+    }
+    return known;
+  };
+  const leaves = (event: string, offset: number): Leaf[] =>
+    period(offset).suffixes.map((suffix) => ({ kind: 'leaf', event, suffix }));
   const rows = Array.from({ length: numRows }, (_, i): CohortRowPlan => {
-    const date = addPeriods(unit, last, i - (numRows - 1));
+    const offset = i - (numRows - 1);
     const periodsToNow = numRows - i;
     const cells = Math.min(numCols, periodsToNow);
     const described = mode === 'unbounded' ? periodsToNow : cells;
     return {
-      date,
-      primary: leaves(primary, unit, date),
+      date: period(offset).start,
+      primary: leaves(primary, offset),
       cells,
-      periods: Array.from({ length: described }, (_, j) => {
-        const start = addPeriods(unit, date, j);
-        return groups.map((group) => group.flatMap((event) => leaves(event, unit, start)));
-      }),
+      periods: Array.from({ length: described }, (_, j) =>
+        groups.map((group) => group.flatMap((event) => leaves(event, offset + j))),
+      ),
     };
   });
   return { mode, numCols, rows };
@@ -139,8 +151,4 @@ export function assembleCohort(plan: CohortPlan, replies: number[][]): CohortRes
     dates: plan.rows.map((row) => row.date),
     totals: replies.map((reply) => reply[0] ?? 0),
   };
-}
-
-function leaves(event: string, unit: PeriodUnit, start: Date): Leaf[] {
-  return periodSuffixes(unit, start).map((suffix) => ({ kind: 'leaf', event, suffix }));
 }

@@ -1,16 +1,11 @@
 import type { KeyNames } from './keys.js';
-import { periodSuffix, toUtc } from './periods.js';
+import { MAX_YEAR, MIN_YEAR, toUtc } from './periods.js';
 
 const HOUR_MS = 3_600_000;
 const DAY_MS = 86_400_000;
-/** 0001-01-01T00:00:00Z and 10000-01-01T00:00:00Z: the dates `toUtc` accepts lie in between. */
-const MIN_TIME = new Date(0).setUTCFullYear(1, 0, 1);
-const END_TIME = new Date(0).setUTCFullYear(10000, 0, 1);
-/**
- * Marks before 0100-01-08 are named by `periodSuffix` itself (uncached), since that names the keys queries
- * read, and its date library computes the ISO weeks of the years 1 to 99 its own way.
- */
-const FIRST_CACHED_TIME = new Date(0).setUTCFullYear(100, 0, 8);
+/** The first and the first refused millisecond of the years `toUtc` accepts. */
+const MIN_TIME = new Date(0).setUTCFullYear(MIN_YEAR, 0, 1);
+const END_TIME = new Date(0).setUTCFullYear(MAX_YEAR + 1, 0, 1);
 /** Cached key lists before the cache starts over (a few per event and day in practice). */
 const MAX_CACHED = 4096;
 
@@ -26,7 +21,7 @@ export function markTime(date: unknown, argument = 'now'): number {
 
 /**
  * The bitmapist suffixes of one UTC day (days since 1970-01-01): month `2025-1`, ISO week `W2025-1`, day
- * `2025-1-31`. Equal to `periodSuffix` from the year 100 on.
+ * `2025-1-31`. Equal to `periodSuffix` for every date `toUtc` accepts.
  */
 export function daySuffixes(day: number): { month: string; week: string; day: string } {
   const date = new Date(day * DAY_MS);
@@ -53,13 +48,6 @@ export class MarkKeyCache {
 
   /** The keys of a mark of `event` at `time` (ms, checked by {@link markTime}) in `block`. */
   markKeys(event: string, block: number, time: number, hourly: boolean, unique: boolean): readonly string[] {
-    if (time < FIRST_CACHED_TIME) {
-      const date = new Date(time);
-      const units = hourly ? (['month', 'week', 'day', 'hour'] as const) : (['month', 'week', 'day'] as const);
-      const keys = units.map((unit) => this.keys.eventKey(event, periodSuffix(unit, date), block));
-      if (unique) keys.push(this.keys.eventKey(event, 'u', block));
-      return keys;
-    }
     const slot = (hourly ? Math.floor(time / HOUR_MS) * 2 + 1 : Math.floor(time / DAY_MS) * 2) * 2 + (unique ? 1 : 0);
     let byBlock = this.cache.get(event);
     let bySlot = byBlock?.get(block);

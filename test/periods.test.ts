@@ -77,6 +77,9 @@ describe('periods', () => {
   it('refuses invalid dates', () => {
     expect(() => toUtc(new Date('nope'))).to.throw(BitmapistArgumentError, /valid Date/);
     expect(() => toUtc('2025-01-01')).to.throw(BitmapistArgumentError);
+    expect(() => toUtc(at('0999-12-31T23:59:59Z'))).to.throw(BitmapistArgumentError, /1000 to 9999/);
+    expect(() => toUtc(at('+010000-01-01T00:00:00Z'))).to.throw(BitmapistArgumentError, /1000 to 9999/);
+    expect(toUtc(at('1000-01-01T00:00:00Z')).year()).to.equal(1000);
     expect(toUtc(at('2025-01-01T00:00:00Z')).year()).to.equal(2025);
   });
 

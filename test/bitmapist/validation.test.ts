@@ -90,9 +90,12 @@ describe('Bitmapist input validation', () => {
     await script(t.bm.redis.bitmapistMark(1, key, -1, 1, 100));
     await script(t.bm.redis.bitmapistMark(1, key, 101, 1, 100));
     await script(t.bm.redis.bitmapistMark(1, key, 1, 2, 100));
-    // The second mark of the batch is bad: the first must not be written either.
-    await script(t.bm.redis.bitmapistMarkMany(2, key, key, 1, 100, 2, 5, 1, 500, 1));
-    await script(t.bm.redis.bitmapistMarkMany(1, key, 1, 100, 2, 5, 1, 6, 1));
+    // The second group of the batch holds a bad id: the first group must not be written either.
+    const other = `${t.prefix}e_2025-2`;
+    await script(t.bm.redis.bitmapistMarkMany(2, key, other, 1, 100, 2, '1', '5,6', '2', '7,500'));
+    await script(t.bm.redis.bitmapistMarkMany(2, key, other, 1, 100, 2, '1', '5,6', '3', '7'));
+    await script(t.bm.redis.bitmapistMarkMany(1, key, 1, 100, 1, '1', '5,-1'));
+    await script(t.bm.redis.bitmapistMarkMany(1, key, 1, 100, 2, '1', '5'));
     await script(t.bm.redis.bitmapistEvaluate(1, key, 1, 'count', 0, 1000, -1, 'k2'));
     await script(t.bm.redis.bitmapistEvaluate(2, key, `${t.prefix}~s`, 1, 'count', 0, 1000, -1, 'k1', '&2'));
     await script(t.bm.redis.bitmapistEvaluate(2, key, `${t.prefix}~s`, 1, 'count', 0, 1000, -1, 'k1', 'k1'));

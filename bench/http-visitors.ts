@@ -1,0 +1,81 @@
+/**
+ * The visitors of the HTTP benchmark, and how each kind checks the marks the marked route stored:
+ * `session` (50 logged-in demo users) and `?uid=` (anonymous requests naming a fresh user id).
+ */
+import type { BenchContext } from './context.js';
+import type { AppServer, NextRequest } from './http-app.js';
+import { MismatchError } from './keyspace.js';
+
+const EVENT = 'index:visited';
+
+/** How the visitors of a scenario identify themselves. */
+export interface Scenario {
+  name: string;
+  /** The request a connection sends next (autocannon keeps one `context` per connection). */
+  request: NextRequest;
+  /** Throws unless the marked route stored exactly what it should have. */
+  check(ids: number[], marked: { issued: number; answered: number }): void;
+}
+
+/** Logs demo users user1..userN in and returns their session cookies. */
+async function sessionCookies(port: number, users: number): Promise<string[]> {
+  return Promise.all(
+    Array.from({ length: users }, async (_, i) => {
+      const response = await fetch(`http://127.0.0.1:${port}/login`, {
+        method: 'POST',
+        body: new URLSearchParams({ username: `user${i + 1}`, password: 'demo' }),
+        redirect: 'manual',
+      });
+      const cookies = response.headers.getSetCookie().map((cookie) => cookie.split(';')[0]!);
+      if (response.status !== 302 || cookies.length === 0) throw new Error(`could not log user${i + 1} in (HTTP ${response.status})`);
+      return cookies.join('; ');
+    }),
+  );
+}
+
+/** The users marked with the event under a prefix (the OR of its day bitmaps), ascending. */
+export async function markedIds(ctx: BenchContext, prefix: string): Promise<number[]> {
+  const ids = new Set<number>();
+  let cursor = '0';
+  do {
+    const [next, keys] = await ctx.redis.scan(cursor, 'MATCH', `${prefix}${EVENT}_*`, 'COUNT', 1000);
+    cursor = next;
+    for (const key of keys.filter((k) => /_\d+-\d+-\d+$/.test(k))) {
+      const bitmap = (await ctx.redis.getBuffer(key)) ?? Buffer.alloc(0);
+      bitmap.forEach((byte, i) => {
+        for (let bit = 0; bit < 8; bit += 1) if (byte & (0x80 >> bit)) ids.add(i * 8 + bit);
+      });
+    }
+  } while (cursor !== '0');
+  return [...ids].sort((a, b) => a - b);
+}
+
+export const SESSION_USERS = 50;
+
+/** 50 logged-in users: each connection sends one user's session cookie. */
+export async function sessionScenario(marked: AppServer): Promise<Scenario> {
+  const cookies = await sessionCookies(marked.port, SESSION_USERS);
+  let next = 0;
+  return {
+    name: 'session',
+    request: (context) => ({ path: '/', headers: { cookie: (context.cookie ??= cookies[next++ % cookies.length]) as string } }),
+    check(ids) {
+      const expected = Array.from({ length: SESSION_USERS }, (_, i) => i + 1);
+      if (ids.join() !== expected.join()) throw new MismatchError(`HTTP session: marked users ${JSON.stringify(ids.slice(0, 60))}, expected 1..${SESSION_USERS}`);
+    },
+  };
+}
+
+/** Anonymous requests, each naming a fresh user id in `?uid=`. */
+export async function queryScenario(): Promise<Scenario> {
+  let next = 1;
+  return {
+    name: '?uid=',
+    request: () => ({ path: `/?uid=${next++}` }),
+    check(ids, marked) {
+      if (ids.length < marked.answered || ids.length > marked.issued) {
+        throw new MismatchError(`HTTP ?uid=: ${ids.length} users marked for ${marked.answered} answered and ${marked.issued} issued requests`);
+      }
+    },
+  };
+}
