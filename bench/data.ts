@@ -6,6 +6,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { gunzipSync } from 'node:zlib';
 import type { BulkMark } from '../src/index.js';
+import { seededRandom } from '../src/testing/index.js';
 
 /** A list of marks plus where it came from. */
 export interface DataSet {
@@ -75,7 +76,7 @@ const START = Date.UTC(2025, 0, 1);
  * weeks; one `user:purchased` for about one user in ten.
  */
 export function generateMarks(seed = SEED): BulkMark[] {
-  const random = mulberry32(seed);
+  const random = seededRandom(seed);
   const timed: { t: number; event: string; uid: number }[] = [];
   const at = (day: number) => START + day * DAY_MS + Math.floor(random() * DAY_MS / 1000) * 1000;
   const signups = Array.from({ length: USERS }, () => {
@@ -107,14 +108,3 @@ export function generateMarks(seed = SEED): BulkMark[] {
   return timed.map(({ t, event, uid }) => ({ event, uid, now: new Date(t) }));
 }
 
-/** A small seeded PRNG (mulberry32): the same seed gives the same data set everywhere. */
-function mulberry32(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}

@@ -8,6 +8,7 @@
 import { pathToFileURL } from 'node:url';
 import cliProgress from 'cli-progress';
 import { Bitmapist, type BulkMark, type KoaBitmapist } from '../src/index.js';
+import { seededRandom } from '../src/testing/index.js';
 
 /** Options of {@link seed}. */
 export interface SeedOptions {
@@ -60,7 +61,7 @@ const USERS_PER_WRITE = 50;
 export async function seed(target: Bitmapist | KoaBitmapist, options: SeedOptions = {}): Promise<SeedSummary> {
   const { users = 1000, days = 120, now = new Date(), seed: seedValue = 42, progress = false } = options;
   const engine = target instanceof Bitmapist ? target : target.system(options.system);
-  const random = mulberry32(seedValue);
+  const random = seededRandom(seedValue);
   const started = Date.now();
   const events: Record<string, number> = {};
   const bar = progress
@@ -125,18 +126,6 @@ function* userHistory(uid: number, random: () => number, now: Date, days: number
 
 function pick<T>(random: () => number, items: readonly T[]): T {
   return items[Math.floor(random() * items.length)]!;
-}
-
-/** A small seeded PRNG, so a seed always writes the same data. */
-function mulberry32(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
 }
 
 /** Prints a summary of a seed run. */

@@ -2,3 +2,4 @@ export { freePort, RedisServerNotFoundError, startRedisServer } from './redis-se
 export type { RedisServer, RedisServerOptions } from './redis-server.js';
 export { startRedisCluster } from './redis-cluster.js';
 export type { RedisCluster, RedisClusterOptions } from './redis-cluster.js';
+export { seededRandom } from './seeded-random.js';

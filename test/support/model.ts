@@ -5,6 +5,7 @@
 import dayjs from 'dayjs';
 import utc from 'dayjs/plugin/utc.js';
 import isoWeek from 'dayjs/plugin/isoWeek.js';
+import { seededRandom } from '../../src/testing/index.js';
 
 dayjs.extend(utc);
 dayjs.extend(isoWeek);
@@ -110,17 +111,8 @@ export function sorted(set: Iterable<number>): number[] {
   return [...set].sort((x, y) => x - y);
 }
 
-/** A small deterministic PRNG (mulberry32) so randomized tests replay exactly. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** A small deterministic PRNG so randomized tests replay exactly. */
+export const prng = seededRandom;
 
 /** Counts the commands a client sends (round trips from the client's point of view) while `fn` runs. */
 export async function countCommands<T>(client: { sendCommand: (...args: any[]) => unknown }, fn: () => Promise<T>) {
