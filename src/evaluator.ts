@@ -32,7 +32,8 @@ export class Evaluator implements ExpressionEvaluator {
   async evaluateHas(expression: Expression, uid: number): Promise<boolean> {
     assertUserId(uid, Math.max(this.maxUserId, MAX_BITMAP_USER_ID));
     const { block, bit } = this.keys.locate(uid);
-    const universe = (await this.universes(expression, [block])).get(block) ?? -1;
+    const universes = hasNot(expression) ? await this.universes(expression, await this.registry.inUse(), block) : undefined;
+    const universe = universes?.get(block) ?? -1;
     return (await this.evaluate(expression, 'has', block, bit, universe)) === 1;
   }
 
@@ -80,15 +81,17 @@ export class Evaluator implements ExpressionEvaluator {
    * the end of the longest bitmap read, i.e. whole blocks below the highest block with data, part of that
    * block, and nothing above it. Costs one extra call per block, only for expressions with a NOT.
    */
-  private async universes(expression: Expression, blocks: number[]): Promise<Map<number, number>> {
+  private async universes(expression: Expression, inUse: number[], extraBlock?: number): Promise<Map<number, number>> {
     const universes = new Map<number, number>();
-    if (this.keys.blockBytes === undefined || !hasNot(expression)) return universes;
-    const inUse = await this.registry.inUse();
-    const lengths = await Promise.all(inUse.map(async (block) => [block, (await this.evaluate(expression, 'length', block)) as number]));
-    const highest = Math.max(-1, ...lengths.filter(([, length]) => length! > 0).map(([block]) => block!));
-    for (const block of blocks) {
-      const length = lengths.find(([b]) => b === block)?.[1] ?? 0;
-      universes.set(block, block < highest ? this.keys.blockBytes : block === highest ? length : 0);
+    const { blockBytes } = this.keys;
+    if (blockBytes === undefined || !hasNot(expression)) return universes;
+    const lengths = new Map(
+      await Promise.all(inUse.map(async (block) => [block, (await this.evaluate(expression, 'length', block)) as number] as const)),
+    );
+    const highest = Math.max(-1, ...[...lengths].filter(([, length]) => length > 0).map(([block]) => block));
+    // A block with no bitmaps (only `has` asks about one) lies under NOT too when it is below the highest.
+    for (const block of extraBlock === undefined ? inUse : [...inUse, extraBlock]) {
+      universes.set(block, block < highest ? blockBytes : block === highest ? lengths.get(block)! : 0);
     }
     return universes;
   }

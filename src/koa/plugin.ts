@@ -11,7 +11,7 @@ import type {
   PeriodOptions,
 } from '../index.js';
 import { BitmapistArgumentError } from '../errors.js';
-import { toUtc } from '../periods.js';
+import { markTime } from '../mark-keys.js';
 import { assertEventName, assertOptionalBoolean, assertUserId } from '../validate.js';
 import { emitAppError } from './app-errors.js';
 import { MarksNotWrittenError } from './errors.js';
@@ -98,7 +98,7 @@ export class KoaBitmapist {
     assertEventName(event);
     const id = toUserId(uid);
     assertUserId(id, engine.maxUserId);
-    const now = toUtc(options.now ?? new Date()).toDate();
+    const now = new Date(markTime(options.now ?? new Date()));
     assertOptionalBoolean(options.trackHourly, 'trackHourly');
     assertOptionalBoolean(options.trackUnique, 'trackUnique');
     const { trackHourly, trackUnique } = options;

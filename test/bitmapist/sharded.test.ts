@@ -36,6 +36,17 @@ describe('Bitmapist sharded layout (single Redis)', () => {
     await expectSameAnswers(compatible, sharded, now);
   });
 
+  it('answers has() under NOT like the compatible layout, also for ids in blocks without bitmaps', async () => {
+    for (const bm of [compatible, sharded]) {
+      await bm.markEvent('b', 2000, { now }); // block 7 with shardBits 8
+      await bm.markEvent('b', 10, { now }); // block 0
+    }
+    for (const uid of [10, 11, 600, 1999, 2000, 2007, 2008, 5000]) {
+      expect(await sharded.day('b', now).not().has(uid), `uid ${uid}`).to.equal(await compatible.day('b', now).not().has(uid));
+    }
+    expect(await sharded.day('b', now).not().has(600)).to.equal(true);
+  });
+
   it('registers a block once, not on every mark', async () => {
     await sharded.markEvent('e', 1, { now });
     await sharded.redis.ping();
