@@ -1,5 +1,5 @@
-import type { CohortResult } from '../cohort.js';
-import type { TimeGroup } from '../periods.js';
+import type { CohortResult } from '../engine/cohort.js';
+import type { TimeGroup } from '../engine/periods.js';
 
 /** A cohort ready to show: the engine's table with percents, totals and averages added. */
 export interface CohortView {

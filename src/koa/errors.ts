@@ -1,4 +1,4 @@
-import { BitmapistError } from '../errors.js';
+import { BitmapistError } from '../engine/errors.js';
 
 /** Redis of a system failed while marks were being written; they wait in the queue (the Redis error is the `cause`). */
 export class BitmapistUnavailableError extends BitmapistError { override name = 'BitmapistUnavailableError'; }

@@ -1,4 +1,4 @@
-import { BitmapistArgumentError } from '../errors.js';
+import { BitmapistArgumentError } from '../engine/errors.js';
 import type { KoaBitmapist } from './plugin.js';
 
 interface Entry {

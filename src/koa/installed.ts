@@ -1,4 +1,4 @@
-import { BitmapistConfigError } from '../errors.js';
+import { BitmapistConfigError } from '../engine/errors.js';
 import type { KoaMarkOptions, KoaBitmapist } from './plugin.js';
 import type { UserId } from './user-id.js';
 

@@ -1,7 +1,7 @@
 import type { Context } from 'koa';
 import type { Cluster, Redis } from 'ioredis';
-import type { Bitmapist, BitmapistOptions } from '../index.js';
-import { BitmapistConfigError } from '../errors.js';
+import type { Bitmapist, BitmapistOptions } from '../engine/bitmapist.js';
+import { BitmapistConfigError } from '../engine/errors.js';
 import type { TrackLoginsOptions } from './logins.js';
 
 /** Where a system's bitmaps live: a Redis URL (the plugin opens and closes the client), a client or an engine of yours (never closed). */

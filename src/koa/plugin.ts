@@ -1,18 +1,13 @@
 import type Koa from 'koa';
 import type { Router } from '@koa/router';
-import type {
-  Bitmapist,
-  ChainedEvent,
-  CohortOptions,
-  CohortResult,
-  EventSet,
-  MarkOptions,
-  PeriodEventSet,
-  PeriodOptions,
-} from '../index.js';
-import { BitmapistArgumentError } from '../errors.js';
-import { markTime } from '../mark-keys.js';
-import { assertEventName, assertOptionalBoolean, assertUserId } from '../validate.js';
+import type { Bitmapist, PeriodOptions } from '../engine/bitmapist.js';
+import type { ChainedEvent } from '../engine/chain.js';
+import type { CohortOptions, CohortResult } from '../engine/cohort.js';
+import type { EventSet, PeriodEventSet } from '../engine/event-set.js';
+import type { MarkOptions } from '../engine/marking.js';
+import { BitmapistArgumentError } from '../engine/errors.js';
+import { markTime } from '../engine/mark-keys.js';
+import { assertEventName, assertOptionalBoolean, assertUserId } from '../engine/validate.js';
 import { emitAppError } from './app-errors.js';
 import { MarksNotWrittenError } from './errors.js';
 import type { MarkQueueMetrics } from './mark-queue.js';

@@ -1,8 +1,8 @@
-import type { ChainedEvent } from '../chain.js';
-import type { CohortMode } from '../cohort.js';
-import { BitmapistArgumentError } from '../errors.js';
-import { timeGroupUnit, unitTimeGroup, type TimeGroup } from '../periods.js';
-import { MAX_EVENT_NAME_LENGTH } from '../validate.js';
+import type { ChainedEvent } from '../engine/chain.js';
+import type { CohortMode } from '../engine/cohort.js';
+import { BitmapistArgumentError } from '../engine/errors.js';
+import { timeGroupUnit, unitTimeGroup, type TimeGroup } from '../engine/periods.js';
+import { MAX_EVENT_NAME_LENGTH } from '../engine/validate.js';
 
 /**
  * Caps of the dashboard's query parameters, so one request cannot tie up Redis: a cohort costs one

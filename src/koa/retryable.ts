@@ -1,4 +1,4 @@
-import { BitmapistArgumentError, BitmapistScriptError } from '../errors.js';
+import { BitmapistArgumentError, BitmapistScriptError } from '../engine/errors.js';
 
 /** Redis replies that say "not now" rather than "never". */
 const TRANSIENT_REPLIES = new Set(['LOADING', 'BUSY', 'READONLY', 'MASTERDOWN', 'TRYAGAIN', 'CLUSTERDOWN', 'OOM']);

@@ -1,6 +1,6 @@
 import { Router } from '@koa/router';
 import type { Context, Next } from 'koa';
-import { BitmapistArgumentError } from '../errors.js';
+import { BitmapistArgumentError } from '../engine/errors.js';
 import { emitAppError } from './app-errors.js';
 import { cohortPage } from './cohort-page.js';
 import { buildCohortView, cohortCsv, cohortJson } from './cohort-table.js';

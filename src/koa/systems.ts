@@ -1,5 +1,5 @@
 import { Redis, type Cluster, type RedisOptions } from 'ioredis';
-import { Bitmapist } from '../bitmapist.js';
+import { Bitmapist } from '../engine/bitmapist.js';
 import { MarkQueue } from './mark-queue.js';
 import type { KoaBitmapistOptions, SystemSource } from './options.js';
 

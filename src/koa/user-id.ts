@@ -1,4 +1,4 @@
-import { BitmapistArgumentError } from '../errors.js';
+import { BitmapistArgumentError } from '../engine/errors.js';
 
 /** A user id as apps hold it: a number, a bigint, or a string of digits (as many ORMs return ids). */
 export type UserId = number | bigint | string;

@@ -12,7 +12,7 @@ import type {
   TransactionStartEvent,
   UpdateEvent,
 } from 'typeorm';
-import { BitmapistConfigError } from '../errors.js';
+import { BitmapistConfigError } from '../engine/errors.js';
 import { bitmapistableName, isBitmapistable } from './bitmapistable.js';
 
 /** Anything that can mark: the Koa plugin (queued) or an engine (`Bitmapist`). */

@@ -1,9 +1,9 @@
 import { expect } from 'chai';
 import type { Redis } from 'ioredis';
-import { Bitmapist, BitmapistArgumentError, MARK_BATCH_SIZE, type BulkMark } from '../src/index.js';
-import { runScript } from '../src/scripts.js';
-import { prng } from './support/model.js';
-import { keysUnder, testBitmapist } from './support/redis.js';
+import { Bitmapist, BitmapistArgumentError, MARK_BATCH_SIZE, type BulkMark } from '../../src/index.js';
+import { runScript } from '../../src/engine/scripts.js';
+import { prng } from '../support/model.js';
+import { keysUnder, testBitmapist } from '../support/redis.js';
 
 type TestBitmapist = ReturnType<typeof testBitmapist>;
 

@@ -1,8 +1,8 @@
 import { expect } from 'chai';
-import { BitmapistArgumentError, KeyNames, ShardedKeyNames, periodSuffix } from '../src/index.js';
-import { daySuffixes, MarkKeyCache, markTime } from '../src/mark-keys.js';
-import { toUtc } from '../src/periods.js';
-import { prng } from './support/model.js';
+import { BitmapistArgumentError, KeyNames, ShardedKeyNames, periodSuffix } from '../../src/index.js';
+import { daySuffixes, MarkKeyCache, markTime } from '../../src/engine/mark-keys.js';
+import { toUtc } from '../../src/engine/periods.js';
+import { prng } from '../support/model.js';
 
 const DAY_MS = 86_400_000;
 

@@ -1,6 +1,5 @@
 import { bitmapIds } from './bitmap.js';
 import type { BlockRegistry } from './blocks.js';
-import { assembleCohort, cohortRowCall, type CohortPlan, type CohortResult } from './cohort.js';
 import type { ExpressionEvaluator } from './event-set.js';
 import { compileExpression, type Expression } from './expression.js';
 import type { KeyNames } from './keys.js';
@@ -13,7 +12,7 @@ export const SCRATCH_TTL_MS = 60_000;
 type Output = 'count' | 'has' | 'bitmap' | 'length';
 
 /**
- * Runs expressions and cohort rows: one script call per block in use (one block in the compatible layout),
+ * Runs expressions: one script call per block in use (one block in the compatible layout),
  * blocks in parallel, answers added up.
  */
 export class Evaluator implements ExpressionEvaluator {
@@ -40,29 +39,6 @@ export class Evaluator implements ExpressionEvaluator {
   async evaluateIds(expression: Expression): Promise<number[]> {
     const bitmaps = await this.perBlock(expression, 'bitmap');
     return bitmaps.flatMap(([block, bitmap]) => bitmapIds(bitmap as Buffer, this.keys.blockBase(block)));
-  }
-
-  /** Runs every row of a planned cohort (one call per row and block, all in parallel) and adds blocks up. */
-  async cohort(plan: CohortPlan): Promise<CohortResult> {
-    const blocks = await this.registry.inUse();
-    const replies = await Promise.all(
-      plan.rows.map(async (row) => {
-        const perBlock = await Promise.all(
-          blocks.map((block) => {
-            const { keys, args } = cohortRowCall(
-              plan.mode,
-              row,
-              (leaf) => this.keys.eventKey(leaf.event, leaf.suffix, block),
-              this.keys.scratchKeys(4, block),
-              SCRATCH_TTL_MS,
-            );
-            return runScript(this.redis.bitmapistCohortRow(keys.length, ...keys, ...args));
-          }),
-        );
-        return addUp(perBlock);
-      }),
-    );
-    return assembleCohort(plan, replies);
   }
 
   private async perBlock(expression: Expression, output: Output): Promise<[number, number | Buffer][]> {
@@ -113,11 +89,4 @@ function hasNot(expression: Expression): boolean {
     default:
       return expression.operands.some(hasNot);
   }
-}
-
-/** Adds the per-block replies of one cohort row cell by cell. */
-function addUp(replies: number[][]): number[] {
-  const sum: number[] = [];
-  for (const reply of replies) reply.forEach((value, i) => (sum[i] = (sum[i] ?? 0) + value));
-  return sum.length > 0 ? sum : [0];
 }

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
-import { BitmapistArgumentError } from '../src/index.js';
-import { chainGroups, type ChainedEvent } from '../src/chain.js';
+import { BitmapistArgumentError } from '../../src/index.js';
+import { chainGroups, type ChainedEvent } from '../../src/engine/chain.js';
 
 describe('chainGroups', () => {
   it('binds OR to its predecessor, then ANDs left to right', () => {

@@ -3,6 +3,7 @@ import { RedisBlockRegistry, SINGLE_BLOCK, type BlockRegistry } from './blocks.j
 import { chainGroups, type ChainedEvent } from './chain.js';
 import { planCohort, type CohortOptions, type CohortResult } from './cohort.js';
 import { BitmapistArgumentError, BitmapistConfigError } from './errors.js';
+import { CohortRunner } from './cohort-runner.js';
 import { Evaluator } from './evaluator.js';
 import { EventSet, PeriodEventSet, periodExpression } from './event-set.js';
 import { allOf, anyOf } from './expression.js';
@@ -63,6 +64,7 @@ export class Bitmapist {
   private readonly registry: BlockRegistry;
   private readonly marker: Marker;
   private readonly evaluator: Evaluator;
+  private readonly cohorts: CohortRunner;
 
   constructor(options: BitmapistOptions = {}) {
     const { keyPrefix = DEFAULT_KEY_PREFIX, trackHourly = false, trackUnique = false, layout = 'compatible', shardBits = 20 } = options;
@@ -104,6 +106,7 @@ export class Bitmapist {
     this.registry = keys instanceof ShardedKeyNames ? new RedisBlockRegistry(this.redis, keys) : SINGLE_BLOCK;
     this.marker = new Marker(this.redis, keys, this.registry, { trackHourly, trackUnique, maxUserId });
     this.evaluator = new Evaluator(this.redis, keys, this.registry, maxUserId);
+    this.cohorts = new CohortRunner(this.redis, keys, this.registry);
   }
 
   /** Marks that `uid` did `event`: sets its bit in the month, ISO week and day bitmaps (and hour, unique). */
@@ -185,7 +188,7 @@ export class Bitmapist {
 
   /** A cohort table: for each period's users of `primary`, how many did `secondary` in the periods after. */
   async getCohort(primary: string, secondary: string, options: CohortOptions = {}): Promise<CohortResult> {
-    return this.evaluator.cohort(planCohort(primary, secondary, options));
+    return this.cohorts.cohort(planCohort(primary, secondary, options));
   }
 
   /** Every event name with at least one bitmap under this prefix, sorted. Uses SCAN, never KEYS. */

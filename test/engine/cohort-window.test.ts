@@ -1,7 +1,7 @@
 import { expect } from 'chai';
-import type { ChainedEvent, CohortMode } from '../src/index.js';
-import { MarkModel, prng, type Unit } from './support/model.js';
-import { testBitmapist } from './support/redis.js';
+import type { ChainedEvent, CohortMode } from '../../src/index.js';
+import { MarkModel, prng, type Unit } from '../support/model.js';
+import { testBitmapist } from '../support/redis.js';
 
 /**
  * lua/cohort_row.lua works on a copy of the population's byte range when that range is narrow (under

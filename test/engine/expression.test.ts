@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { compileExpression, leavesOf, type Expression } from '../src/expression.js';
+import { compileExpression, leavesOf, type Expression } from '../../src/engine/expression.js';
 
 const leaf = (event: string): Expression => ({ kind: 'leaf', event, suffix: 'u' });
 

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { assembleCohort, cohortRowCall, planCohort } from '../src/cohort.js';
+import { assembleCohort, cohortRowCall, planCohort } from '../../src/engine/cohort.js';
 
 describe('cohort planning', () => {
   const now = new Date('2025-03-01T12:00:00Z');

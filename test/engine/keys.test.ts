@@ -1,6 +1,6 @@
 import { expect } from 'chai';
-import { DEFAULT_KEY_PREFIX, KeyNames } from '../src/index.js';
-import { escapeGlob } from '../src/keys.js';
+import { DEFAULT_KEY_PREFIX, KeyNames } from '../../src/index.js';
+import { escapeGlob } from '../../src/engine/keys.js';
 
 describe('keys', () => {
   const keys = new KeyNames();

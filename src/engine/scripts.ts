@@ -15,7 +15,7 @@ const COMMANDS = {
   bitmapistCohortRow: 'cohort_row.lua',
 } as const;
 
-const LUA_DIR = new URL('../lua/', import.meta.url);
+const LUA_DIR = new URL('../../lua/', import.meta.url);
 let sources: Map<string, string> | undefined;
 
 function loadSources(): Map<string, string> {

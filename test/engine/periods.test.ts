@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { BitmapistArgumentError } from '../src/index.js';
+import { BitmapistArgumentError } from '../../src/index.js';
 import {
   addPeriods,
   isEventSuffix,
@@ -9,7 +9,7 @@ import {
   periodSuffixes,
   timeGroupUnit,
   toUtc,
-} from '../src/periods.js';
+} from '../../src/engine/periods.js';
 
 const at = (iso: string) => new Date(iso);
 
