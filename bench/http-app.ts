@@ -3,6 +3,7 @@
  * CPU-profiled, optionally pinned to a core) and one autocannon load slice against it.
  */
 import { execFileSync, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { cpus } from 'node:os';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
@@ -10,6 +11,8 @@ import autocannon from 'autocannon';
 import type { BenchContext } from './context.js';
 
 export const CONNECTIONS = 50;
+/** The cookie-signing key of both app servers of a run (made here: never a key from the repository). */
+const BENCH_APP_KEY = randomBytes(32).toString('base64url');
 const SERVER = fileURLToPath(new URL('./http-server.ts', import.meta.url));
 const REPO = fileURLToPath(new URL('..', import.meta.url));
 
@@ -70,7 +73,8 @@ export async function startServer(ctx: BenchContext, marked: boolean, prefix: st
   const [command, ...args] = pinned ? ['taskset', '-c', '0', ...node] : node;
   const child = spawn(command!, args, {
     cwd: REPO,
-    env: { ...process.env, NODE_ENV: 'production', BENCH_REDIS_URL: ctx.url, BENCH_KEY_PREFIX: prefix, BENCH_MARKED: marked ? '1' : '0' },
+    // One APP_KEYS for both servers: each must accept the cookies the marked one signed.
+    env: { ...process.env, NODE_ENV: 'production', APP_KEYS: BENCH_APP_KEY, BENCH_REDIS_URL: ctx.url, BENCH_KEY_PREFIX: prefix, BENCH_MARKED: marked ? '1' : '0' },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   const exited = new Promise<never>((_, reject) => {

@@ -4,8 +4,9 @@
  * connections, 4 slices of 5 s per route in ABBAABBA order (so drift in the machine's load hits both
  * alike), after a warm-up. Two kinds of visitors:
  * - `session`: 50 logged-in demo users (a session cookie per connection), the case `mark()` is for;
- * - `?uid=`: anonymous requests naming a fresh user id in the query, the example's load-test convenience.
- * The marks are checked: exactly the 50 users, or one new bit per answered request; none when unmarked.
+ * - `anonymous`: 50 returning anonymous visitors, each sending the signed visitor cookie the example gave
+ *   it on a first visit (the example takes no id from the query string, so no `?uid=` variant).
+ * The marks are checked: exactly the 50 users, or exactly the 50 visitors; none when unmarked.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -13,7 +14,7 @@ import { join } from 'node:path';
 import { num, times, type BenchContext, type BenchOutput } from './context.js';
 import { CATEGORIES, readProfile, type ProfileTimes } from './cpu-profile.js';
 import { CONNECTIONS, load, pinCores, startServer, unpinCores, type AppServer, type Slice } from './http-app.js';
-import { markedIds, queryScenario, sessionScenario, SESSION_USERS, type Scenario } from './http-visitors.js';
+import { ANONYMOUS_VISITORS, anonymousScenario, markedIds, sessionScenario, SESSION_USERS, type Scenario } from './http-visitors.js';
 import { MismatchError } from './keyspace.js';
 import type { BenchRow, ReportNote, TargetResult } from './report.js';
 import { ms, rate, summarize } from './timing.js';
@@ -106,7 +107,7 @@ async function runScenario(ctx: BenchContext, name: string, scenario: (marked: A
 
 const SCENARIOS = [
   { name: 'session', scenario: sessionScenario, what: `${SESSION_USERS} logged-in users (session cookie)` },
-  { name: '?uid=', scenario: queryScenario, what: 'anonymous, fresh `?uid=` per request' },
+  { name: 'anonymous', scenario: anonymousScenario, what: `${ANONYMOUS_VISITORS} anonymous visitors (signed visitor cookie)` },
 ] as const;
 
 export async function benchHttp(ctx: BenchContext): Promise<BenchOutput> {

@@ -1,5 +1,7 @@
 /** A description of the machine the bench ran on, for BENCHMARKS.md. */
+import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { cpus, freemem, loadavg, release, totalmem, type } from 'node:os';
 import type { Redis } from 'ioredis';
 import { serverInfo } from './redis-stats.js';
@@ -31,4 +33,15 @@ export function machineLoad(): string {
     // not Linux, or no PSI
   }
   return `load average ${one!.toFixed(2)} (1 min) / ${five!.toFixed(2)} (5 min)${pressure}`;
+}
+
+/** The commit the engine was measured at, and whether the working tree had changes. */
+export function codeVersion(): string {
+  try {
+    const git = (...args: string[]) => execFileSync('git', args, { cwd: fileURLToPath(new URL('..', import.meta.url)), encoding: 'utf8' }).trim();
+    const changed = git('status', '--porcelain').split('\n').filter(Boolean).length;
+    return `Code: commit ${git('rev-parse', '--short', 'HEAD')}${changed > 0 ? ` with ${changed} files changed in the working tree` : ''}`;
+  } catch {
+    return 'Code: not a git checkout';
+  }
 }

@@ -14,14 +14,18 @@ import { benchHttp } from './http.bench.js';
 import { describeMachine, machineLoad } from './machine.js';
 import { benchMarkEvent } from './mark-event.bench.js';
 import { benchBigUserId } from './memory.bench.js';
-import { deleteUnder } from './keyspace.js';
+import { deleteUnder, MismatchError } from './keyspace.js';
 import { benchReplay } from './replay.bench.js';
-import { textTable, writeMarkdown, type ReportNote } from './report.js';
+import { textTable, writeMarkdown, type ReportNote, type TargetResult } from './report.js';
+import { benchScale } from './scale.bench.js';
+import { SCALE_SIZES } from './scale-figures.js';
+import { scaleMarkdown, writeScaleSection } from './scale-report.js';
+import { scaleTargets } from './scale-targets.js';
 
 const REPORT_FILE = fileURLToPath(new URL('../BENCHMARKS.md', import.meta.url));
 
-/** Which benchmarks to run: `npm run bench -- mark replay cohort http memory` (default: all). */
-const ALL = ['mark', 'replay', 'cohort', 'http', 'memory'] as const;
+/** Which benchmarks to run: `npm run bench -- mark replay cohort http memory scale` (default: all). */
+const ALL = ['mark', 'replay', 'cohort', 'http', 'memory', 'scale'] as const;
 
 async function main(): Promise<number> {
   const started = performance.now();
@@ -63,6 +67,7 @@ async function main(): Promise<number> {
     }
     if (wanted('http')) outputs.push(await benchHttp(ctx));
     if (wanted('memory')) outputs.push(await benchBigUserId(ctx));
+    const scale = wanted('scale') ? await runScale(log) : undefined;
 
     const rows = outputs.flatMap((o) => o.rows);
     const targets = outputs.flatMap((o) => o.targets);
@@ -71,7 +76,7 @@ async function main(): Promise<number> {
     console.log(`\n${textTable(rows)}\n`);
     for (const note of notes) console.log(`\n${note.title}\n${note.lines.join('\n')}`);
     console.log('');
-    for (const t of targets) console.log(`${t.met ? 'MET   ' : 'MISSED'}  ${t.target}: ${t.measured}`);
+    for (const t of [...targets, ...(scale?.targets ?? [])]) console.log(`${t.met ? 'MET   ' : 'MISSED'}  ${t.target}: ${t.measured}`);
     if (only.length === 0) {
       writeMarkdown(REPORT_FILE, {
         date: new Date(),
@@ -86,8 +91,14 @@ async function main(): Promise<number> {
         notes,
       });
       log(`wrote ${REPORT_FILE}`);
-    } else {
+    } else if (!scale) {
       log('a subset was run: BENCHMARKS.md left unchanged');
+    }
+    if (scale?.section !== undefined) {
+      writeScaleSection(REPORT_FILE, scale.section);
+      log(`wrote the scaling section of ${REPORT_FILE}`);
+    } else if (scale) {
+      log('BENCH_SCALE_SIZES was set: the scaling section of BENCHMARKS.md left unchanged');
     }
     log(`done in ${durationS.toFixed(1)} s; machine ${machineLoad()}`);
     return 0;
@@ -96,6 +107,21 @@ async function main(): Promise<number> {
     redis.disconnect();
     await server?.stop();
   }
+}
+
+/**
+ * The scaling section (benchmark 7) at the sizes of BENCH_SCALE_SIZES (comma-separated user counts; default
+ * 100k, 1M and 10M). Throws a MismatchError when an answer was wrong or a call failed. Its section of
+ * BENCHMARKS.md is returned only for the default sizes.
+ */
+async function runScale(log: (message: string) => void): Promise<{ targets: TargetResult[]; section?: string }> {
+  const sizes = process.env.BENCH_SCALE_SIZES?.split(',').map(Number) ?? SCALE_SIZES;
+  const figures = await benchScale(log, sizes);
+  const failures = figures.sizes.flatMap((size) => size.failures);
+  if (failures.length > 0) throw new MismatchError(`the scaling benchmark failed:\n${failures.join('\n')}`);
+  const section = scaleMarkdown(figures, new Date());
+  const targets = scaleTargets(figures.sizes.at(-1)!);
+  return { targets, section: sizes.join() === SCALE_SIZES.join() ? section : undefined };
 }
 
 main().then(

@@ -1,11 +1,18 @@
 /**
- * The example app: a `/` route marked with `mark('index:visited', ...)`, a koa-passport login form and a
- * logout (marked `user:logged_in` / `user:logged_out` by the plugin), and the dashboard at /bitmapist.
+ * The example app: a `/` route marked with `mark('index:visited', ...)` (the logged-in user, else an
+ * anonymous visitor id from a signed cookie, see ./visitor.ts), a koa-passport login form and a logout
+ * (marked `user:logged_in` / `user:logged_out` by the plugin), and the dashboard at /bitmapist, open to
+ * logged-in users.
  *
- *   npx tsx examples/app.ts         # REDIS_URL or BITMAPIST_REDIS_URL, PORT (default 3000)
+ *   npx tsx examples/app.ts
+ *     REDIS_URL or BITMAPIST_REDIS_URL   the Redis (default redis://localhost:6379)
+ *     PORT, HOST                         where to listen (default 3000 on 127.0.0.1)
+ *     APP_KEYS                           comma-separated keys signing the cookies (default: a random key
+ *                                        made at start, so sessions end with the process)
  *
  * Demo accounts: user1 ... user1000, password `demo` (the seed's users).
  */
+import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { pathToFileURL } from 'node:url';
 import { bodyParser } from '@koa/bodyparser';
@@ -14,7 +21,10 @@ import Koa, { type Context } from 'koa';
 import passportModule from 'koa-passport';
 import session from 'koa-session';
 import { Strategy as LocalStrategy } from 'passport-local';
-import { koaBitmapist, mark, type KoaBitmapist, type KoaBitmapistOptions } from '../src/index.js';
+import { koaBitmapist, mark, type KoaBitmapist, type KoaBitmapistOptions } from '../src/koa/index.js';
+import { identifyVisitor, visitorId } from './visitor.js';
+
+export { VISITOR_COOKIE, VISITOR_IDS, visitorId } from './visitor.js';
 
 /** Options of {@link createExampleApp}. */
 export interface ExampleAppOptions {
@@ -22,6 +32,14 @@ export interface ExampleAppOptions {
   bitmapist?: KoaBitmapistOptions;
   /** Mark `index:visited` on `/` (default true); false builds the same route without `mark()`, for benchmarks. */
   withMarks?: boolean;
+  /** The keys signing the session and visitor cookies (default {@link appKeys}). */
+  keys?: string[];
+}
+
+/** The cookie-signing keys: env `APP_KEYS` (comma-separated), else one random key made now. Never a key in the repository. */
+export function appKeys(env: NodeJS.ProcessEnv = process.env): string[] {
+  const keys = (env.APP_KEYS ?? '').split(',').map((key) => key.trim()).filter((key) => key !== '');
+  return keys.length > 0 ? keys : [randomBytes(32).toString('base64url')];
 }
 
 /** A demo user. */
@@ -38,18 +56,10 @@ export function findDemoUser(username: string, password?: string): DemoUser | un
   return { id, username };
 }
 
-/** The visitor of `/`: the logged-in user, else `?uid=` (a demo convenience, so load tests mark something). */
-export function visitorId(ctx: Context): number | undefined {
-  const user = ctx.state.user as DemoUser | undefined;
-  if (user) return user.id;
-  const uid = typeof ctx.query.uid === 'string' && /^\d{1,9}$/.test(ctx.query.uid) ? Number(ctx.query.uid) : undefined;
-  return uid;
-}
-
 /** Builds the example app and installs the plugin on it; the caller listens and later closes `bitmapist`. */
 export function createExampleApp(options: ExampleAppOptions = {}): { app: Koa; bitmapist: KoaBitmapist } {
   const app = new Koa();
-  app.keys = ['koa-bitmapist example: change me'];
+  app.keys = options.keys ?? appKeys();
   const passport = new passportModule.KoaPassport();
   passport.use(new LocalStrategy((username, password, done) => done(null, findDemoUser(username, password) ?? false)));
   passport.serializeUser((user, done) => done(null, (user as DemoUser).id));
@@ -71,8 +81,8 @@ export function createExampleApp(options: ExampleAppOptions = {}): { app: Koa; b
 <p><a href="/bitmapist/">Events</a> · <a href="/bitmapist/cohort?primary=user:created&amp;secondary=user:logged_in&amp;timeGroup=weeks&amp;mode=recurring">Cohorts</a></p>`,
     );
   };
-  if (options.withMarks ?? true) router.get('/', mark('index:visited', visitorId), home);
-  else router.get('/', home);
+  if (options.withMarks ?? true) router.get('/', identifyVisitor, mark('index:visited', visitorId), home);
+  else router.get('/', identifyVisitor, home);
   router.get('/login', function loginForm(ctx: Context) {
     const failed = ctx.query.failed ? '<p>Wrong user name or password.</p>' : '';
     ctx.body = page(
@@ -97,16 +107,19 @@ function page(title: string, body: string): string {
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
   const redisUrl = process.env.REDIS_URL ?? process.env.BITMAPIST_REDIS_URL;
-  const { app, bitmapist } = createExampleApp({ bitmapist: { redisUrl } });
-  const server = app.listen(Number(process.env.PORT ?? 3000), () => {
+  // The dashboard is for logged-in users; without authorize it would answer 403 outside development.
+  const authorize = (ctx: Context) => ctx.isAuthenticated();
+  const { app, bitmapist } = createExampleApp({ bitmapist: { redisUrl, authorize } });
+  const host = process.env.HOST || '127.0.0.1';
+  const server = app.listen(Number(process.env.PORT ?? 3000), host, () => {
     const { port } = server.address() as AddressInfo;
-    console.log(`Example app on http://localhost:${port}/ (dashboard: /bitmapist/)`);
+    console.log(`Example app on http://${host}:${port}/ (dashboard: /bitmapist/, log in first)`);
   });
-  const stop = async () => {
+  // Graceful shutdown: stop taking requests, then write the queued marks before exiting.
+  const stop = () => {
     server.close();
-    await bitmapist.close();
-    process.exit(0);
+    server.closeIdleConnections();
+    bitmapist.close().finally(() => process.exit(0));
   };
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.once(signal, stop);
 }

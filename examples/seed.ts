@@ -7,14 +7,15 @@
  */
 import { pathToFileURL } from 'node:url';
 import cliProgress from 'cli-progress';
-import { Bitmapist, type BulkMark, type KoaBitmapist } from '../src/index.js';
+import { Bitmapist, type BulkMark } from '../src/index.js';
+import type { KoaBitmapist } from '../src/koa/index.js';
 import { seededRandom } from '../src/testing/index.js';
 
 /** Options of {@link seed}. */
 export interface SeedOptions {
   /** How many users (ids 1..users, default 1,000). */
   users?: number;
-  /** How many days back the first sign-up is (default 120, about four months). */
+  /** How many days back the first sign-up is (default 120, about four months); the history runs through today. */
   days?: number;
   /** The end of the history (default: now). */
   now?: Date;
@@ -85,10 +86,14 @@ export async function seed(target: Bitmapist | KoaBitmapist, options: SeedOption
   return { users, marks, events, from: new Date(now.getTime() - days * DAY_MS), to: now, ms: Date.now() - started };
 }
 
-/** One user's marks: sign-up, then visits that thin out, each with some shopping. */
+/**
+ * One user's marks: sign-up, then visits that thin out, each with some shopping. Day 0 is `days` days
+ * before `now`, day `days` is the day of `now`; a mark falls in the hour before that day's clock time of
+ * `now`, so none is later than `now`.
+ */
 function* userHistory(uid: number, random: () => number, now: Date, days: number): Generator<BulkMark> {
-  const signup = Math.floor(random() * days);
-  const at = (day: number) => new Date(now.getTime() - (days - day) * DAY_MS + Math.floor(random() * 3_600_000));
+  const signup = Math.floor(random() * (days + 1));
+  const at = (day: number) => new Date(now.getTime() - (days - day) * DAY_MS - Math.floor(random() * 3_600_000));
   const via = pick(random, ['email', 'email', 'google', 'google', 'github']);
   yield { event: 'user:created', uid, now: at(signup) };
   yield { event: `user:signed_up_via_${via}`, uid, now: at(signup) };
@@ -97,7 +102,7 @@ function* userHistory(uid: number, random: () => number, now: Date, days: number
   const deletesOn = random() < 0.06 ? signup + 1 + Math.floor(random() * (days - signup)) : Number.POSITIVE_INFINITY;
   let onboarded = false;
   let advanced = false;
-  for (let day = signup; day < days; day += 1) {
+  for (let day = signup; day <= days; day += 1) {
     const age = day - signup;
     if (day === deletesOn) {
       yield { event: 'user:deleted', uid, now: at(day) };

@@ -1,201 +1,223 @@
--- bitmapist:cohort_row - one row of a cohort table: the users of the row's primary-event period and,
--- for each following period, how many of them did the secondary event (chained with the additional events).
+-- bitmapist:cohort_row - the cells of cohort rows, within a time budget: a call computes as much as its budget
+-- allows and answers where it stopped; the next call of the same chain resumes there from the state it left
+-- in its scratch keys (a row may span calls, a call may hold many rows).
 --
--- KEYS            the primary bitmaps (OR'ed: the row's population P), then the bitmaps of every period in
---                 order (see ARGV[6..]), then 4 scratch keys unique to this call, deleted before returning
---                 (on error paths too)
--- ARGV[1]         mode: 'first'     each user counts only in the first period they come back (P shrinks)
---                       'recurring' each period counts every returning user of P
---                       'unbounded' period j counts users of P active in period j or any later described period
--- ARGV[2]         time to live of the scratch keys in ms (a positive integer). Kept for the calling
---                 convention: every error is caught and the scratch keys deleted, so none outlives the call
--- ARGV[3]         number of primary bitmaps (at least 1)
--- ARGV[4]         number of cells to count, c
--- ARGV[5]         number of periods described, n (c <= n; 'unbounded' describes every period up to now)
--- ARGV[6..]       each period in order: g, then g group sizes; a period's set is the AND of its g groups and
---                 each group is the OR of that many of the following KEYS
+-- KEYS            row after row: the row's primary bitmaps (unless it resumes in its periods), then the
+--                 bitmaps of its periods in the order ARGV describes them; then the 5 scratch keys of this
+--                 chain: P (population), U (union, mode 'unbounded'), C (cell), G (group), T (temporary)
+-- ARGV[1]         mode: 'first' | 'recurring' | 'unbounded' (each counts what cohort.ts describes)
+-- ARGV[2]         time to live in ms of the state left for the next call of the chain (a positive integer)
+-- ARGV[3]         time budget in microseconds (at least 1): past it, the call stops before its next bitmap read
+-- ARGV[4]         number of rows, r
+-- then per row    stage (0: not started; 1: resume in its primaries; 2: resume in its periods), the number of
+--                 primaries sent (0 for stage 2), lo, hi (the population's byte range, from cohort_windows),
+--                 group and key to resume at (stage 1: 1 and the primary; stage 2: in its first period sent;
+--                 stage 0: 1, 1), last (1 when the row ends with these periods, 0 when more follow), the
+--                 number of periods n, in place (1: work on whole bitmaps, lo must be 0; 0: on copies of the
+--                 window), then per period: counted (1 or 0), the number of groups g, and g group
+--                 sizes. Periods come in the order they are worked: ascending, or descending in mode
+--                 'unbounded', whose period j counts the users of P active in any period from j to now.
 --
--- Returns         { |P|, cell 0, ..., cell c-1 }, or { 0 } when P is empty
--- Errors          BITMAPIST_BADARG <why>   (checked before the first write)
+-- Returns         { row, stage, period, group, key, values... }: where the next call resumes (row r + 1: all
+--                 done; stage 0: the row has not started; 1: in its primaries at key; 2: at period (n + 1:
+--                 after the last one sent), group, key), then for each row worked: its population count once
+--                 its primaries are done, then the count of each counted period finished
+-- Errors          BITMAPIST_BADARG <why> (checked before the first write), BITMAPIST_STATE_LOST when the
+--                 state to resume has expired
 --
--- Cost: a cell is one BITOP AND (period bitmaps and P together) and one BITCOUNT, plus in 'first' mode one
--- BITOP XOR when users came back, and in 'unbounded' mode one BITOP OR; a bitmap that is a whole period or
--- population on its own is read in place. A population at most WINDOW_MAX_BYTES wide (e.g. one day of
--- sign-ups with sequential ids) is worked on as a window instead: each cell first copies that byte range
--- of its period (GETRANGE + SET), and every operation then runs on a few hundred bytes, not whole bitmaps.
+-- Every set is worked on as a copy of the window [lo, hi] of its bitmaps (BITPOS, GETRANGE), so a cell costs the
+-- population's width, not the bitmaps' length; a population wider than half of its bitmaps is worked in place. A missing bitmap is skipped: an OR group ignores it, and a
+-- group with no bitmap makes its period empty (count 0) without any BITOP. The budget is checked (TIME) before each
+-- bitmap read, so a call exceeds it by at most one window copy.
 local rcall = redis.call
 
 local mode = ARGV[1]
 local ttl = tonumber(ARGV[2])
-local primaryCount = tonumber(ARGV[3])
-local cells = tonumber(ARGV[4])
-local periods = tonumber(ARGV[5])
-
+local budget = tonumber(ARGV[3])
+local rowCount = tonumber(ARGV[4])
 if mode ~= 'first' and mode ~= 'recurring' and mode ~= 'unbounded' then
   return redis.error_reply('BITMAPIST_BADARG unknown mode ' .. tostring(mode))
 end
-if ttl == nil or ttl < 1 or primaryCount == nil or primaryCount < 1 or cells == nil or periods == nil
-    or cells < 0 or periods < cells then
-  return redis.error_reply('BITMAPIST_BADARG malformed row header')
+if ttl == nil or ttl < 1 or budget == nil or budget < 1 or rowCount == nil or rowCount < 1 then
+  return redis.error_reply('BITMAPIST_BADARG malformed cohort_row header')
 end
 
--- Parse and check the period layout before any write. A period is a list of groups, a group the range
--- { first, last } of its KEYS.
-local layout = {}
-local arg = 6
-local nextKey = primaryCount + 1
-for p = 1, periods do
-  local groupCount = tonumber(ARGV[arg])
-  if groupCount == nil or groupCount < 1 then
-    return redis.error_reply('BITMAPIST_BADARG bad group count for period ' .. p)
+-- Parse and check every row before any write.
+local rows = {}
+local arg, key = 5, 1
+local function int(i, min)
+  local v = tonumber(ARGV[i])
+  if v == nil or v ~= math.floor(v) or v < min then return nil end
+  return v
+end
+for r = 1, rowCount do
+  local row = { stage = int(arg, 0), primaries = int(arg + 1, 0), lo = int(arg + 2, 0), hi = int(arg + 3, 0),
+    group = int(arg + 4, 1), key = int(arg + 5, 1), last = int(arg + 6, 0), periods = {} }
+  local n = int(arg + 7, 0)
+  row.inPlace = int(arg + 8, 0)
+  if not (row.stage and row.primaries and row.lo and row.hi and row.group and row.key and row.last and n and row.inPlace)
+      or row.stage > 2 or row.last > 1 or row.inPlace > 1 or (row.inPlace == 1 and row.lo ~= 0) or row.hi < row.lo or (row.stage < 2) ~= (row.primaries > 0)
+      or (row.stage ~= 2 and row.group ~= 1) or (row.stage == 0 and row.key ~= 1)
+      or (row.stage == 1 and row.key > row.primaries) then
+    return redis.error_reply('BITMAPIST_BADARG malformed header of row ' .. r)
   end
-  local groups = {}
-  for g = 1, groupCount do
-    local size = tonumber(ARGV[arg + g])
-    if size == nil or size < 1 then
-      return redis.error_reply('BITMAPIST_BADARG bad group size for period ' .. p)
+  row.firstKey = key
+  key = key + row.primaries
+  arg = arg + 9
+  for p = 1, n do
+    local counted, groupCount = int(arg, 0), int(arg + 1, 1)
+    if counted == nil or counted > 1 or groupCount == nil then
+      return redis.error_reply('BITMAPIST_BADARG bad period ' .. p .. ' of row ' .. r)
     end
-    groups[g] = { nextKey, nextKey + size - 1 }
-    nextKey = nextKey + size
-  end
-  layout[p] = groups
-  arg = arg + groupCount + 1
-end
-if arg - 1 ~= #ARGV or nextKey + 3 ~= #KEYS then
-  return redis.error_reply('BITMAPIST_BADARG keys or arguments do not match the row layout')
-end
-
-local P, S, T, U = KEYS[nextKey], KEYS[nextKey + 1], KEYS[nextKey + 2], KEYS[nextKey + 3]
-
--- OR of KEYS[from..to] into dest, in chunks (unpack() fails past a few thousand values).
-local function orInto(dest, from, to)
-  local i = from
-  local accumulated = false
-  while i <= to do
-    local j = math.min(to, i + 999)
-    if accumulated then
-      rcall('BITOP', 'OR', dest, dest, unpack(KEYS, i, j))
-    else
-      rcall('BITOP', 'OR', dest, unpack(KEYS, i, j))
+    local groups = {}
+    for g = 1, groupCount do
+      local size = int(arg + 1 + g, 1)
+      if size == nil then return redis.error_reply('BITMAPIST_BADARG bad group size in row ' .. r) end
+      groups[g] = { key, key + size - 1 }
+      key = key + size
     end
-    accumulated = true
-    i = j + 1
+    row.periods[p] = { counted = counted == 1, groups = groups }
+    arg = arg + 2 + groupCount
   end
-end
-
--- Stores into dest the AND of period p's groups and of the bitmap `with` (when given). Single-bitmap
--- groups join one BITOP AND together with `with`; each group of several bitmaps is OR'ed into T first.
-local function intersectInto(dest, p, with)
-  local operands = {}
-  if with then operands[1] = with end
-  local unions = {}
-  for _, range in ipairs(layout[p]) do
-    if range[1] == range[2] then
-      operands[#operands + 1] = KEYS[range[1]]
-    else
-      unions[#unions + 1] = range
+  if row.stage == 2 and (row.group > 1 or row.key > 1) then
+    local first = row.periods[1]
+    if first == nil or row.group > #first.groups
+        or row.key > first.groups[row.group][2] - first.groups[row.group][1] + 1 then
+      return redis.error_reply('BITMAPIST_BADARG bad resume position in row ' .. r)
     end
   end
-  local started = false
-  if #operands > 0 then
-    rcall('BITOP', 'AND', dest, unpack(operands))
-    started = true
-  end
-  for _, range in ipairs(unions) do
-    if started then
-      orInto(T, range[1], range[2])
-      rcall('BITOP', 'AND', dest, dest, T)
-    else
-      orInto(dest, range[1], range[2])
-      started = true
+  rows[r] = row
+end
+if arg - 1 ~= #ARGV or key + 4 ~= #KEYS then
+  return redis.error_reply('BITMAPIST_BADARG keys or arguments do not match the rows')
+end
+local P, U, C, G, T = KEYS[key], KEYS[key + 1], KEYS[key + 2], KEYS[key + 3], KEYS[key + 4]
+
+-- The budget is wall time, read with TIME before each bitmap read: estimates of the work miss the allocator,
+-- the Lua around each call and a busy machine, and what other clients wait for is time.
+local started = rcall('TIME')
+local function overBudget()
+  local now = rcall('TIME')
+  return (now[1] - started[1]) * 1000000 + (now[2] - started[2]) >= budget
+end
+-- A call always makes progress (a bitmap read or a row finished) before it may stop, so chains end.
+local progressed = false
+local reply = { rowCount + 1, 0, 0, 0, 0 }
+local function stopAt(r, stage, p, g, k)
+  reply[1], reply[2], reply[3], reply[4], reply[5] = r, stage, p, g, k
+  for _, name in ipairs({ P, U, C, G }) do rcall('PEXPIRE', name, ttl) end
+  return false
+end
+
+-- ORs bitmap k (its window [lo, hi], or the whole bitmap for a row worked in place) into dest; returns whether
+-- dest now exists (`has`: whether it did before).
+local function orWindow(row, k, dest, has)
+  progressed = true
+  if row.inPlace == 1 then
+    -- A wide population (a window over half of its bitmaps): BITOP on a bitmap itself is cheaper than a copy.
+    -- lo is 0, so every set lines up. Only a bitmap of exactly the window's length is used in place: BITOP
+    -- goes byte by byte past its shortest operand, so any other is copied (and zero-padded) below.
+    local length = rcall('STRLEN', KEYS[k])
+    if length == 0 then return has end
+    if length == row.hi + 1 then
+      if has then rcall('BITOP', 'OR', dest, dest, KEYS[k]) else rcall('BITOP', 'OR', dest, KEYS[k]) end
+      return true
     end
   end
-end
-
--- The bitmap holding period p's set: its only bitmap when it has one, else `dest` after computing it.
-local function periodKey(p, dest)
-  local groups = layout[p]
-  if #groups == 1 and groups[1][1] == groups[1][2] then return KEYS[groups[1][1]] end
-  intersectInto(dest, p, nil)
-  return dest
-end
-
--- A population at most this many bytes wide (8 ids per byte) is worked on as a window: see row().
-local WINDOW_MAX_BYTES = 4096
-
--- Stores the bytes [lo, hi] of key into dest (shorter when key ends before hi) and returns dest.
-local function windowInto(dest, key, lo, hi)
-  rcall('SET', dest, rcall('GETRANGE', key, lo, hi))
-  return dest
-end
-
-local function row()
-  -- The population: the primary bitmap itself when there is one, else the OR of them in P.
-  local population = KEYS[1]
-  if primaryCount > 1 then
-    orInto(P, 1, primaryCount)
-    population = P
+  -- Copy only from the bitmap's first set byte in the window (BITPOS scans, copying costs ten times more):
+  -- a bitmap without a user there is skipped like a missing one.
+  local width = row.hi - row.lo + 1
+  local first = rcall('BITPOS', KEYS[k], 1, row.lo, row.hi)
+  if first < 0 then return has end
+  local from = math.floor(first / 8)
+  local bytes = rcall('GETRANGE', KEYS[k], from, row.hi)
+  local target = has and T or dest
+  if from == row.lo then
+    rcall('SET', target, bytes)
+  else
+    rcall('DEL', target)
+    rcall('SETRANGE', target, from - row.lo, bytes)
   end
-  local total = rcall('BITCOUNT', population)
-  local reply = { total }
-  if total == 0 then return reply end
+  -- Zero-pad to the full width, so BITOP stays on its word-at-a-time path.
+  if from + #bytes <= row.hi then rcall('SETRANGE', target, width - 1, '\0') end
+  if has then rcall('BITOP', 'OR', dest, dest, T) end
+  return true
+end
 
-  -- Every cell counts a subset of the population, so only the bytes [lo, hi] holding its users matter.
-  -- BITOP works through its longest operand (byte by byte past the shortest one), so when the population
-  -- is narrow, e.g. one day of sign-ups with sequential ids, 200 bytes inside 12 kB bitmaps, each cell
-  -- works on copies of that window instead of whole bitmaps. (Numbers go to redis.call as strings: Redis
-  -- formats Lua numbers with a slow snprintf.)
-  local first = math.floor(rcall('BITPOS', population, 1) / 8)
-  local last = rcall('STRLEN', population) - 1
-  local width = last - first + 1
-  local windowed = width <= WINDOW_MAX_BYTES
-  local lo, hi = tostring(first), tostring(last)
-  local function periodSet(p, dest)
-    local key = periodKey(p, dest)
-    if windowed then return windowInto(dest, key, lo, hi) end
-    return key
+-- Works one row from its resume point; returns false (after recording where) when it stops.
+local function work(r, row)
+  local width = row.hi - row.lo + 1
+  local remaining
+  if row.stage == 0 then
+    if progressed and overBudget() then return stopAt(r, 0, 0, 1, 1) end
+    rcall('DEL', P, U, C, G, T)
+    rcall('SETRANGE', U, width - 1, '\0')
+  elseif rcall('EXISTS', U) == 0 then
+    return error({ err = 'BITMAPIST_STATE_LOST the cohort state expired before the next call' })
   end
-  if windowed then population = windowInto(P, population, lo, hi) end
-
-  if mode == 'unbounded' then
-    local counts = {}
-    for p = periods, 1, -1 do
-      rcall('BITOP', 'OR', U, U, periodSet(p, S))
-      if p <= cells then
-        rcall('BITOP', 'AND', T, population, U)
-        counts[p] = rcall('BITCOUNT', T)
+  if row.stage < 2 then
+    local has = row.stage == 1 and rcall('EXISTS', P) == 1
+    for k = row.key, row.primaries do
+      if progressed and overBudget() then return stopAt(r, 1, 0, 1, k) end
+      has = orWindow(row, row.firstKey + k - 1, P, has)
+    end
+    if not has then rcall('SETRANGE', P, width - 1, '\0') end
+    remaining = rcall('BITCOUNT', P)
+    reply[#reply + 1] = remaining
+  else
+    remaining = rcall('BITCOUNT', P)
+  end
+  for p, period in ipairs(row.periods) do
+    local resuming = row.stage == 2 and p == 1 and (row.group > 1 or row.key > 1)
+    local empty = remaining == 0
+    for g = (resuming and row.group or 1), #period.groups do
+      if empty then break end
+      local range = period.groups[g]
+      local from = (resuming and g == row.group) and row.key or 1
+      -- G may hold an earlier group's set: only `has` says whether it holds this group's (kept in G's
+      -- existence when the call stops half-way through the group).
+      local has = from > 1 and rcall('EXISTS', G) == 1
+      for k = range[1] + from - 1, range[2] do
+        if progressed and overBudget() then
+          if not has then rcall('DEL', G) end
+          return stopAt(r, 2, p, g, k - range[1] + 1)
+        end
+        has = orWindow(row, k, G, has)
       end
-    end
-    for p = 1, cells do reply[p + 1] = counts[p] end
-    return reply
-  end
-
-  local remaining = total
-  for p = 1, cells do
-    if remaining == 0 then
-      reply[p + 1] = 0
-    else
-      if windowed then
-        rcall('BITOP', 'AND', S, population, periodSet(p, S))
+      if not has then
+        empty = true
       else
-        intersectInto(S, p, population)
+        rcall('BITOP', 'AND', C, g == 1 and P or C, G)
       end
-      local count = rcall('BITCOUNT', S)
-      reply[p + 1] = count
+    end
+    local count = 0
+    if mode == 'unbounded' then
+      if not empty then rcall('BITOP', 'OR', U, U, C) end
+      if period.counted then count = rcall('BITCOUNT', U) end
+    elseif not empty then
+      count = rcall('BITCOUNT', C)
       if mode == 'first' and count > 0 then
-        -- Those users are counted: take them out of the population (S is a subset of it).
-        rcall('BITOP', 'XOR', P, population, S)
-        population = P
+        rcall('BITOP', 'XOR', P, P, C)
         remaining = remaining - count
       end
     end
+    if period.counted then reply[#reply + 1] = count end
   end
-  return reply
+  if row.last == 0 then return stopAt(r, 2, #row.periods + 1, 1, 1) end
+  rcall('DEL', P, U, C, G, T)
+  progressed = true
+  return true
 end
 
-local ok, result = pcall(row)
-rcall('DEL', P, S, T, U)
-if not ok then
-  return redis.error_reply(type(result) == 'table' and result.err or tostring(result))
+local function run()
+  for r, row in ipairs(rows) do
+    if not work(r, row) then return end
+  end
 end
-return result
+
+local ok, failure = pcall(run)
+if not ok then
+  rcall('DEL', P, U, C, G, T)
+  return redis.error_reply(type(failure) == 'table' and failure.err or tostring(failure))
+end
+return reply

@@ -1,4 +1,4 @@
--- bitmapist:mark - set or clear one user's bit in every bitmap of one mark.
+-- bitmapist:mark - set or clear one user's bit in every bitmap of one mark, all of them or none.
 --
 -- KEYS[1..n]  the bitmaps of the mark (month, ISO week, day, and optionally hour and unique)
 -- ARGV[1]     user id: an integer in [0, ARGV[3]]
@@ -6,7 +6,8 @@
 -- ARGV[3]     the largest user id allowed
 --
 -- Returns     the number of bitmaps whose bit changed
--- Errors      BITMAPIST_BADARG <why>   (raised before anything is written)
+-- Errors      BITMAPIST_BADARG <why>                 (raised before anything is written)
+--             BITMAPIST_WRONGTYPE <i> <type>         KEYS[i] holds a <type>, not a string bitmap: nothing written
 local rcall = redis.call
 
 local uid = tonumber(ARGV[1])
@@ -21,6 +22,13 @@ if maxUid == nil or uid == nil or uid ~= math.floor(uid) or uid < 0 or uid > max
 end
 if bit ~= '0' and bit ~= '1' then
   return redis.error_reply('BITMAPIST_BADARG bit must be 0 or 1')
+end
+-- Redis has no rollback: a key of another type would fail SETBIT after the bits before it were set.
+for i = 1, #KEYS do
+  local kind = rcall('TYPE', KEYS[i])['ok']
+  if kind ~= 'string' and kind ~= 'none' then
+    return redis.error_reply('BITMAPIST_WRONGTYPE ' .. i .. ' ' .. kind)
+  end
 end
 
 local wanted = tonumber(bit)

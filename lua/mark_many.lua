@@ -10,7 +10,10 @@
 -- ARGV[4..]   g pairs: the group's bitmaps as comma-separated 1-based indexes into KEYS (e.g. '1,2,3'),
 --             then the group's user ids, comma-separated (e.g. '17,4,90017'); each id is set in each bitmap
 --
--- Returns     the number of marks written (user ids over all groups)
+-- Returns     { marks written (user ids over the groups written), then for each refused group: the group's
+--             number g, the 1-based index into KEYS of its first key that is not a string bitmap, that key's
+--             type }. A group whose bitmaps include a key of another type (a hash planted there, ...) is
+--             refused whole and nothing of it is written; the other groups are written.
 -- Errors      BITMAPIST_BADARG <why>   (every group is checked before the first write)
 local rcall = redis.call
 
@@ -43,7 +46,6 @@ local function integers(list, low, high)
 end
 
 local layout = {}
-local marks = 0
 for g = 1, groups do
   local keys = integers(ARGV[2 + 2 * g], 1, #KEYS)
   if keys == nil then
@@ -54,16 +56,39 @@ for g = 1, groups do
     return redis.error_reply('BITMAPIST_BADARG user id must be an integer in [0, ' .. ARGV[2] .. ']')
   end
   layout[g] = { keys, uids }
-  marks = marks + #uids
 end
 
+-- Redis has no rollback: every key's type is checked before the first write, and a group with a key that
+-- SETBIT would refuse is left out whole.
+local wrongType = {}
+for k = 1, #KEYS do
+  local kind = rcall('TYPE', KEYS[k])['ok']
+  if kind ~= 'string' and kind ~= 'none' then wrongType[k] = kind end
+end
+
+local reply = { 0 }
 for g = 1, groups do
   local keys, uids = layout[g][1], layout[g][2]
+  local refused = nil
   for k = 1, #keys do
-    local key = KEYS[tonumber(keys[k])]
-    for i = 1, #uids do
-      rcall('SETBIT', key, uids[i], bit)
+    local index = tonumber(keys[k])
+    if wrongType[index] then
+      refused = index
+      break
     end
   end
+  if refused then
+    reply[#reply + 1] = g
+    reply[#reply + 1] = refused
+    reply[#reply + 1] = wrongType[refused]
+  else
+    for k = 1, #keys do
+      local key = KEYS[tonumber(keys[k])]
+      for i = 1, #uids do
+        rcall('SETBIT', key, uids[i], bit)
+      end
+    end
+    reply[1] = reply[1] + #uids
+  end
 end
-return marks
+return reply

@@ -1,35 +1,31 @@
+/**
+ * `koa-bitmapist`: the engine (no Koa, no ORM). The Koa layer is `koa-bitmapist/koa`, the TypeORM mixin
+ * `koa-bitmapist/typeorm`, the test helpers `koa-bitmapist/testing`.
+ * @packageDocumentation
+ */
 export { Bitmapist } from './engine/bitmapist.js';
 export type { BitmapistOptions, PeriodOptions } from './engine/bitmapist.js';
 export { MARK_BATCH_SIZE } from './engine/marking.js';
 export type { BulkMark, MarkOptions } from './engine/marking.js';
 export { EventSet, PeriodEventSet } from './engine/event-set.js';
+export { EVALUATE_CALL_BUDGET_US, MAX_IDS } from './engine/block-calls.js';
+export { CallLimiter, READ_CALLS_IN_FLIGHT } from './engine/call-limiter.js';
 export type { Expression, Leaf } from './engine/expression.js';
 export type { ChainedEvent } from './engine/chain.js';
 export { MAX_COHORT_SIZE } from './engine/cohort.js';
+export { MAX_COHORT_BYTES } from './engine/cohort-runner.js';
 export type { CohortMode, CohortOptions, CohortResult } from './engine/cohort.js';
-export { BitmapistArgumentError, BitmapistConfigError, BitmapistError, BitmapistScriptError } from './engine/errors.js';
+export {
+  BitmapistArgumentError,
+  BitmapistConfigError,
+  BitmapistError,
+  BitmapistKeyTypeError,
+  BitmapistLimitError,
+  BitmapistRegistryError,
+  BitmapistScanError,
+  BitmapistScriptError,
+} from './engine/errors.js';
 export { DEFAULT_KEY_PREFIX, KeyNames, ShardedKeyNames } from './engine/keys.js';
 export { periodStart, periodSuffix } from './engine/periods.js';
 export type { PeriodUnit, TimeGroup, TimeGroupInput } from './engine/periods.js';
-export { MAX_BITMAP_USER_ID, MAX_EVENT_NAME_LENGTH } from './engine/validate.js';
-export { koaBitmapist } from './koa/install.js';
-export { KoaBitmapist } from './koa/plugin.js';
-export type { KoaMarkOptions, SystemOption } from './koa/plugin.js';
-export type { KoaBitmapistOptions, SystemSource } from './koa/options.js';
-export { DEFAULT_CLOSE_TIMEOUT_MS, DEFAULT_QUEUE_LIMIT } from './koa/options.js';
-export { PLUGIN_REDIS_OPTIONS } from './koa/systems.js';
-export { mark } from './koa/mark.js';
-export type { MarkMiddlewareOptions, UserIdResolver } from './koa/mark.js';
-export { installedBitmapist, markEvent } from './koa/installed.js';
-export type { TrackLoginsOptions } from './koa/logins.js';
-export type { UserId } from './koa/user-id.js';
-export type { MarkQueueMetrics } from './koa/mark-queue.js';
-export type { BitmapistContext } from './koa/context.js';
-export { COHORT_DEFAULTS, DASHBOARD_LIMITS } from './koa/query.js';
-export { MAX_LISTED_EVENTS } from './koa/router.js';
-export type { CohortJson } from './koa/cohort-table.js';
-export { BitmapistUnavailableError, MarkQueueOverflowError, MarksNotWrittenError } from './koa/errors.js';
-export { Bitmapistable, isBitmapistable } from './orm/bitmapistable.js';
-export type { BitmapistableClass } from './orm/bitmapistable.js';
-export { trackEntities } from './orm/track-entities.js';
-export type { EntityMarker, TrackEntitiesOptions } from './orm/track-entities.js';
+export { DEFAULT_MAX_USER_ID, MAX_BITMAP_USER_ID, MAX_EVENT_NAME_LENGTH } from './engine/validate.js';

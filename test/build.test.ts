@@ -1,95 +1,105 @@
 import { execFile } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { expect } from 'chai';
+import { installConsumer, packPackage, ROOT, typeCheck, type PackedPackage } from './support/packing.js';
 
 const run = promisify(execFile);
-const ROOT = resolve(import.meta.dirname, '..');
-/** Packages the library must not load at runtime: koa is a peer, the rest are optional integrations. */
-const FORBIDDEN = ['koa', 'koa-passport', 'passport', 'passport-local', 'typeorm', 'better-sqlite3', 'koa-session'];
-const EXPECTED_EXPORTS = ['Bitmapist', 'Bitmapistable', 'koaBitmapist', 'mark', 'markEvent', 'trackEntities', 'MarkQueueOverflowError'];
+/** Packages no entry point may load unless it is the one that needs them. */
+const OPTIONAL = ['koa', '@koa/router', 'koa-passport', 'passport', 'koa-session', 'typeorm', 'better-sqlite3', 'sql.js'];
+const KOA_ONLY = ['koa', '@koa/router'];
 
 /**
- * The scratch files live under the package (in the git-ignored `.tmp/`), so that `koa-bitmapist` resolves
- * to this package through its own `exports`, as it would for a user.
+ * `npm pack`, then three consumer projects outside the repository (so nothing resolves from its
+ * node_modules), each with only what its entry point needs: the engine alone, + koa, + typeorm. Each
+ * consumer holds a `@ts-expect-error` line, so a declaration that degrades to `any` fails the check too.
  */
-describe('build: dist/ from ESM, CommonJS and TypeScript', function () {
-  this.timeout(120_000);
-  let dir: string;
+describe('build: the packed tarball, as consumers install it', function () {
+  this.timeout(180_000);
+  let parent: string;
+  let packed: PackedPackage;
+  const consumer = { engine: '', koa: '', typeorm: '' };
+  /** The output of `tsc --strict --skipLibCheck false --noEmit` in each consumer ('' when it passes). */
+  const tscOutput = { engine: '', koa: '', typeorm: '' };
 
   before(async () => {
-    await run('npm', ['run', 'build'], { cwd: ROOT });
-    mkdirSync(join(ROOT, '.tmp'), { recursive: true });
-    dir = mkdtempSync(join(ROOT, '.tmp', 'build-test-'));
+    parent = mkdtempSync(join(tmpdir(), 'koa-bitmapist-consumers-'));
+    packed = await packPackage(parent);
+    const packages = { engine: ['@types/node'], koa: ['@types/node', 'koa', '@types/koa'], typeorm: ['@types/node', 'typeorm'] };
+    // Installs and type-checks run side by side: each tsc reads all of @types/node (skipLibCheck false).
+    await Promise.all(
+      (['engine', 'koa', 'typeorm'] as const).map(async (name) => {
+        consumer[name] = await installConsumer(parent, name, packed.tarball, packages[name]);
+        tscOutput[name] = await typeCheck(consumer[name]);
+      }),
+    );
   });
 
   after(() => {
-    if (dir) rmSync(dir, { recursive: true, force: true });
+    if (parent) rmSync(parent, { recursive: true, force: true });
   });
 
-  it('imports from ESM without loading koa, passport, koa-passport or typeorm', async () => {
-    writeFileSync(
-      join(dir, 'hooks.mjs'),
-      `const forbidden = ${JSON.stringify(FORBIDDEN)};
-export async function resolve(specifier, context, next) {
-  const name = specifier.startsWith('@') ? specifier.split('/').slice(0, 2).join('/') : specifier.split('/')[0];
-  if (forbidden.includes(name)) throw new Error('koa-bitmapist loaded ' + specifier);
-  return next(specifier, context);
-}\n`,
-    );
-    writeFileSync(join(dir, 'register.mjs'), `import { register } from 'node:module';\nregister('./hooks.mjs', import.meta.url);\n`);
-    writeFileSync(
-      join(dir, 'esm.mjs'),
-      `import * as lib from 'koa-bitmapist';
-import * as testing from 'koa-bitmapist/testing';
-console.log(JSON.stringify({ exports: Object.keys(lib).sort(), testing: typeof testing.startRedisServer, limits: lib.DASHBOARD_LIMITS }));\n`,
-    );
-    const { stdout } = await run(process.execPath, ['--import', './register.mjs', 'esm.mjs'], { cwd: dir });
-    const result = JSON.parse(stdout);
-    expect(result.exports).to.include.members(EXPECTED_EXPORTS);
-    expect(result.testing).to.equal('function');
-    expect(result.limits).to.deep.equal({ maxRows: 90, maxCols: 90, maxAdditionalEvents: 10, maxEventNameLength: 512 });
+  /** Runs a script of the consumer with Node, FORBIDDEN_PACKAGES set; resolves to its parsed output. */
+  async function runIn(dir: string, forbidden: string[], args: string[]): Promise<unknown> {
+    const env = { ...process.env, FORBIDDEN_PACKAGES: JSON.stringify(forbidden) };
+    const { stdout } = await run(process.execPath, ['--no-warnings', ...args], { cwd: dir, env });
+    return JSON.parse(stdout);
+  }
+
+  it('holds LICENSE, README, package.json, the docs images, every Lua script and dist/, without source maps or sources', () => {
+    const pngs = readdirSync(join(ROOT, 'docs')).filter((file) => file.endsWith('.png')).map((file) => `docs/${file}`);
+    const lua = readdirSync(join(ROOT, 'lua')).map((file) => `lua/${file}`);
+    expect(pngs).to.include('docs/dashboard.png');
+    expect(packed.files).to.include.members(['LICENSE', 'README.md', 'package.json', ...pngs, ...lua]);
+    expect(packed.files).to.include.members(['dist/index.d.ts', 'dist/koa/index.d.ts', 'dist/orm/index.d.ts', 'dist/testing/index.d.ts']);
+    expect(packed.files.filter((file) => !/^(dist|lua|docs)\/|^(LICENSE|README\.md|package\.json)$/.test(file))).to.deep.equal([]);
+    expect(packed.files.filter((file) => file.endsWith('.map'))).to.deep.equal([]);
+    const shipped = join(consumer.engine, 'node_modules/koa-bitmapist');
+    const mapped = packed.files.filter((file) => file.endsWith('.js') && readFileSync(join(shipped, file), 'utf8').includes('sourceMappingURL'));
+    expect(mapped).to.deep.equal([]);
+    const manifest = JSON.parse(readFileSync(join(shipped, 'package.json'), 'utf8')) as Record<string, unknown>;
+    expect(manifest.license).to.equal('MIT');
+    expect(manifest.repository).to.deep.equal({ type: 'git', url: 'git+https://github.com/koa-bitmapist/koa-bitmapist.git' });
+    expect(readFileSync(join(shipped, 'LICENSE'), 'utf8')).to.match(/^MIT License\n\nCopyright \(c\) 2026 koa-bitmapist contributors\n/);
   });
 
-  it('requires from CommonJS (require of ESM, Node >= 20.19) without loading the optional packages', async () => {
-    writeFileSync(
-      join(dir, 'cjs.cjs'),
-      `const lib = require('koa-bitmapist');
-const loaded = Object.keys(require.cache).filter((file) => ${JSON.stringify(FORBIDDEN)}.some((name) => file.includes('/node_modules/' + name + '/')));
-console.log(JSON.stringify({ koaBitmapist: typeof lib.koaBitmapist, mark: typeof lib.mark, engine: typeof lib.Bitmapist, loaded }));\n`,
-    );
-    const { stdout } = await run(process.execPath, ['--no-warnings', 'cjs.cjs'], { cwd: dir });
-    expect(JSON.parse(stdout)).to.deep.equal({ koaBitmapist: 'function', mark: 'function', engine: 'function', loaded: [] });
+  it('type-checks strictly (skipLibCheck false) for an engine-only consumer: no @types/koa or typeorm installed', () => {
+    for (const absent of ['@types/koa', 'typeorm']) expect(existsSync(join(consumer.engine, 'node_modules', absent)), absent).to.equal(false);
+    expect(tscOutput.engine).to.equal('');
   });
 
-  it('ships declarations that type ctx.bitmapist for a TypeScript user', async () => {
-    expect(readFileSync(join(ROOT, 'dist/koa/context.d.ts'), 'utf8')).to.contain("declare module 'koa'");
-    writeFileSync(
-      join(dir, 'consumer.ts'),
-      `import Koa from 'koa';
-import { koaBitmapist, mark } from 'koa-bitmapist';
-const app = new Koa();
-const bitmapist = koaBitmapist(app, { redisUrl: 'redis://localhost:6379' });
-app.use(mark('page:viewed', (ctx) => ctx.query.uid as string | undefined));
-app.use((ctx) => {
-  ctx.bitmapist.markEvent('x', 1);
-  // @ts-expect-error ids are numbers, bigints or digit strings
-  ctx.bitmapist.markEvent('x', { id: 1 });
-});
-void bitmapist.close();\n`,
-    );
-    writeFileSync(
-      join(dir, 'tsconfig.json'),
-      JSON.stringify({
-        compilerOptions: { module: 'NodeNext', moduleResolution: 'NodeNext', strict: true, noEmit: true, esModuleInterop: true, skipLibCheck: true, types: [] },
-        files: ['consumer.ts'],
-      }),
-    );
-    const tsc = join(ROOT, 'node_modules/typescript/bin/tsc');
-    const { stdout } = await run(process.execPath, [tsc, '-p', 'tsconfig.json'], { cwd: dir }).catch((error: { stdout: string }) => {
-      throw new Error(`tsc failed:\n${error.stdout}`);
-    });
-    expect(stdout).to.equal('');
+  it('type-checks strictly for a Koa consumer with koa and @types/koa (ctx.bitmapist typed), no typeorm', () => {
+    expect(existsSync(join(consumer.koa, 'node_modules/typeorm'))).to.equal(false);
+    expect(tscOutput.koa).to.equal('');
+  });
+
+  it('type-checks strictly for a TypeORM consumer with typeorm, no @types/koa', () => {
+    expect(existsSync(join(consumer.typeorm, 'node_modules/@types/koa'))).to.equal(false);
+    expect(tscOutput.typeorm).to.equal('');
+  });
+
+  it('imports each entry point from ESM without loading what it does not need', async () => {
+    const engine = (await runIn(consumer.engine, OPTIONAL, ['--import', './register.mjs', 'esm.mjs', 'koa-bitmapist', 'koa-bitmapist/testing'])) as Record<string, string[]>;
+    expect(engine['koa-bitmapist']).to.include.members(['Bitmapist', 'BitmapistArgumentError', 'KeyNames', 'MARK_BATCH_SIZE']);
+    expect(engine['koa-bitmapist']).to.not.include.members(['koaBitmapist']);
+    expect(engine['koa-bitmapist/testing']).to.include.members(['startRedisServer', 'startRedisCluster', 'seededRandom']);
+    const forbidden = OPTIONAL.filter((name) => !KOA_ONLY.includes(name));
+    const koa = (await runIn(consumer.koa, forbidden, ['--import', './register.mjs', 'esm.mjs', 'koa-bitmapist/koa'])) as Record<string, string[]>;
+    expect(koa['koa-bitmapist/koa']).to.include.members(['koaBitmapist', 'mark', 'markEvent', 'DASHBOARD_LIMITS', 'MarkQueueOverflowError']);
+    expect(koa['koa-bitmapist/koa']).to.not.include('Bitmapist');
+    const orm = (await runIn(consumer.typeorm, OPTIONAL, ['--import', './register.mjs', 'esm.mjs', 'koa-bitmapist/typeorm'])) as Record<string, string[]>;
+    expect(orm['koa-bitmapist/typeorm']).to.deep.equal(['Bitmapistable', 'isBitmapistable', 'trackEntities']);
+  });
+
+  it('requires each entry point from CommonJS (require of ESM, Node >= 20.19) without loading what it does not need', async () => {
+    expect(await runIn(consumer.engine, OPTIONAL, ['cjs.cjs', 'koa-bitmapist'])).to.deep.include({ loaded: [] });
+    const forbidden = OPTIONAL.filter((name) => !KOA_ONLY.includes(name));
+    const koa = (await runIn(consumer.koa, forbidden, ['cjs.cjs', 'koa-bitmapist/koa'])) as { exports: string[]; loaded: string[] };
+    expect(koa.loaded).to.deep.equal([]);
+    expect(koa.exports).to.include.members(['koaBitmapist', 'mark']);
+    const orm = (await runIn(consumer.typeorm, OPTIONAL, ['cjs.cjs', 'koa-bitmapist/typeorm'])) as { exports: string[]; loaded: string[] };
+    expect(orm).to.deep.equal({ exports: ['Bitmapistable', 'isBitmapistable', 'trackEntities'], loaded: [] });
   });
 });

@@ -4,6 +4,7 @@ import { chainGroups, type ChainedEvent } from './chain.js';
 import { planCohort, type CohortOptions, type CohortResult } from './cohort.js';
 import { BitmapistArgumentError, BitmapistConfigError } from './errors.js';
 import { CohortRunner } from './cohort-runner.js';
+import { CallLimiter } from './call-limiter.js';
 import { Evaluator } from './evaluator.js';
 import { EventSet, PeriodEventSet, periodExpression } from './event-set.js';
 import { allOf, anyOf } from './expression.js';
@@ -12,7 +13,14 @@ import { deleteEvents, eventNames } from './keyspace.js';
 import { Marker, type BulkMark, type MarkOptions } from './marking.js';
 import { periodStart, timeGroupUnit, toUtc, type PeriodUnit, type TimeGroupInput } from './periods.js';
 import { defineCommands, type RedisClient } from './scripts.js';
-import { assertEventName, assertIntegerInRange, assertOptionalBoolean, MAX_BITMAP_USER_ID } from './validate.js';
+import {
+  assertEventName,
+  assertIntegerInRange,
+  assertOptionalBoolean,
+  assertWellFormed,
+  DEFAULT_MAX_USER_ID,
+  MAX_BITMAP_USER_ID,
+} from './validate.js';
 
 /** Options of {@link Bitmapist}. */
 export interface BitmapistOptions {
@@ -28,8 +36,9 @@ export interface BitmapistOptions {
   /** Also set the event's all-time `_u` bitmap on every mark (default false). */
   trackUnique?: boolean;
   /**
-   * The largest user id accepted (default 2^32 - 1, also the limit of the compatible layout, where a bitmap
-   * costs up to maxUserId / 8 bytes; the sharded layout accepts up to 2^53 - 1).
+   * The largest user id accepted. Compatible layout: default 2^24 - 1 (16,777,215; a bitmap costs up to
+   * maxUserId / 8 bytes, 2 MB at the default), at most 2^32 - 1. Sharded layout: default 2^32 - 1, at most
+   * 2^53 - 1 (a bitmap costs at most one block, 2^shardBits / 8 bytes).
    */
   maxUserId?: number;
   /**
@@ -49,8 +58,8 @@ export interface PeriodOptions {
 
 /**
  * The engine: marks events as bits in Redis bitmaps and answers set algebra and cohort tables over them,
- * each through preloaded Lua scripts (one round trip per mark or expression, at most one per cohort row;
- * in the sharded layout, one per block in use, in parallel).
+ * each through preloaded Lua scripts (one round trip per mark or expression, in the sharded layout one per
+ * block in use; a cohort in a few calls of bounded work, see CohortRunner).
  */
 export class Bitmapist {
   /** The Redis client (ours or the one passed in). */
@@ -64,17 +73,20 @@ export class Bitmapist {
   private readonly registry: BlockRegistry;
   private readonly marker: Marker;
   private readonly evaluator: Evaluator;
+  /** Bounds the read script calls this instance has in flight, so Redis keeps answering other clients. */
+  readonly readLimiter = new CallLimiter();
   private readonly cohorts: CohortRunner;
 
   constructor(options: BitmapistOptions = {}) {
     const { keyPrefix = DEFAULT_KEY_PREFIX, trackHourly = false, trackUnique = false, layout = 'compatible', shardBits = 20 } = options;
     if (typeof keyPrefix !== 'string') throw new BitmapistArgumentError('keyPrefix', 'must be a string');
+    assertWellFormed(keyPrefix, 'keyPrefix');
     assertOptionalBoolean(trackHourly, 'trackHourly');
     assertOptionalBoolean(trackUnique, 'trackUnique');
     if (layout !== 'compatible' && layout !== 'sharded') {
       throw new BitmapistArgumentError('layout', `must be 'compatible' or 'sharded', got ${JSON.stringify(layout)}`);
     }
-    const maxUserId = options.maxUserId ?? MAX_BITMAP_USER_ID;
+    const maxUserId = options.maxUserId ?? (layout === 'sharded' ? MAX_BITMAP_USER_ID : DEFAULT_MAX_USER_ID);
     assertIntegerInRange(maxUserId, 'maxUserId', 0, layout === 'sharded' ? Number.MAX_SAFE_INTEGER : MAX_BITMAP_USER_ID);
     const keys = layout === 'sharded' ? new ShardedKeyNames(keyPrefix, shardBits) : new KeyNames(keyPrefix);
 
@@ -105,8 +117,8 @@ export class Bitmapist {
     this.maxUserId = maxUserId;
     this.registry = keys instanceof ShardedKeyNames ? new RedisBlockRegistry(this.redis, keys) : SINGLE_BLOCK;
     this.marker = new Marker(this.redis, keys, this.registry, { trackHourly, trackUnique, maxUserId });
-    this.evaluator = new Evaluator(this.redis, keys, this.registry, maxUserId);
-    this.cohorts = new CohortRunner(this.redis, keys, this.registry);
+    this.evaluator = new Evaluator(this.redis, keys, this.registry, maxUserId, this.readLimiter);
+    this.cohorts = new CohortRunner(this.redis, keys, this.registry, {}, this.readLimiter);
   }
 
   /** Marks that `uid` did `event`: sets its bit in the month, ISO week and day bitmaps (and hour, unique). */
@@ -158,7 +170,7 @@ export class Bitmapist {
     return this.periodSet(event, 'month', date);
   }
 
-  /** The users who did `event` in the year containing `date` (the OR of its twelve months). */
+  /** The users who did `event` in the year containing `date`: the OR of its months that have begun by now. */
   year(event: string, date: Date = new Date()): PeriodEventSet {
     return this.periodSet(event, 'year', date);
   }
@@ -186,19 +198,32 @@ export class Bitmapist {
     return new EventSet(this.evaluator, expression);
   }
 
-  /** A cohort table: for each period's users of `primary`, how many did `secondary` in the periods after. */
+  /**
+   * A cohort table: for each period's users of `primary`, how many did `secondary` in the periods after.
+   * Throws {@link BitmapistArgumentError} (argument `cohort`) when it would read over `MAX_COHORT_BYTES`.
+   */
   async getCohort(primary: string, secondary: string, options: CohortOptions = {}): Promise<CohortResult> {
     return this.cohorts.cohort(planCohort(primary, secondary, options));
   }
 
-  /** Every event name with at least one bitmap under this prefix, sorted. Uses SCAN, never KEYS. */
+  /**
+   * Every event name with at least one bitmap under this prefix, sorted. Uses SCAN, never KEYS; on a Cluster,
+   * waits until the client is ready and scans every master of the slot map, rejecting with a
+   * `BitmapistScanError` when one cannot be scanned. Names starting with `bitop_` (Python bitmapist's scratch
+   * keys) are left out.
+   */
   async getEventNames(options: { prefix?: string } = {}): Promise<string[]> {
     return eventNames(this.redis, this.keys, options.prefix ?? '');
   }
 
-  /** Deletes every bitmap (and stray scratch key) of this prefix; other keys are left alone. */
+  /**
+   * Deletes every bitmap (and stray scratch key) of this prefix, then the sharded layout's block registry;
+   * keys that are not strings and keys of other prefixes are left alone. Refuses an empty `keyPrefix`. On a
+   * Cluster every master is scanned before the first delete: if one cannot be, it rejects with a
+   * `BitmapistScanError` and deletes nothing.
+   */
   async deleteAllEvents(): Promise<number> {
-    return deleteEvents(this.redis, this.keys, this.registry);
+    return deleteEvents(this.redis, this.keys);
   }
 
   /** Closes the Redis connection if this instance opened it (a client passed in is left open). */

@@ -1,52 +1,53 @@
-import type { RedisClient } from './scripts.js';
+import { BitmapistRegistryError } from './errors.js';
 import type { ShardedKeyNames } from './keys.js';
+import { isReplyError, isTransientReply } from './replies.js';
+import type { RedisClient } from './scripts.js';
 
 /** Which blocks of user ids hold bitmaps: queries run once per block in use. */
 export interface BlockRegistry {
-  /** Records that marks were written to these blocks. */
+  /** Records that marks were written to (or cleared in) these blocks. */
   register(blocks: Iterable<number>): Promise<void>;
   /** The blocks in use, ascending. */
   inUse(): Promise<number[]>;
-  /** Forgets what this process believed registered (after the registry was deleted). */
-  forget(): void;
 }
 
 /** The compatible layout: one block, always in use. */
 export const SINGLE_BLOCK: BlockRegistry = {
   register: async () => undefined,
   inUse: async () => [0],
-  forget: () => undefined,
 };
-
-/** How long a registration is trusted before this process writes it again (self-heals a deleted registry). */
-const REGISTRATION_TTL_MS = 60_000;
 
 /**
  * The sharded layout: a Redis set of block numbers, so queries find the blocks in use without scanning the
- * keyspace. Each process adds a block once (and again every minute), not on every mark.
+ * keyspace. Every write batch adds its blocks (one SADD, sent along with the batch's script calls), so the
+ * registry heals at the next write after a `deleteAllEvents` of another process.
  */
 export class RedisBlockRegistry implements BlockRegistry {
-  private readonly confirmed = new Map<number, number>();
-
   constructor(
     private readonly redis: RedisClient,
     private readonly keys: ShardedKeyNames,
   ) {}
 
+  /**
+   * Adds the blocks. A reply that is not transient (e.g. `WRONGTYPE`: a foreign key of another type at the
+   * registry's name) rejects with a {@link BitmapistRegistryError}; connection errors pass through.
+   */
   async register(blocks: Iterable<number>): Promise<void> {
-    const now = Date.now();
-    const fresh = [...new Set(blocks)].filter((block) => !((this.confirmed.get(block) ?? -Infinity) > now - REGISTRATION_TTL_MS));
-    if (fresh.length === 0) return;
-    await this.redis.sadd(this.keys.registryKey, ...fresh.map(String));
-    for (const block of fresh) this.confirmed.set(block, now);
+    const members = [...new Set(blocks)].map(String);
+    if (members.length === 0) return;
+    try {
+      await this.redis.sadd(this.keys.registryKey, ...members);
+    } catch (error) {
+      if (isReplyError(error) && !isTransientReply(error.message)) {
+        const message = `the block registry ${JSON.stringify(this.keys.registryKey)} refused blocks ${members.join(', ')}: ${error.message}`;
+        throw new BitmapistRegistryError(message, { cause: error });
+      }
+      throw error;
+    }
   }
 
   async inUse(): Promise<number[]> {
     const members = await this.redis.smembers(this.keys.registryKey);
     return members.map(Number).sort((a, b) => a - b);
-  }
-
-  forget(): void {
-    this.confirmed.clear();
   }
 }

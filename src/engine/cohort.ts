@@ -86,7 +86,12 @@ export function resolveCohortOptions(options: CohortOptions = {}) {
 export function planCohort(primary: string, secondary: string, options: CohortOptions = {}): CohortPlan {
   assertEventName(primary, 'primary');
   const { unit, numRows, numCols, mode, now, additionalEvents } = resolveCohortOptions(options);
-  const groups = chainGroups(secondary, additionalEvents);
+  // OR and AND are idempotent: an event twice in a group, or a group twice, would only be read twice.
+  const unique = new Map(chainGroups(secondary, additionalEvents).map((group) => {
+    const events = [...new Set(group)];
+    return [JSON.stringify([...events].sort()), events] as const;
+  }));
+  const groups = [...unique.values()];
   const last = periodStart(unit, now);
   // Rows and cells share periods: work each one's start and key suffixes out once (dates are the slow part).
   const periods = new Map<number, { start: Date; suffixes: string[] }>();
@@ -101,6 +106,21 @@ export function planCohort(primary: string, secondary: string, options: CohortOp
   };
   const leaves = (event: string, offset: number): Leaf[] =>
     period(offset).suffixes.map((suffix) => ({ kind: 'leaf', event, suffix }));
+  // A year's months after now hold no marks yet: their keys are never sent (the current year reads up to now).
+  if (unit === 'year') {
+    const current = period(0);
+    current.suffixes = current.suffixes.filter((_, month) => addPeriods('month', current.start, month).getTime() <= now.getTime());
+  }
+  // A period's plan is shared by every row that reads it (a 90x90 cohort reads 180 periods, not 8,190).
+  const secondaryPeriods = new Map<number, PeriodPlan>();
+  const secondaryPeriod = (offset: number): PeriodPlan => {
+    let known = secondaryPeriods.get(offset);
+    if (known === undefined) {
+      known = groups.map((group) => group.flatMap((event) => leaves(event, offset)));
+      secondaryPeriods.set(offset, known);
+    }
+    return known;
+  };
   const rows = Array.from({ length: numRows }, (_, i): CohortRowPlan => {
     const offset = i - (numRows - 1);
     const periodsToNow = numRows - i;
@@ -110,45 +130,27 @@ export function planCohort(primary: string, secondary: string, options: CohortOp
       date: period(offset).start,
       primary: leaves(primary, offset),
       cells,
-      periods: Array.from({ length: described }, (_, j) =>
-        groups.map((group) => group.flatMap((event) => leaves(event, offset + j))),
-      ),
+      periods: Array.from({ length: described }, (_, j) => secondaryPeriod(offset + j)),
     };
   });
   return { mode, numCols, rows };
 }
 
-/** The KEYS and ARGV of the `cohort_row` script for one row. */
-export function cohortRowCall(
-  mode: CohortMode,
-  row: CohortRowPlan,
-  keyOf: (leaf: Leaf) => string,
-  scratch: string[],
-  ttlMs: number,
-): { keys: string[]; args: (string | number)[] } {
-  const keys = row.primary.map(keyOf);
-  const args: (string | number)[] = [mode, ttlMs, row.primary.length, row.cells, row.periods.length];
-  for (const period of row.periods) {
-    args.push(period.length);
-    for (const group of period) {
-      args.push(group.length);
-      for (const leaf of group) keys.push(keyOf(leaf));
-    }
-  }
-  keys.push(...scratch);
-  return { keys, args };
+/** Per row: its population count and the count of each cell, summed over blocks. */
+export interface CohortSums {
+  totals: number[];
+  cells: number[][];
 }
 
-/** Turns the replies of the row calls into the table (null for empty rows and future cells). */
-export function assembleCohort(plan: CohortPlan, replies: number[][]): CohortResult {
+/** Turns the summed counts into the table (null for empty rows and future cells). */
+export function assembleCohort(plan: CohortPlan, sums: CohortSums): CohortResult {
   const cohort = plan.rows.map((row, i) => {
-    const reply = replies[i]!;
-    const total = reply[0] ?? 0;
-    return Array.from({ length: plan.numCols }, (_, j) => (total > 0 && j < row.cells ? (reply[j + 1] ?? 0) : null));
+    const total = sums.totals[i] ?? 0;
+    return Array.from({ length: plan.numCols }, (_, j) => (total > 0 && j < row.cells ? (sums.cells[i]?.[j] ?? 0) : null));
   });
   return {
     cohort,
     dates: plan.rows.map((row) => row.date),
-    totals: replies.map((reply) => reply[0] ?? 0),
+    totals: plan.rows.map((_, i) => sums.totals[i] ?? 0),
   };
 }

@@ -26,3 +26,39 @@ export class BitmapistScriptError extends BitmapistError {
 export class BitmapistConfigError extends BitmapistError {
   override name = 'BitmapistConfigError';
 }
+
+/**
+ * A key a mark would write holds another type than a string bitmap (e.g. a hash planted at a day key):
+ * nothing of that mark was written. `key` is the key, `type` its Redis type.
+ */
+export class BitmapistKeyTypeError extends BitmapistError {
+  override name = 'BitmapistKeyTypeError';
+  constructor(
+    readonly key: string,
+    readonly type: string,
+  ) {
+    super(`key ${JSON.stringify(key)} holds a ${type}, not a bitmap: the mark was refused and nothing of it written`);
+  }
+}
+
+/**
+ * The marks' bits were written, but Redis refused to record their blocks in the sharded layout's block
+ * registry (e.g. `WRONGTYPE` on `<prefix>~blocks`): queries do not see those blocks until it is repaired.
+ * The Redis reply is the `cause`.
+ */
+export class BitmapistRegistryError extends BitmapistError {
+  override name = 'BitmapistRegistryError';
+}
+
+/**
+ * The keyspace could not be scanned on every master of a Redis Cluster (one is down or unreachable), so
+ * `getEventNames` / `deleteAllEvents` answered nothing and changed nothing. The failure is the `cause`.
+ */
+export class BitmapistScanError extends BitmapistError {
+  override name = 'BitmapistScanError';
+}
+
+/** A query's answer would exceed a documented limit (e.g. `ids()` past `MAX_IDS`); nothing was changed. */
+export class BitmapistLimitError extends BitmapistError {
+  override name = 'BitmapistLimitError';
+}

@@ -11,7 +11,8 @@ export interface ExpressionEvaluator {
 
 /**
  * A lazy set of user ids: one event bitmap, or an expression of several. Combining sets does no I/O;
- * `count()`, `has()` and `ids()` each evaluate the whole expression in one Lua script call.
+ * `count()`, `has()` and `ids()` evaluate the whole expression with the `evaluate` script: one call (per block
+ * with bitmaps), or a few when the expression is too big for one call's time budget.
  */
 export class EventSet {
   /** @internal */
@@ -54,7 +55,7 @@ export class EventSet {
     return this.evaluator.evaluateHas(this.expression, uid);
   }
 
-  /** The user ids in the set, ascending. */
+  /** The user ids in the set, ascending; a `BitmapistLimitError` when there are more than `MAX_IDS`. */
   ids(): Promise<number[]> {
     return this.evaluator.evaluateIds(this.expression);
   }
@@ -109,8 +110,14 @@ export class PeriodEventSet extends EventSet {
   }
 }
 
-/** The expression of one event in one period: a single bitmap, or the OR of a year's twelve months. */
-export function periodExpression(event: string, unit: PeriodUnit, start: Date): Expression {
-  const leaves = periodSuffixes(unit, start).map((suffix): Expression => ({ kind: 'leaf', event, suffix }));
+/**
+ * The expression of one event in one period: a single bitmap, or the OR of a year's months. A year reads only
+ * the months that have begun by `now` (the clock): later months hold no marks unless marked with a future
+ * date, and a year that has not begun is empty (an OR of nothing).
+ */
+export function periodExpression(event: string, unit: PeriodUnit, start: Date, now: Date = new Date()): Expression {
+  const suffixes = periodSuffixes(unit, start);
+  const begun = unit === 'year' ? suffixes.filter((_, month) => Date.UTC(start.getUTCFullYear(), month, 1) <= now.getTime()) : suffixes;
+  const leaves = begun.map((suffix): Expression => ({ kind: 'leaf', event, suffix }));
   return leaves.length === 1 ? leaves[0]! : { kind: 'or', operands: leaves };
 }

@@ -20,6 +20,12 @@ export interface CompiledExpression {
 
 const OP_TOKENS = { and: '&', or: '|', xor: '^' } as const;
 
+/**
+ * The most operands one compiled AND / OR / XOR takes: wider ones become a tree of such steps, so that one step
+ * (padding its operands, then one BITOP) stays small enough for a script call's time budget.
+ */
+export const MAX_STEP_OPERANDS = 4;
+
 /** The OR of several expressions (a single one is returned as is). */
 export function anyOf(operands: Expression[]): Expression {
   return operands.length === 1 ? operands[0]! : { kind: 'or', operands };
@@ -63,10 +69,19 @@ export function compileExpression(
         visit(node.operand);
         program.push('!');
         return;
-      default:
-        for (const operand of node.operands) visit(operand);
-        program.push(`${OP_TOKENS[node.kind]}${node.operands.length}`);
-        depth -= node.operands.length - 1;
+      default: {
+        const { operands } = node;
+        if (operands.length > MAX_STEP_OPERANDS) {
+          const size = Math.ceil(operands.length / MAX_STEP_OPERANDS);
+          const groups = Array.from({ length: Math.ceil(operands.length / size) }, (_, i) => operands.slice(i * size, (i + 1) * size));
+          visit({ kind: node.kind, operands: groups.map((group) => (group.length === 1 ? group[0]! : { kind: node.kind, operands: group })) });
+          return;
+        }
+        for (const operand of operands) visit(operand);
+        program.push(`${OP_TOKENS[node.kind]}${operands.length}`);
+        depth -= operands.length;
+        push();
+      }
     }
   };
   visit(expression);
@@ -82,5 +97,36 @@ export function leavesOf(expression: Expression): Leaf[] {
       return leavesOf(expression.operand);
     default:
       return expression.operands.flatMap(leavesOf);
+  }
+}
+
+/** Whether an expression takes a complement anywhere (its answer then depends on NOT's universe). */
+export function hasNot(expression: Expression): boolean {
+  switch (expression.kind) {
+    case 'leaf':
+      return false;
+    case 'not':
+      return true;
+    default:
+      return expression.operands.some(hasNot);
+  }
+}
+
+/**
+ * The value of an expression where every bitmap is empty, inside NOT's universe: true when it is every id
+ * (e.g. `a.not()`), false when it is none. A block without bitmaps is answered this way, without Redis.
+ */
+export function wholeWhenEmpty(expression: Expression): boolean {
+  switch (expression.kind) {
+    case 'leaf':
+      return false;
+    case 'not':
+      return !wholeWhenEmpty(expression.operand);
+    case 'and':
+      return expression.operands.every(wholeWhenEmpty);
+    case 'or':
+      return expression.operands.some(wholeWhenEmpty);
+    case 'xor':
+      return expression.operands.filter(wholeWhenEmpty).length % 2 === 1;
   }
 }

@@ -9,10 +9,11 @@ type ScriptArgument = string | number | Buffer;
 declare module 'ioredis' {
   interface RedisCommander<Context> {
     bitmapistMark(numKeys: number, ...keysAndArgs: ScriptArgument[]): Result<number, Context>;
-    bitmapistMarkMany(numKeys: number, ...keysAndArgs: ScriptArgument[]): Result<number, Context>;
-    bitmapistEvaluate(numKeys: number, ...keysAndArgs: ScriptArgument[]): Result<number | string, Context>;
-    bitmapistEvaluateBuffer(numKeys: number, ...keysAndArgs: ScriptArgument[]): Result<number | Buffer, Context>;
+    bitmapistMarkMany(numKeys: number, ...keysAndArgs: ScriptArgument[]): Result<(number | string)[], Context>;
+    bitmapistEvaluate(numKeys: number, ...keysAndArgs: ScriptArgument[]): Result<(number | string)[], Context>;
+    bitmapistEvaluateBuffer(numKeys: number, ...keysAndArgs: ScriptArgument[]): Result<(number | Buffer)[], Context>;
     bitmapistCohortRow(numKeys: number, ...keysAndArgs: ScriptArgument[]): Result<number[], Context>;
+    bitmapistCohortWindows(numKeys: number, ...keysAndArgs: ScriptArgument[]): Result<number[], Context>;
   }
 }
 

@@ -6,6 +6,11 @@ import { isEventSuffix } from './periods.js';
 export const DEFAULT_KEY_PREFIX = 'trackist_';
 
 const SCRATCH_MARK = '~tmp~';
+/**
+ * Python bitmapist's BitOp results: `<prefix>bitop_<OP>_<key>-<key>...`, scratch keys it leaves behind. Its
+ * `get_event_names` leaves out names starting with this, and so do we.
+ */
+const PYTHON_BITOP_MARK = 'bitop_';
 const processNonce = randomBytes(6).toString('hex');
 let scratchCounter = 0;
 
@@ -48,18 +53,25 @@ export class KeyNames {
     return Array.from({ length: count }, (_, i) => `${call}${i}`);
   }
 
-  /** The event name a key belongs to, or undefined when the key is not an event bitmap of this prefix. */
+  /**
+   * The event name a key belongs to, or undefined when the key is not an event bitmap of this prefix (a name
+   * starting with `bitop_` is Python bitmapist's scratch key, never an event).
+   */
   eventOf(key: string): string | undefined {
     const rest = this.afterBlock(key);
-    if (rest === undefined) return undefined;
+    if (rest === undefined || rest.startsWith(PYTHON_BITOP_MARK)) return undefined;
     const cut = rest.lastIndexOf('_');
     if (cut <= 0 || !isEventSuffix(rest.slice(cut + 1))) return undefined;
     return rest.slice(0, cut);
   }
 
-  /** Whether a key is a scratch key of this prefix (left behind only if a script died half-way). */
+  /**
+   * Whether a key is a scratch key of this prefix: ours (left behind only if a script died half-way) or one
+   * of Python bitmapist's BitOp results.
+   */
   isScratchKey(key: string): boolean {
-    return this.afterBlock(key)?.startsWith(SCRATCH_MARK) ?? false;
+    const rest = this.afterBlock(key);
+    return rest !== undefined && (rest.startsWith(SCRATCH_MARK) || rest.startsWith(PYTHON_BITOP_MARK));
   }
 
   /** A SCAN MATCH pattern for every key of this prefix whose event name starts with `eventPrefix`. */

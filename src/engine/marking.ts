@@ -3,7 +3,8 @@ import { BitmapistArgumentError } from './errors.js';
 import type { KeyNames } from './keys.js';
 import { MarkBatcher, type PendingMark } from './mark-batcher.js';
 import { MarkKeyCache, markTime } from './mark-keys.js';
-import { runScript, type RedisClient } from './scripts.js';
+import { writeBlock } from './mark-writer.js';
+import type { RedisClient } from './scripts.js';
 import { assertEventName, assertOptionalBoolean, assertUserId } from './validate.js';
 
 /** Per-call options of `markEvent` and `unmarkEvent`. */
@@ -66,16 +67,23 @@ export class Marker {
     const checked = Array.isArray(marks) ? marks.map(toPending) : undefined;
     const inFlight = new Set<Promise<unknown>>();
     let written = 0;
+    let failure: { error: unknown } | undefined;
     let batch: PendingMark[] = [];
     const send = async () => {
       const pending = batch;
       batch = [];
-      const call = Promise.all(new Set(this.writeMarks(1, pending))).then(() => {
-        written += pending.length;
+      // Each mark settles on its own (a refused one does not fail the rest of its call): count what landed.
+      const call = Promise.allSettled(this.writeMarks(1, pending)).then((results) => {
+        for (const result of results) {
+          if (result.status === 'fulfilled') written += 1;
+          else failure ??= { error: result.reason };
+        }
       });
       inFlight.add(call);
-      void call.finally(() => inFlight.delete(call)).catch(() => undefined);
+      void call.finally(() => inFlight.delete(call));
       if (inFlight.size >= BULK_CALLS_IN_FLIGHT) await Promise.race(inFlight);
+      // Stop sending at the first failure; the calls already sent are awaited below.
+      if (failure) throw failure.error;
     };
     let index = 0;
     try {
@@ -100,7 +108,7 @@ export class Marker {
     } finally {
       await Promise.allSettled(inFlight);
     }
-    await Promise.all(inFlight);
+    if (failure) throw failure.error;
     return written;
   }
 
@@ -118,8 +126,10 @@ export class Marker {
   }
 
   /**
-   * Writes marks with one script call per block (the compatible layout has one block); returns one promise
-   * per mark, settled by its block's call (and the registration of new blocks).
+   * Writes marks with one script call per block (the compatible layout has one block), and registers their
+   * blocks with one SADD sent along; returns one promise per mark. A mark rejects with its block's call
+   * error, with a {@link BitmapistKeyTypeError} when one of its keys is not a bitmap (nothing of it written,
+   * the other marks of the call are), or with the registration's error (its bits are written).
    */
   private writeMarks(bit: 0 | 1, marks: PendingMark[]): Promise<void>[] {
     const byBlock = new Map<number, PendingMark[]>();
@@ -128,39 +138,25 @@ export class Marker {
       if (group) group.push(mark);
       else byBlock.set(mark.block, [mark]);
     }
-    const registered = bit === 1 ? this.registry.register(byBlock.keys()) : Promise.resolve();
+    // An unmark registers too: in the compatible layout it creates a zero-filled key that widens NOT.
+    const registered = this.registry.register(byBlock.keys());
     registered.catch(() => undefined);
-    const written = new Map<number, Promise<void>>();
-    for (const [block, group] of byBlock) {
-      written.set(block, Promise.all([registered, this.writeBlock(bit, group)]).then(() => undefined));
-    }
-    return marks.map((mark) => written.get(mark.block)!);
-  }
-
-  private writeBlock(bit: 0 | 1, marks: PendingMark[]): Promise<number> {
     const maxBit = this.keys.blockBytes === undefined ? this.defaults.maxUserId : this.keys.blockBytes * 8 - 1;
-    if (marks.length === 1) {
-      const [{ keys, uid }] = marks as [PendingMark];
-      return runScript(this.redis.bitmapistMark(keys.length, ...keys, uid, bit, maxBit));
+    const settled = new Map<number, Map<readonly string[], Promise<void>>>();
+    for (const [block, group] of byBlock) {
+      const refusals = writeBlock(this.redis, bit, group, maxBit);
+      const byKeys = new Map<readonly string[], Promise<void>>();
+      for (const { keys } of group) {
+        if (byKeys.has(keys)) continue;
+        const done = refusals.then((refused) => {
+          const refusal = refused.get(keys);
+          if (refusal) throw refusal;
+          return registered;
+        });
+        byKeys.set(keys, done);
+      }
+      settled.set(block, byKeys);
     }
-    // Marks of the same event and period share one cached key list: group them by it, and send each
-    // bitmap name once (see lua/mark_many.lua).
-    const groups = new Map<readonly string[], number[]>();
-    for (const { keys, uid } of marks) {
-      const uids = groups.get(keys);
-      if (uids) uids.push(uid);
-      else groups.set(keys, [uid]);
-    }
-    const keyIndex = new Map<string, number>();
-    const args: (string | number)[] = [bit, maxBit, groups.size];
-    for (const [keys, uids] of groups) {
-      const indexes = keys.map((key) => {
-        let index = keyIndex.get(key);
-        if (index === undefined) keyIndex.set(key, (index = keyIndex.size + 1));
-        return index;
-      });
-      args.push(indexes.join(','), uids.join(','));
-    }
-    return runScript(this.redis.bitmapistMarkMany(keyIndex.size, ...keyIndex.keys(), ...args));
+    return marks.map((mark) => settled.get(mark.block)!.get(mark.keys)!);
   }
 }

@@ -13,6 +13,7 @@ const COMMANDS = {
   bitmapistMarkMany: 'mark_many.lua',
   bitmapistEvaluate: 'evaluate.lua',
   bitmapistCohortRow: 'cohort_row.lua',
+  bitmapistCohortWindows: 'cohort_windows.lua',
 } as const;
 
 const LUA_DIR = new URL('../../lua/', import.meta.url);

@@ -1,3 +1,4 @@
+import { eventDatalist, EVENT_DATALIST_ID, suggestEvents, suggestionFilter } from './event-suggestions.js';
 import { html, type SafeHtml } from './html.js';
 import { DASHBOARD_LIMITS, type CohortQuery } from './query.js';
 
@@ -10,20 +11,25 @@ export interface CohortFormOptions {
   defaultSystem: string;
 }
 
-/** The cohort form: a plain GET form that works without JavaScript. */
+/**
+ * The cohort form: a plain GET form that works without JavaScript. Events are text fields sharing one
+ * `<datalist>` of suggestions (capped, see `EVENT_SUGGESTION_LIMITS`), so the page stays small.
+ */
 export function cohortForm(options: CohortFormOptions): SafeHtml {
   const { prefix, query, eventNames, systems, defaultSystem } = options;
+  const suggestions = suggestEvents(eventNames, query.suggest);
   const additional = query.additional.length < DASHBOARD_LIMITS.maxAdditionalEvents
     ? [...query.additional, { name: '', op: 'and' as const }]
     : query.additional;
   return html`<form class="cohort-form card" method="get" action="${prefix}/cohort">
-  <label>Users who did ${eventSelect('primary', query.primary, eventNames)}</label>
-  <label>Came back to do ${eventSelect('secondary', query.secondary, eventNames)}</label>
+  ${eventDatalist(suggestions)}
+  <label>Users who did ${eventInput('primary', query.primary)}</label>
+  <label>Came back to do ${eventInput('secondary', query.secondary)}</label>
   <div class="additional" data-max="${DASHBOARD_LIMITS.maxAdditionalEvents}">
     ${additional.map(
       (event) => html`<div class="additional-row">
       ${select('additionalOp', ['and', 'or'], event.op, { and: 'and', or: 'or' })}
-      ${eventSelect('additional', event.name, eventNames, 'no additional event')}
+      ${eventInput('additional', event.name, 'no additional event')}
       <button type="button" class="remove" hidden aria-label="Remove this event">×</button>
     </div>`,
     )}
@@ -42,6 +48,7 @@ export function cohortForm(options: CohortFormOptions): SafeHtml {
     <label><input type="radio" name="display" value="counts"${checked(query.display === 'counts')}> counts</label>
     <label><input type="radio" name="display" value="percent"${checked(query.display === 'percent')}> percent</label>
   </fieldset>
+  ${suggestionFilter(suggestions)}
   <div class="actions">
     <button type="submit">Show cohort</button>
     <button type="button" class="secondary add-event" hidden>+ Add event</button>
@@ -49,10 +56,8 @@ export function cohortForm(options: CohortFormOptions): SafeHtml {
 </form>`;
 }
 
-function eventSelect(name: string, selected: string | undefined, eventNames: readonly string[], blank = 'choose an event'): SafeHtml {
-  return html`<select name="${name}"><option value="">${blank}</option>${eventNames.map(
-    (event) => html`<option value="${event}"${selectedAttr(event === selected)}>${event}</option>`,
-  )}</select>`;
+function eventInput(name: string, value: string | undefined, placeholder = 'choose an event'): SafeHtml {
+  return html`<input name="${name}" list="${EVENT_DATALIST_ID}" value="${value ?? ''}" placeholder="${placeholder}" autocomplete="off" spellcheck="false">`;
 }
 
 function select(name: string, values: readonly string[], selected: string, labels: Record<string, string> = {}): SafeHtml {

@@ -19,7 +19,9 @@ fieldset label{flex-direction:row;align-items:center;text-transform:none;font-we
 .additional{grid-column:1/-1;display:flex;flex-direction:column;gap:6px}
 .additional-row{display:flex;gap:8px;align-items:center}
 .additional-row select[name=additionalOp]{width:80px}
-.additional-row select[name=additional]{width:320px}
+.additional-row input[name=additional]{width:320px}
+.suggest{grid-column:1/-1;display:flex;gap:12px;align-items:end;flex-wrap:wrap}
+.suggest .hint{margin:0}
 button{font:inherit;padding:7px 14px;border-radius:6px;border:1px solid var(--accent);background:var(--accent);color:#fff;cursor:pointer}
 button.secondary,button.remove{background:#fff;color:var(--accent)}
 .actions{grid-column:1/-1;display:flex;gap:10px}
@@ -76,10 +78,14 @@ export const DASHBOARD_SCRIPT = `
   if (!rows || !add) return;
   var max = Number(rows.getAttribute('data-max'));
   var refresh = function () { add.hidden = rows.children.length >= max; };
+  var clear = function (row) {
+    row.querySelectorAll('select').forEach(function (select) { select.selectedIndex = 0; });
+    row.querySelectorAll('input').forEach(function (input) { input.value = ''; });
+  };
   refresh();
   add.addEventListener('click', function () {
     var copy = rows.lastElementChild.cloneNode(true);
-    copy.querySelectorAll('select').forEach(function (select) { select.selectedIndex = 0; });
+    clear(copy);
     rows.appendChild(copy);
     refresh();
   });
@@ -88,7 +94,7 @@ export const DASHBOARD_SCRIPT = `
     if (!button) return;
     var row = button.closest('.additional-row');
     if (rows.children.length > 1) row.remove();
-    else row.querySelectorAll('select').forEach(function (select) { select.selectedIndex = 0; });
+    else clear(row);
     refresh();
   });
   document.querySelectorAll('button.remove').forEach(function (button) { button.hidden = false; });

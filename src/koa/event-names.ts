@@ -8,11 +8,14 @@ interface Entry {
 }
 
 /**
- * The event names of each system for the dashboard's selects and its "unknown event" check, kept a
- * couple of seconds so that a page view costs one SCAN at most; a name not found triggers one refresh.
+ * The event names of each system for the dashboard (events page, form suggestions, "unknown event"
+ * check), so that page views do not each SCAN the keyspace: a listing is kept `maxAgeMs`, one listing
+ * per system runs at a time (concurrent callers share it), and a name not found triggers a new
+ * listing only when the current one is older than `refreshAfterMs`.
  */
 export class EventNameCache {
   private readonly entries = new Map<string, Entry>();
+  private readonly listings = new Map<string, Promise<Entry>>();
 
   constructor(
     private readonly plugin: KoaBitmapist,
@@ -29,7 +32,7 @@ export class EventNameCache {
   async assertKnown(system: string, wanted: readonly [parameter: string, event: string][]): Promise<void> {
     let entry = await this.entry(system);
     const missing = () => wanted.find(([, event]) => !entry.known.has(event));
-    if (missing() && Date.now() - entry.at > this.refreshAfterMs) entry = await this.refresh(system);
+    if (missing() && Date.now() - entry.at >= this.refreshAfterMs) entry = await this.refresh(system);
     const unknown = missing();
     if (unknown) throw new BitmapistArgumentError(unknown[0], `unknown event ${JSON.stringify(unknown[1])}`);
   }
@@ -39,10 +42,20 @@ export class EventNameCache {
     return entry && Date.now() - entry.at < this.maxAgeMs ? entry : this.refresh(system);
   }
 
-  private async refresh(system: string): Promise<Entry> {
-    const names = await this.plugin.getEventNames({ system });
-    const entry = { names, known: new Set(names), at: Date.now() };
-    this.entries.set(system, entry);
-    return entry;
+  /** A new listing, or the one already running for this system. */
+  private refresh(system: string): Promise<Entry> {
+    const running = this.listings.get(system);
+    if (running) return running;
+    const listing = this.plugin
+      .getEventNames({ system })
+      .then((names) => {
+        // Stamped when done, so a slow listing is not followed at once by another one.
+        const entry = { names, known: new Set(names), at: Date.now() };
+        this.entries.set(system, entry);
+        return entry;
+      })
+      .finally(() => this.listings.delete(system));
+    this.listings.set(system, listing);
+    return listing;
   }
 }

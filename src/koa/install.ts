@@ -19,13 +19,14 @@ export function koaBitmapist<StateT, ContextT>(app: Koa<StateT, ContextT>, optio
   (koa.context as { bitmapist?: KoaBitmapist }).bitmapist = plugin;
   if (resolved.trackLogins) installLoginTracking(koa, plugin, resolved.trackLogins);
   if (!resolved.disableRouter) {
-    if (!options.authorize && !resolved.production) {
+    const { prefix, openWithoutAuthorize } = resolved;
+    if (!options.authorize && openWithoutAuthorize) {
       (options.logger ?? console).warn(
-        `koa-bitmapist: the dashboard at ${resolved.prefix} is open to every visitor because no authorize(ctx) option was given; ` +
-          'it answers 403 when NODE_ENV=production.',
+        `koa-bitmapist: the dashboard at ${prefix} is open to every visitor because no authorize(ctx) option was given ` +
+          'and NODE_ENV is development or test; with any other NODE_ENV it answers 403.',
       );
     }
-    const router = dashboardRouter(plugin, { prefix: resolved.prefix, authorize: options.authorize, production: resolved.production });
+    const router = dashboardRouter(plugin, { prefix, authorize: options.authorize, openWithoutAuthorize });
     plugin.router = router;
     koa.use(router.routes());
     koa.use(router.allowedMethods());

@@ -1,3 +1,4 @@
+import { BitmapistKeyTypeError, BitmapistRegistryError } from '../engine/errors.js';
 import { HeldMarks } from './held-marks.js';
 import { MarkList } from './mark-list.js';
 import { PartitionOutages } from './partition-outages.js';
@@ -211,13 +212,18 @@ export class MarkQueue {
       this.outages.succeeded(entry.partition, entry);
       if (!this.outages.anyDown) this.reports.outageOver();
     }
-    if (!failed) {
+    // The engine settles each mark of a shared call on its own: a mark refused for a key of the wrong type is
+    // given up at once; a refused registration still wrote the mark's bits.
+    const registryRefused = error instanceof BitmapistRegistryError;
+    if (registryRefused) this.reports.registryRefused(error);
+    else if (!failed) this.reports.registryOver();
+    if (!failed || registryRefused) {
       this.counts.written += 1;
       this.forget(entry);
     } else if (entry.abandoned) {
       this.counts.dropped += 1;
       entry.state = 'gone';
-    } else if (!retryable && entry.alone) {
+    } else if (!retryable && (entry.alone || error instanceof BitmapistKeyTypeError)) {
       this.counts.failed += 1;
       this.forget(entry);
       this.reports.refused(error, entry.mark);

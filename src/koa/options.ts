@@ -26,15 +26,16 @@ export interface KoaBitmapistOptions extends Pick<BitmapistOptions, 'layout' | '
   trackHourly?: boolean;
   /** Also keep the all-time unique bitmap of every event (default false). */
   trackUnique?: boolean;
-  /** Largest user id accepted (default 2^32 - 1). */
+  /** Largest user id accepted (default 2^24 - 1 in the compatible layout, 2^32 - 1 in the sharded one). */
   maxUserId?: number;
   /** Do not mount the dashboard router. Env `BITMAPIST_DISABLE_ROUTER`, default false. */
   disableRouter?: boolean;
   /** Where the dashboard is mounted (default `/bitmapist`). */
   prefix?: string;
   /**
-   * Who may see the dashboard: a false result answers 403. Without it the dashboard serves only when
-   * `NODE_ENV` is not `production` (with a warning at start-up) and answers 403 in production.
+   * Who may see the dashboard: any result but `true` answers 403. Without it the dashboard serves every
+   * visitor only when `NODE_ENV` is exactly `development` or `test` (with a warning at start-up), and
+   * answers 403 otherwise (unset, `production`, `staging`, ...).
    */
   authorize?: (ctx: Context) => boolean | Promise<boolean>;
   /** The most marks kept in memory per system while Redis is slow or away (default 10,000). */
@@ -54,6 +55,9 @@ export const DEFAULT_QUEUE_LIMIT = 10_000;
 /** The default time `close()` waits for queued marks, in ms. */
 export const DEFAULT_CLOSE_TIMEOUT_MS = 5_000;
 
+/** The `NODE_ENV` values, compared exactly, in which the dashboard serves without `authorize`. */
+export const OPEN_DASHBOARD_ENVS: readonly string[] = ['development', 'test'];
+
 /** The options with environment variables and defaults applied. */
 export interface ResolvedOptions {
   defaultSystem: string;
@@ -61,7 +65,8 @@ export interface ResolvedOptions {
   trackHourly: boolean;
   disableRouter: boolean;
   prefix: string;
-  production: boolean;
+  /** No `authorize` needed to see the dashboard: `NODE_ENV` is exactly `development` or `test`. */
+  openWithoutAuthorize: boolean;
   queueLimit: number;
   closeTimeout: number;
   trackLogins: TrackLoginsOptions | false;
@@ -85,7 +90,7 @@ export function resolveOptions(options: KoaBitmapistOptions): ResolvedOptions {
     trackHourly: options.trackHourly ?? envBoolean(env, 'BITMAPIST_TRACK_HOURLY') ?? false,
     disableRouter: options.disableRouter ?? envBoolean(env, 'BITMAPIST_DISABLE_ROUTER') ?? false,
     prefix: routerPrefix(options.prefix ?? '/bitmapist'),
-    production: env.NODE_ENV === 'production',
+    openWithoutAuthorize: OPEN_DASHBOARD_ENVS.includes(env.NODE_ENV ?? ''),
     queueLimit: positiveInteger(options.queueLimit ?? DEFAULT_QUEUE_LIMIT, 'queueLimit'),
     closeTimeout: positiveInteger(options.closeTimeout ?? DEFAULT_CLOSE_TIMEOUT_MS, 'closeTimeout', 0),
     trackLogins: options.trackLogins === false ? false : options.trackLogins === true ? {} : (options.trackLogins ?? {}),

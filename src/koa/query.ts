@@ -1,7 +1,7 @@
 import type { ChainedEvent } from '../engine/chain.js';
 import type { CohortMode } from '../engine/cohort.js';
 import { BitmapistArgumentError } from '../engine/errors.js';
-import { timeGroupUnit, unitTimeGroup, type TimeGroup } from '../engine/periods.js';
+import { MAX_YEAR, MIN_YEAR, timeGroupUnit, unitTimeGroup, type TimeGroup } from '../engine/periods.js';
 import { MAX_EVENT_NAME_LENGTH } from '../engine/validate.js';
 
 /**
@@ -42,6 +42,8 @@ export interface CohortQuery {
   now?: Date;
   system?: string;
   format: Format;
+  /** The name prefix the form's event suggestions are narrowed to ('' for all). */
+  suggest: string;
 }
 
 /** Checks the cohort page's query; throws `BitmapistArgumentError` naming the bad parameter. */
@@ -73,15 +75,13 @@ export function parseCohortQuery(query: Query): CohortQuery {
     now: nowText === '' ? undefined : parseNow(nowText),
     system: single(query, 'system') || undefined,
     format,
+    suggest: namePrefix(query, 'suggest'),
   };
 }
 
 /** Checks the events page's query. */
 export function parseEventsQuery(query: Query): { format: 'html' | 'json'; prefix: string; system?: string; now?: Date } {
-  const prefix = single(query, 'prefix') ?? '';
-  if (prefix.length > DASHBOARD_LIMITS.maxEventNameLength) {
-    throw new BitmapistArgumentError('prefix', `is longer than ${DASHBOARD_LIMITS.maxEventNameLength} characters`);
-  }
+  const prefix = namePrefix(query, 'prefix');
   const nowText = single(query, 'now') ?? '';
   return {
     format: oneOf(query, 'format', ['html', 'json'] as const, 'html'),
@@ -110,6 +110,15 @@ function additionalEvents(query: Query): ChainedEvent[] {
     throw new BitmapistArgumentError('additional', `at most ${DASHBOARD_LIMITS.maxAdditionalEvents} additional events, got ${events.length}`);
   }
   return events;
+}
+
+/** A name prefix filter, '' when absent. */
+function namePrefix(query: Query, param: string): string {
+  const prefix = single(query, param) ?? '';
+  if (prefix.length > DASHBOARD_LIMITS.maxEventNameLength) {
+    throw new BitmapistArgumentError(param, `is longer than ${DASHBOARD_LIMITS.maxEventNameLength} characters`);
+  }
+  return prefix;
 }
 
 function eventName(query: Query, param: string): string | undefined {
@@ -144,13 +153,17 @@ function oneOf<T extends string>(query: Query, param: string, allowed: readonly 
   return value as T;
 }
 
-/** `YYYY-MM-DD` (the end of that UTC day) or a full ISO date-time. */
+/** `YYYY-MM-DD` (the end of that UTC day) or a full ISO date-time, in the years the engine takes (UTC). */
 function parseNow(text: string): Date {
   const day = /^\d{4}-\d{2}-\d{2}$/.test(text);
   const iso = /^\d{4}-\d{2}-\d{2}T[\d:.]+(?:Z|[+-]\d{2}:\d{2})$/.test(text);
   const date = new Date(day ? `${text}T23:59:59.999Z` : text);
   if (!(day || iso) || Number.isNaN(date.getTime()) || (day && date.toISOString().slice(0, 10) !== text)) {
     throw new BitmapistArgumentError('now', `must be a date like 2025-01-31 or an ISO date-time, got ${shown(text)}`);
+  }
+  const year = date.getUTCFullYear();
+  if (year < MIN_YEAR || year > MAX_YEAR) {
+    throw new BitmapistArgumentError('now', `must fall in the years ${MIN_YEAR} to ${MAX_YEAR} (UTC), got ${shown(text)}`);
   }
   return date;
 }

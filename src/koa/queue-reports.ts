@@ -3,12 +3,14 @@ import type { QueuedMark } from './mark-queue.js';
 
 /**
  * What a mark queue tells the app, through `report` (the plugin's `app.emit('error')`): an outage and
- * an overflow once each until they are over, marks issued after close() once, every refused mark.
+ * an overflow once each until they are over, marks issued after close() once, every refused mark, a refused
+ * block registration once until a registration succeeds again.
  */
 export class QueueReports {
   private outage = false;
   private overflow = false;
   private late = false;
+  private registry = false;
 
   constructor(
     private readonly name: string,
@@ -51,6 +53,18 @@ export class QueueReports {
     this.late = true;
     const message = `koa-bitmapist: system "${this.name}" is closed; marks issued after close() are not written`;
     this.report(new MarksNotWrittenError(message), origin);
+  }
+
+  /** The block registry refused a registration (the marks' bits were written); reported once until {@link registryOver}. */
+  registryRefused(error: Error): void {
+    if (this.registry) return;
+    this.registry = true;
+    this.report(error);
+  }
+
+  /** A mark was written and registered cleanly: report the next registry failure again. */
+  registryOver(): void {
+    this.registry = false;
   }
 
   /** Redis refused a mark for good. */

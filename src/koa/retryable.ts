@@ -1,14 +1,19 @@
-import { BitmapistArgumentError, BitmapistScriptError } from '../engine/errors.js';
+import { BitmapistArgumentError, BitmapistError, BitmapistScanError, BitmapistScriptError } from '../engine/errors.js';
+import { isReplyError, isTransientReply } from '../engine/replies.js';
 
-/** Redis replies that say "not now" rather than "never". */
-const TRANSIENT_REPLIES = new Set(['LOADING', 'BUSY', 'READONLY', 'MASTERDOWN', 'TRYAGAIN', 'CLUSTERDOWN', 'OOM']);
-
-/** Whether a failed write is worth retrying: connection trouble and transient Redis replies are. */
+/**
+ * Whether a failed write is worth retrying: connection trouble and transient Redis replies (`LOADING`,
+ * `CLUSTERDOWN`, ...) are; refused arguments, keys of the wrong type, a refused registry and any other
+ * error reply (`WRONGTYPE`, `ERR ...`) are not: Redis answered, it is not an outage.
+ */
 export function isRetryable(error: unknown): boolean {
   if (error instanceof BitmapistArgumentError) return false;
+  // A Cluster master that cannot be scanned is an outage.
+  if (error instanceof BitmapistScanError) return true;
   if (error instanceof BitmapistScriptError) {
-    const reply = error.cause instanceof Error ? error.cause.message : error.message;
-    return TRANSIENT_REPLIES.has(reply.split(' ')[0] ?? '');
+    return isTransientReply(error.cause instanceof Error ? error.cause.message : error.message);
   }
+  if (error instanceof BitmapistError) return false;
+  if (isReplyError(error)) return isTransientReply(error.message);
   return !(error instanceof TypeError || error instanceof RangeError || error instanceof ReferenceError);
 }

@@ -56,18 +56,17 @@ export async function startRedisCluster(options: RedisClusterOptions = {}): Prom
       );
     }
     await run('redis-cli', ['--cluster', 'create', ...ports.map((port) => `127.0.0.1:${port}`), '--cluster-replicas', '0', '--cluster-yes']);
+    await waitForClusterOk(ports, 20_000);
   } catch (error) {
     await Promise.all(servers.map((server) => server.stop()));
     throw error;
   }
-  const cluster: RedisCluster = {
+  return {
     nodes: ports.map((port) => ({ host: '127.0.0.1', port })),
     servers,
     waitUntilHealthy: (timeoutMs = 20_000) => waitForClusterOk(ports, timeoutMs),
     stop: async () => void (await Promise.all(servers.map((server) => server.stop()))),
   };
-  await cluster.waitUntilHealthy();
-  return cluster;
 }
 
 async function waitForClusterOk(ports: number[], timeoutMs: number): Promise<void> {

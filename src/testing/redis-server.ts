@@ -70,17 +70,30 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
       proc.once('exit', (code) => reject(new Error(`${bin} exited with code ${code} before it was ready`)));
     });
     exited.catch(() => undefined);
-    await Promise.race([waitForPing(port), exited]);
+    const polling = new AbortController();
+    try {
+      await Promise.race([waitForPing(port, polling.signal), exited]);
+    } finally {
+      polling.abort(); // stop polling a server that exited (it would keep this process busy for 10 s)
+    }
   };
 
-  await launch();
   const stopChild = async (signal: NodeJS.Signals) => {
     const proc = child;
-    if (!proc || proc.exitCode !== null || proc.signalCode !== null) return;
+    if (!proc || proc.pid === undefined || proc.exitCode !== null || proc.signalCode !== null) return;
     const gone = new Promise((resolve) => proc.once('exit', resolve));
     proc.kill(signal);
     await gone;
   };
+  try {
+    await launch();
+  } catch (error) {
+    // Not found, exited early or never answered: leave no process, listener or directory behind.
+    await stopChild('SIGKILL');
+    process.removeListener('exit', killOnExit);
+    rmSync(dir, { recursive: true, force: true });
+    throw error;
+  }
   return {
     port,
     url: `redis://127.0.0.1:${port}`,
@@ -94,9 +107,9 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
   };
 }
 
-async function waitForPing(port: number, timeoutMs = 10_000): Promise<void> {
+async function waitForPing(port: number, signal: AbortSignal, timeoutMs = 10_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  for (;;) {
+  while (!signal.aborted) {
     const client = new Redis({ port, host: '127.0.0.1', lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 0 });
     client.on('error', () => undefined);
     try {

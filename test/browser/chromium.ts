@@ -1,21 +1,28 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type BrowserContext } from 'playwright-core';
-
-/** Debian's chromium, driven by playwright-core (no downloaded browsers). */
-export const CHROMIUM_PATH = '/usr/bin/chromium';
+import { findChromium } from './find-chromium.js';
 
 /**
- * Launches headless chromium on a fresh profile directory (playwright passes it as `--user-data-dir`);
- * `close()` also removes the profile.
+ * Launches headless Chromium (found by {@link findChromium}, driven by playwright-core: no downloaded
+ * browsers) with a fresh profile and playwright's artifacts in one scratch directory, which `close()`
+ * removes, and so does a failed launch.
  */
-export async function launchChromium(viewport = { width: 1280, height: 860 }): Promise<{ context: BrowserContext; close(): Promise<void> }> {
-  const profile = mkdtempSync(join(tmpdir(), 'bitmapist-chromium-'));
-  const launching = chromium.launchPersistentContext(profile, {
-    executablePath: CHROMIUM_PATH,
+export async function launchChromium(
+  viewport = { width: 1280, height: 860 },
+  executablePath = findChromium(),
+): Promise<{ context: BrowserContext; close(): Promise<void> }> {
+  const scratch = mkdtempSync(join(tmpdir(), 'bitmapist-chromium-'));
+  const artifactsDir = join(scratch, 'artifacts');
+  mkdirSync(artifactsDir);
+  const launching = chromium.launchPersistentContext(join(scratch, 'profile'), {
+    executablePath,
     headless: true,
     viewport,
+    // Not in playwright's public types, but honoured: without it a failed launch leaves
+    // $TMPDIR/playwright-artifacts-* behind (test/browser/find-chromium.test.ts checks this).
+    ...({ artifactsDir } as object),
     args: [
       '--headless',
       '--no-sandbox',
@@ -28,14 +35,14 @@ export async function launchChromium(viewport = { width: 1280, height: 860 }): P
     ],
   });
   const context = await launching.catch((error: unknown) => {
-    rmSync(profile, { recursive: true, force: true });
+    rmSync(scratch, { recursive: true, force: true });
     throw error;
   });
   return {
     context,
     async close() {
       await context.close();
-      rmSync(profile, { recursive: true, force: true });
+      rmSync(scratch, { recursive: true, force: true });
     },
   };
 }

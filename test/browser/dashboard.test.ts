@@ -48,12 +48,16 @@ describe('browser: the cohort dashboard in chromium', function () {
       await page.goto(`${server.base}/bitmapist/cohort`);
       expect(await page.locator('table.cohort').count()).to.equal(0);
 
-      await page.selectOption('select[name=primary]', 'user:created');
-      await page.selectOption('select[name=secondary]', 'user:logged_in');
+      expect(await page.locator('#bitmapist-events option').count()).to.equal(13);
+      await page.fill('input[name=primary]', 'user:created');
+      await page.fill('input[name=secondary]', 'user:logged_in');
+      await page.locator('select[name=additionalOp]').first().selectOption('or');
+      await page.locator('input[name=additional]').first().fill('user:product:read_reviews');
       await page.click('button.add-event');
       expect(await page.locator('.additional-row').count()).to.equal(2);
-      await page.locator('select[name=additionalOp]').first().selectOption('or');
-      await page.locator('select[name=additional]').first().selectOption('user:product:read_reviews');
+      // The added row starts blank (a blank additional event is skipped on submit).
+      expect(await page.locator('input[name=additional]').last().inputValue()).to.equal('');
+      expect(await page.locator('select[name=additionalOp]').last().inputValue()).to.equal('and');
       await page.selectOption('select[name=timeGroup]', 'weeks');
       await page.fill('input[name=rows]', '12');
       await page.fill('input[name=cols]', '12');

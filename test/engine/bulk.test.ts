@@ -268,13 +268,26 @@ describe('Bitmapist.markEvents (bulk import)', () => {
 
     it('sets each user id of a group in each of its bitmaps and answers the number of marks', async () => {
       const keys = [key('2025-1'), key('W2025-3'), key('2025-1-15'), key('2025-1-16')];
-      expect(await call(keys, 1, 4294967295, 2, '1,2,3', '5,7,0', '1,2,4', '9')).to.equal(4);
+      expect(await call(keys, 1, 4294967295, 2, '1,2,3', '5,7,0', '1,2,4', '9')).to.deep.equal([4]);
       expect(await t.raw.bitcount(keys[0]!)).to.equal(4);
       expect(await t.raw.bitcount(keys[1]!)).to.equal(4);
       expect(await t.bm.day('e', new Date('2025-01-15T00:00:00Z')).ids()).to.deep.equal([0, 5, 7]);
       expect(await t.bm.day('e', new Date('2025-01-16T00:00:00Z')).ids()).to.deep.equal([9]);
-      expect(await call(keys, 0, 4294967295, 1, '3', '5,0')).to.equal(2);
+      expect(await call(keys, 0, 4294967295, 1, '3', '5,0')).to.deep.equal([2]);
       expect(await t.bm.day('e', new Date('2025-01-15T00:00:00Z')).ids()).to.deep.equal([7]);
+    });
+
+    it('leaves out whole every group with a key that is not a string, and names it with that key and its type', async () => {
+      const keys = [key('2025-1'), key('W2025-3'), key('2025-1-15'), key('2025-1-16'), key('2025-1-17')];
+      await t.raw.hset(keys[3]!, 'f', 'v');
+      await t.raw.sadd(keys[4]!, 'm');
+      const reply = await call(keys, 1, 4294967295, 3, '1,2,3', '5,7', '1,2,4', '9', '1,2,5', '11,12');
+      expect(reply).to.deep.equal([2, 2, 4, 'hash', 3, 5, 'set']);
+      expect(await t.bm.month('e', new Date('2025-01-15T00:00:00Z')).ids()).to.deep.equal([5, 7]);
+      expect(await t.bm.week('e', new Date('2025-01-15T00:00:00Z')).ids()).to.deep.equal([5, 7]);
+      expect(await t.bm.day('e', new Date('2025-01-15T00:00:00Z')).ids()).to.deep.equal([5, 7]);
+      expect(await t.raw.hgetall(keys[3]!)).to.deep.equal({ f: 'v' });
+      expect(await t.raw.smembers(keys[4]!)).to.deep.equal(['m']);
     });
 
     it('refuses malformed calls before its first write', async () => {

@@ -4,8 +4,8 @@ import { MarkModel, prng, type Unit } from '../support/model.js';
 import { testBitmapist } from '../support/redis.js';
 
 /**
- * lua/cohort_row.lua works on a copy of the population's byte range when that range is narrow (under
- * 4096 bytes, i.e. 32,768 ids) and on whole bitmaps otherwise. Both paths must answer like the set model.
+ * lua/cohort_row.lua works on copies of the population's byte range when it spans at most half of its
+ * bitmaps, and on the whole bitmaps otherwise. Both paths must answer like the set model.
  */
 describe('getCohort over narrow and wide populations (cohort_row windows)', () => {
   let t: ReturnType<typeof testBitmapist>;

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { BitmapistArgumentError, PeriodEventSet, type EventSet } from '../../src/index.js';
+import { BitmapistArgumentError, BitmapistLimitError, MAX_IDS, PeriodEventSet, type EventSet } from '../../src/index.js';
 import { countCommands, intersect, prng, sorted, union } from '../support/model.js';
 import { testBitmapist } from '../support/redis.js';
 
@@ -114,6 +114,37 @@ describe('EventSet', () => {
     expect(y2025.periodEnd.toISOString()).to.equal('2025-12-31T23:59:59.999Z');
     expect(await t.bm.hour('y', new Date('2024-12-31T23:30:00Z')).ids()).to.deep.equal([10]);
     expect(await t.bm.hour('y', new Date('2024-12-31T22:30:00Z')).ids()).to.deep.equal([]);
+  });
+
+  it('reads only the months of a year that have begun, so a year ahead is empty even if marked', async () => {
+    const today = new Date();
+    const nextYear = new Date(Date.UTC(today.getUTCFullYear() + 1, 0, 15));
+    await t.bm.markEvent('future', 7, { now: nextYear });
+    expect(await t.bm.month('future', nextYear).ids()).to.deep.equal([7]);
+    const { result, names } = await countCommands(t.bm.redis, () => t.bm.year('future', nextYear).count());
+    expect(result).to.equal(0);
+    expect(names).to.deep.equal([]); // nothing to read
+    expect(await t.bm.year('future', nextYear).not().ids()).to.deep.equal([]);
+    expect(await t.bm.year('future', nextYear).not().has(0)).to.equal(false);
+    expect(t.bm.year('future', nextYear).expression).to.deep.equal({ kind: 'or', operands: [] });
+    const current = t.bm.year('future', today).expression;
+    const months = current.kind === 'or' ? current.operands.length : 1;
+    expect(months).to.equal(today.getUTCMonth() + 1);
+    expect(t.bm.year('future', new Date('2024-03-01T00:00:00Z')).expression).to.deep.include({ kind: 'or' });
+    expect((t.bm.year('future', new Date('2024-03-01T00:00:00Z')).expression as { operands: unknown[] }).operands).to.have.length(12);
+  });
+
+  it('refuses ids() of more than MAX_IDS ids before fetching the bitmap, and leaves no scratch key', async () => {
+    await t.bm.markEvent('wide', 16_000_000, { now: day });
+    const everyoneElse = d('wide').not();
+    expect(await everyoneElse.count()).to.equal(16_000_008 - 1); // every id below the end of its last byte
+    const before = await t.keys();
+    const { result, names } = await countCommands(t.bm.redis, () => everyoneElse.ids().catch((error: unknown) => error));
+    expect(result).to.be.instanceOf(BitmapistLimitError);
+    expect((result as Error).message).to.include(String(MAX_IDS));
+    expect(names).to.not.include('getrange');
+    expect(await t.keys()).to.deep.equal(before);
+    expect(await d('wide').ids()).to.deep.equal([16_000_000]);
   });
 
   it('gives the period set of getEventData and the chain of chainEvents', async () => {

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { Bitmapist } from '../../src/index.js';
+import { Bitmapist, BitmapistArgumentError } from '../../src/index.js';
 import { countCommands } from '../support/model.js';
 import { testBitmapist } from '../support/redis.js';
 
@@ -56,5 +56,56 @@ describe('Bitmapist event names and deletion', () => {
     expect(await t.bm.getEventNames()).to.deep.equal([]);
     // 'other_a_...' keys look like events named 'other_a' under t.prefix: they were bitmaps of this prefix too.
     expect(await t.keys()).to.deep.equal([`${t.prefix}config`]);
+  });
+
+  it('refuses to delete with an empty keyPrefix, and deletes nothing', async () => {
+    await t.bm.markEvent('a', 1, { now });
+    await t.raw.set('bmtest_foreign_2025-1', 'not ours');
+    const unprefixed = new Bitmapist({ redis: t.raw, keyPrefix: '' });
+    const error = await unprefixed.deleteAllEvents().then(() => undefined, (e: unknown) => e);
+    expect(error).to.be.instanceOf(BitmapistArgumentError);
+    expect((error as BitmapistArgumentError).argument).to.equal('keyPrefix');
+    expect(await t.raw.get('bmtest_foreign_2025-1')).to.equal('not ours');
+    expect(await t.keys()).to.have.length(3);
+    await t.raw.unlink('bmtest_foreign_2025-1');
+  });
+
+  it('never deletes (nor lists) a key that is not a string, however bitmap-like its name', async () => {
+    await t.bm.markEvent('a', 1, { now });
+    await t.raw.hset(`${t.prefix}settings_2025-1`, 'f', 'v');
+    await t.raw.sadd(`${t.prefix}members_W2025-3`, 'm');
+    await t.raw.rpush(`${t.prefix}queue_2025-1-15`, 'x');
+    await t.raw.zadd(`${t.prefix}a_2025-2`, 1, 'z');
+    expect(await t.bm.getEventNames()).to.deep.equal(['a']);
+    expect(await t.bm.deleteAllEvents()).to.equal(3);
+    expect(await t.keys()).to.deep.equal(
+      [`${t.prefix}a_2025-2`, `${t.prefix}members_W2025-3`, `${t.prefix}queue_2025-1-15`, `${t.prefix}settings_2025-1`],
+    );
+  });
+
+  it('sharded layout: deletes the block registry only when it is the set it should be', async () => {
+    const sharded = new Bitmapist({ redis: t.raw, keyPrefix: `${t.prefix}s_`, layout: 'sharded', shardBits: 8 });
+    await sharded.markEvent('a', 300, { now });
+    expect(await sharded.deleteAllEvents()).to.equal(3);
+    expect(await t.raw.exists(`${t.prefix}s_~blocks`)).to.equal(0);
+    await t.raw.hset(`${t.prefix}s_~blocks`, 'not', 'ours');
+    expect(await sharded.deleteAllEvents()).to.equal(0);
+    expect(await t.raw.hgetall(`${t.prefix}s_~blocks`)).to.deep.equal({ not: 'ours' });
+  });
+
+  it("leaves Python bitmapist's BitOp keys out of the event names, and deletes them with the events", async () => {
+    await t.bm.markEvent('active', 1, { now });
+    // As bitmapist 3.x names them: '<prefix>bitop_<OP>_' + '-'.join(the operands' keys).
+    const month = `${t.prefix}active_2025-1`;
+    const pythonBitOps = [
+      `${t.prefix}bitop_AND_${month}-${t.prefix}active_2025-2`,
+      `${t.prefix}bitop_OR_${month}`,
+      `${t.prefix}bitop_NOT_${t.prefix}bitop_OR_${month}`,
+    ];
+    for (const key of pythonBitOps) await t.raw.bitop('OR', key, month);
+    expect(await t.bm.getEventNames()).to.deep.equal(['active']);
+    expect(await t.bm.getEventNames({ prefix: 'bitop' })).to.deep.equal([]);
+    expect(await t.bm.deleteAllEvents()).to.equal(3 + pythonBitOps.length);
+    expect(await t.keys()).to.deep.equal([]);
   });
 });

@@ -49,6 +49,29 @@ describe('Bitmapist input validation', () => {
     expect(await t.keys()).to.have.length(3);
   });
 
+  it('refuses event names that are not well-formed Unicode (lone surrogates), everywhere', async () => {
+    await t.bm.markEvent('a\uFFFD', 1, { now });
+    for (const event of ['a\uD800', 'a\uDC00', '\uD83Db', 'x\uDE00\uD83D']) {
+      const error = await refusal(() => t.bm.markEvent(event, 2, { now }));
+      expect(error.argument).to.equal('event');
+      expect(error.message).to.contain('well-formed Unicode');
+      await refusal(() => t.bm.unmarkEvent(event, 1, { now }));
+      await refusal(() => t.bm.markUnique(event, 2));
+      await refusal(() => t.bm.markEvents([{ event, uid: 2, now }]));
+      await refusal(() => t.bm.day(event, now));
+      await refusal(() => t.bm.unique(event));
+      await refusal(() => t.bm.getEventData(event, { now }));
+      await refusal(() => t.bm.chainEvents('a', [{ name: event, op: 'and' }], { now }));
+      await refusal(() => t.bm.getCohort(event, 'a', { now }));
+      await refusal(() => t.bm.getCohort('a', event, { now }));
+      await refusal(() => t.bm.getEventNames({ prefix: event }));
+    }
+    expect(() => new Bitmapist({ redis: t.raw, keyPrefix: 'p\uD800' })).to.throw(BitmapistArgumentError, /keyPrefix/);
+    await t.bm.markEvent('\uD83D\uDE00', 3, { now }); // a well-formed pair is fine
+    expect(await t.bm.getEventNames()).to.deep.equal(['a\uFFFD', '\uD83D\uDE00']);
+    expect(await t.raw.getbit(`${t.prefix}a\uFFFD_2025-1`, 2)).to.equal(0);
+  });
+
   it('refuses invalid dates and unknown time groups', async () => {
     for (const date of [new Date('garbage'), '2025-01-01', 1735689600000]) {
       await refusal(() => t.bm.markEvent('e', 1, { now: date as Date }));

@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import { Redis } from 'ioredis';
-import { Bitmapist, MarksNotWrittenError } from '../../src/index.js';
+import { Bitmapist } from '../../src/index.js';
+import { MarksNotWrittenError } from '../../src/koa/index.js';
 import { startRedisServer } from '../../src/testing/index.js';
 import { keysUnder } from '../support/redis.js';
 import { runLoad, type Load } from './support/load.js';

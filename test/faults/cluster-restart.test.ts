@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { Cluster, type Redis } from 'ioredis';
-import { BitmapistUnavailableError, MarkQueueOverflowError } from '../../src/index.js';
+import { BitmapistUnavailableError, MarkQueueOverflowError } from '../../src/koa/index.js';
 import { startRedisCluster, type RedisCluster } from '../../src/testing/index.js';
 import { runLoad, type Load } from './support/load.js';
 import { ascending, DURABLE_REDIS_ARGS, latencies, LOAD_REQUEST_BOUND_MS, markingApp, sleep, until, watchBacklog } from './support/marking-app.js';

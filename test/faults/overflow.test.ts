@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { BitmapistUnavailableError, MarkQueueOverflowError } from '../../src/index.js';
+import { BitmapistUnavailableError, MarkQueueOverflowError } from '../../src/koa/index.js';
 import { startRedisServer } from '../../src/testing/index.js';
 import { runLoad, type Load } from './support/load.js';
 import { ascending, DURABLE_REDIS_ARGS, markingApp, until } from './support/marking-app.js';

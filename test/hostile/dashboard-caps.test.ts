@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { DASHBOARD_LIMITS, MAX_LISTED_EVENTS } from '../../src/index.js';
+import { DASHBOARD_LIMITS, MAX_LISTED_EVENTS } from '../../src/koa/index.js';
 import { serve, testApp } from '../koa/support.js';
 
 describe('dashboard caps over HTTP', function () {

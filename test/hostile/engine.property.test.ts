@@ -9,7 +9,7 @@ const hostileEvent = fc.oneof(
   fc.string({ unit: 'grapheme', maxLength: 40 }),
   fc.string({ unit: fc.constantFrom('{', '}', '_', ':', ' ', '*', '?', '[', '\\', 'a', 'é', '\u0000', '😀'), maxLength: 30 }),
   fc.constant('x'.repeat(10_240)),
-  fc.constantFrom('', 'user:logged_in', '{0}', 'a_2025-1', '~tmp~'),
+  fc.constantFrom('', 'user:logged_in', '{0}', 'a_2025-1', '~tmp~', 'a\uD800', '\uDC00b', 'a\uFFFD', '\uD83D\uDE00'),
   fc.anything().filter((v) => typeof v !== 'string'),
 );
 
@@ -17,7 +17,7 @@ const hostileEvent = fc.oneof(
 const hostileUid = fc.oneof(
   fc.integer({ min: -10, max: 5000 }),
   fc.double(),
-  fc.constantFrom(NaN, Infinity, -0, 2 ** 32 - 1, 2 ** 32, 2 ** 53, -(2 ** 53), Number.MAX_VALUE),
+  fc.constantFrom(NaN, Infinity, -0, 2 ** 24 - 1, 2 ** 24, 2 ** 32 - 1, 2 ** 32, 2 ** 53, -(2 ** 53), Number.MAX_VALUE),
   fc.string({ maxLength: 5 }),
   fc.bigInt(),
   fc.constant(undefined),
@@ -40,8 +40,8 @@ describe('hostile input to the engine (property-based)', function () {
               (error: unknown) => error,
             );
             if (outcome !== 'ok') expect(outcome).to.be.instanceOf(BitmapistArgumentError);
-            const validUid = typeof uid === 'number' && Number.isSafeInteger(uid) && uid >= 0 && uid <= 2 ** 32 - 1;
-            const validEvent = typeof event === 'string' && event.length > 0 && event.length <= 512;
+            const validUid = typeof uid === 'number' && Number.isSafeInteger(uid) && uid >= 0 && uid <= bm.maxUserId;
+            const validEvent = typeof event === 'string' && event.length > 0 && event.length <= 512 && !/\p{Cs}/u.test(event);
             const validDate = now instanceof Date && !Number.isNaN(now.getTime()) && now.getUTCFullYear() >= 1000 && now.getUTCFullYear() <= 9999;
             expect(outcome === 'ok', fc.stringify({ event, uid, now }).slice(0, 200))
               .to.equal(validUid && validEvent && validDate);

@@ -1,7 +1,8 @@
 import { expect } from 'chai';
 import fc from 'fast-check';
 import { Cluster, Redis } from 'ioredis';
-import { BitmapistArgumentError, DASHBOARD_LIMITS, koaBitmapist, type ChainedEvent } from '../../src/index.js';
+import { BitmapistArgumentError, type ChainedEvent } from '../../src/index.js';
+import { DASHBOARD_LIMITS, koaBitmapist } from '../../src/koa/index.js';
 import { buildCohortView, cohortJson } from '../../src/koa/cohort-table.js';
 import { quiet, serve } from '../koa/support.js';
 import { testClusterNodes, testRedisUrl, uniquePrefix } from '../support/redis.js';

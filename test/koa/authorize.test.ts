@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import type { KoaBitmapistOptions } from '../../src/index.js';
+import type { KoaBitmapistOptions } from '../../src/koa/index.js';
 import { serve, testApp } from './support.js';
 
 /** An app with the dashboard as configured, and a fallback answer for the paths the dashboard does not take. */
@@ -40,29 +40,45 @@ describe('koa: dashboard access', () => {
     }
   });
 
-  it('without authorize: serves and warns once outside production, answers 403 in production without a warning', async () => {
+  it('without authorize: serves and warns only when NODE_ENV is exactly development or test', async () => {
     const warnings: string[] = [];
     const logger = { warn: (message: string) => warnings.push(message) };
     const dev = await dashboard({ logger, env: { NODE_ENV: 'development' } });
-    const prod = await dashboard({ logger, env: { NODE_ENV: 'production' } });
+    const test = await dashboard({ logger, env: { NODE_ENV: 'test' } });
     try {
-      expect(warnings).to.deep.equal([
-        'koa-bitmapist: the dashboard at /bitmapist is open to every visitor because no authorize(ctx) option was given; ' +
-          'it answers 403 when NODE_ENV=production.',
-      ]);
-      expect((await dev.get('/bitmapist/')).status).to.equal(200);
-      expect((await dev.get('/bitmapist/cohort')).status).to.equal(200);
-      expect(warnings).to.have.length(1);
-      const denied = await prod.get('/bitmapist/cohort?format=json');
-      expect([denied.status, JSON.parse(denied.body).error]).to.deep.equal([
-        403,
-        'The bitmapist dashboard is disabled in production until the app gives koaBitmapist an authorize(ctx) option.',
-      ]);
-      expect((await prod.get('/bitmapist/')).status).to.equal(403);
+      const warning = (prefix: string) =>
+        `koa-bitmapist: the dashboard at ${prefix} is open to every visitor because no authorize(ctx) option was given ` +
+        'and NODE_ENV is development or test; with any other NODE_ENV it answers 403.';
+      expect(warnings).to.deep.equal([warning('/bitmapist'), warning('/bitmapist')]);
+      for (const open of [dev, test]) {
+        expect((await open.get('/bitmapist/')).status).to.equal(200);
+        expect((await open.get('/bitmapist/cohort')).status).to.equal(200);
+      }
+      expect(warnings).to.have.length(2);
     } finally {
       await dev.close();
-      await prod.close();
+      await test.close();
     }
+  });
+
+  it('without authorize: fails closed with a 403 saying how to open it for every other NODE_ENV, without a warning', async () => {
+    const warnings: string[] = [];
+    const logger = { warn: (message: string) => warnings.push(message) };
+    const message =
+      'The bitmapist dashboard is closed: give koaBitmapist an authorize(ctx) option, ' +
+      'or run with NODE_ENV=development to open it to every visitor.';
+    for (const NODE_ENV of [undefined, '', 'staging', 'Production', 'prod', 'production ', 'production', 'Development', ' test']) {
+      const closed = await dashboard({ logger, env: NODE_ENV === undefined ? {} : { NODE_ENV } });
+      try {
+        const json = await closed.get('/bitmapist/cohort?format=json');
+        expect([NODE_ENV, json.status, JSON.parse(json.body)]).to.deep.equal([NODE_ENV, 403, { error: message }]);
+        const page = await closed.get('/bitmapist/');
+        expect([NODE_ENV, page.status, page.body.includes(message)]).to.deep.equal([NODE_ENV, 403, true]);
+      } finally {
+        await closed.close();
+      }
+    }
+    expect(warnings).to.deep.equal([]);
   });
 
   it('mounts at `prefix`, and not at all with disableRouter or BITMAPIST_DISABLE_ROUTER', async () => {

@@ -39,6 +39,7 @@ describe('koa: dashboard query parsing', () => {
       now: new Date('2025-03-15T23:59:59.999Z'),
       system: undefined,
       format: 'html',
+      suggest: '',
     });
     expect(parseCohortQuery({ primary: 'a', secondary: 'a', timeGroup: 'week', rows: '90', cols: '1' })).to.include({
       timeGroup: 'weeks',
@@ -71,6 +72,7 @@ describe('koa: dashboard query parsing', () => {
     const eleven = Array.from({ length: 11 }, (_, i) => `e${i}`);
     expect(refused({ ...base, additional: eleven }).message).to.equal('additional: at most 10 additional events, got 11');
     expect(refused({ ...base, primary: 'x'.repeat(513) }).message).to.equal('primary: event names are at most 512 characters, got 513');
+    expect(refused({ suggest: 's'.repeat(513) }).message).to.equal('suggest: is longer than 512 characters');
   });
 
   it('parses the events page query', () => {

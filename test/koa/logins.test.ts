@@ -5,7 +5,7 @@ import Koa from 'koa';
 import passportModule from 'koa-passport';
 import session from 'koa-session';
 import { Strategy as LocalStrategy } from 'passport-local';
-import { koaBitmapist, type KoaBitmapistOptions } from '../../src/index.js';
+import { koaBitmapist, type KoaBitmapistOptions } from '../../src/koa/index.js';
 import { deleteUnder, testClient, testRedisUrl, uniquePrefix } from '../support/redis.js';
 import { collectErrors, quiet, serve } from './support.js';
 

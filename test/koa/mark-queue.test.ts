@@ -1,5 +1,12 @@
 import { expect } from 'chai';
-import { BitmapistArgumentError, BitmapistScriptError, MarkQueueOverflowError, MarksNotWrittenError } from '../../src/index.js';
+import {
+  BitmapistArgumentError,
+  BitmapistKeyTypeError,
+  BitmapistRegistryError,
+  BitmapistScanError,
+  BitmapistScriptError,
+} from '../../src/index.js';
+import { MarkQueueOverflowError, MarksNotWrittenError } from '../../src/koa/index.js';
 import { BitmapistUnavailableError } from '../../src/koa/errors.js';
 import { HeldMarks } from '../../src/koa/held-marks.js';
 import { MarkList } from '../../src/koa/mark-list.js';
@@ -76,6 +83,16 @@ describe('koa: isRetryable', () => {
     expect(isRetryable(new BitmapistArgumentError('uid', 'bad'))).to.equal(false);
     expect(isRetryable(new TypeError('bug'))).to.equal(false);
   });
+
+  it('does not take a hard error reply outside a script (WRONGTYPE on the block registry) for an outage', () => {
+    const wrongType = Object.assign(new Error('WRONGTYPE Operation against a key holding the wrong kind of value'), { name: 'ReplyError' });
+    expect(isRetryable(wrongType)).to.equal(false);
+    expect(isRetryable(Object.assign(new Error('CLUSTERDOWN The cluster is down'), { name: 'ReplyError' }))).to.equal(true);
+    expect(isRetryable(new BitmapistRegistryError('registry refused', { cause: wrongType }))).to.equal(false);
+    expect(isRetryable(new BitmapistKeyTypeError('k', 'hash'))).to.equal(false);
+    // A Cluster master that cannot be scanned is an outage (the dashboard answers 503).
+    expect(isRetryable(new BitmapistScanError('cannot scan the Cluster master 127.0.0.1:7001'))).to.equal(true);
+  });
 });
 
 describe('koa: MarkQueue', () => {
@@ -124,6 +141,48 @@ describe('koa: MarkQueue', () => {
     expect(reports[0]!.error).to.be.instanceOf(MarksNotWrittenError);
     expect(reports[0]!.error.message).to.contain('"e" of user 13');
     expect(reports[0]!.origin).to.equal(request);
+  });
+
+  it('gives up a mark refused for a key of the wrong type at once, without stalling the others', async () => {
+    const written: number[] = [];
+    const sent: number[] = [];
+    const write = async (mark: QueuedMark) => {
+      sent.push(mark.uid);
+      await Promise.resolve();
+      if (mark.uid % 10 === 3) throw new BitmapistKeyTypeError('k', 'hash');
+      written.push(mark.uid);
+    };
+    const { queue, push, reports } = queueWith(write);
+    const request = {};
+    for (let uid = 1; uid <= 20; uid += 1) push(uid, uid === 13 ? request : undefined);
+    expect(await queue.idle(2000)).to.equal(0);
+    expect(sent).to.have.length(20); // each mark sent once: no one-by-one retry
+    expect(written).to.have.length(18);
+    expect(queue.metrics).to.deep.equal({ queued: 0, written: 18, dropped: 0, failed: 2 });
+    expect(reports.map((r) => r.error.constructor)).to.deep.equal([MarksNotWrittenError, MarksNotWrittenError]);
+    expect(reports[1]!.error.cause).to.be.instanceOf(BitmapistKeyTypeError);
+    expect(reports[1]!.origin).to.equal(request);
+  });
+
+  it('counts marks whose block registration was refused as written and reports the registry once', async () => {
+    let registryBroken = true;
+    const write = async () => {
+      await Promise.resolve();
+      if (registryBroken) throw new BitmapistRegistryError('registry refused');
+    };
+    const { queue, push, reports } = queueWith(write);
+    for (let uid = 1; uid <= 5; uid += 1) push(uid);
+    expect(await queue.idle(2000)).to.equal(0);
+    expect(queue.metrics).to.deep.equal({ queued: 0, written: 5, dropped: 0, failed: 0 });
+    expect(reports.map((r) => r.error.constructor)).to.deep.equal([BitmapistRegistryError]);
+    registryBroken = false;
+    push(6);
+    expect(await queue.idle(2000)).to.equal(0);
+    registryBroken = true;
+    push(7);
+    expect(await queue.idle(2000)).to.equal(0);
+    expect(queue.metrics).to.deep.equal({ queued: 0, written: 7, dropped: 0, failed: 0 });
+    expect(reports).to.have.length(2);
   });
 
   it('retries transient replies such as LOADING', async () => {

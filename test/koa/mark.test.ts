@@ -1,7 +1,8 @@
 import { expect } from 'chai';
 import { Router } from '@koa/router';
 import Koa from 'koa';
-import { BitmapistArgumentError, BitmapistConfigError, mark } from '../../src/index.js';
+import { BitmapistArgumentError, BitmapistConfigError } from '../../src/index.js';
+import { mark } from '../../src/koa/index.js';
 import { collectErrors, serve, testApp } from './support.js';
 
 /** The plugin keeps all-time unique bitmaps here, so the checks do not depend on the clock. */

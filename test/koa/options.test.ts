@@ -10,7 +10,7 @@ describe('koa: options and environment', () => {
     expect(resolved.trackHourly).to.equal(false);
     expect(resolved.disableRouter).to.equal(false);
     expect(resolved.prefix).to.equal('/bitmapist');
-    expect(resolved.production).to.equal(false);
+    expect(resolved.openWithoutAuthorize).to.equal(false);
     expect(resolved.queueLimit).to.equal(10_000);
     expect(resolved.closeTimeout).to.equal(5_000);
     expect(resolved.trackLogins).to.deep.equal({});
@@ -30,7 +30,7 @@ describe('koa: options and environment', () => {
     expect(resolved.defaultSystem).to.equal('analytics');
     expect(resolved.trackHourly).to.equal(true);
     expect(resolved.disableRouter).to.equal(true);
-    expect(resolved.production).to.equal(true);
+    expect(resolved.openWithoutAuthorize).to.equal(false);
   });
 
   it('lets options win over the environment and adds named systems', () => {

@@ -1,14 +1,8 @@
 import { expect } from 'chai';
 import { Redis } from 'ioredis';
 import Koa from 'koa';
-import {
-  Bitmapist,
-  BitmapistArgumentError,
-  BitmapistConfigError,
-  installedBitmapist,
-  koaBitmapist,
-  markEvent,
-} from '../../src/index.js';
+import { Bitmapist, BitmapistArgumentError, BitmapistConfigError } from '../../src/index.js';
+import { installedBitmapist, koaBitmapist, markEvent } from '../../src/koa/index.js';
 import { startRedisServer } from '../../src/testing/index.js';
 import { deleteUnder, keysUnder, testRedisUrl, uniquePrefix } from '../support/redis.js';
 import { quiet, serve, testApp } from './support.js';
@@ -46,10 +40,14 @@ describe('koa: plugin', () => {
     const t = testApp({ disableRouter: true });
     try {
       expect(() => t.bitmapist.markEvent('', 1)).to.throw(BitmapistArgumentError, 'event name must be a non-empty string');
-      expect(() => t.bitmapist.markEvent('x', -1)).to.throw(BitmapistArgumentError, 'uid: user id must be an integer in [0, 4294967295], got -1');
+      expect(() => t.bitmapist.markEvent('a\uD800', 1)).to.throw(BitmapistArgumentError, 'event name must be well-formed Unicode');
+      expect(() => t.bitmapist.markEvent('x', -1)).to.throw(BitmapistArgumentError, 'uid: user id must be an integer in [0, 16777215], got -1');
       expect(() => t.bitmapist.markEvent('x', '-1')).to.throw(BitmapistArgumentError, 'uid: user id must be a non-negative integer or a string of digits');
       expect(() => t.bitmapist.markEvent('x', 'abc')).to.throw(BitmapistArgumentError, 'got "abc"');
-      expect(() => t.bitmapist.markEvent('x', 2 ** 32)).to.throw(BitmapistArgumentError, 'user id must be an integer in [0, 4294967295]');
+      expect(() => t.bitmapist.markEvent('x', 2 ** 32)).to.throw(BitmapistArgumentError, 'user id must be an integer in [0, 16777215]');
+      // The default maxUserId (2^24 - 1) bounds what one request can make Redis allocate (2 MB a bitmap).
+      expect(() => t.bitmapist.markEvent('x', 2 ** 24)).to.throw(BitmapistArgumentError, 'user id must be an integer in [0, 16777215], got 16777216');
+      expect(() => t.bitmapist.markEvent('x', '16777216')).to.throw(BitmapistArgumentError, 'got 16777216');
       expect(() => t.bitmapist.markEvent('x', 1, { system: 'nope' })).to.throw(BitmapistArgumentError, 'unknown system "nope"');
       expect(() => t.bitmapist.markEvent('x', 1, { now: new Date(Number.NaN) })).to.throw(BitmapistArgumentError, 'now');
       expect(t.bitmapist.metrics).to.deep.equal({ queued: 0, written: 0, dropped: 0, failed: 0 });

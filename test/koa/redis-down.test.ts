@@ -1,14 +1,7 @@
 import { expect } from 'chai';
 import { Redis } from 'ioredis';
 import Koa from 'koa';
-import {
-  BitmapistUnavailableError,
-  koaBitmapist,
-  mark,
-  MarkQueueOverflowError,
-  MarksNotWrittenError,
-  type KoaBitmapistOptions,
-} from '../../src/index.js';
+import { BitmapistUnavailableError, koaBitmapist, mark, MarkQueueOverflowError, MarksNotWrittenError, type KoaBitmapistOptions } from '../../src/koa/index.js';
 import { startRedisServer, type RedisServer } from '../../src/testing/index.js';
 import { collectErrors, quiet, serve } from './support.js';
 

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { DASHBOARD_LIMITS, type KoaBitmapistOptions } from '../../src/index.js';
+import { DASHBOARD_LIMITS, type KoaBitmapistOptions } from '../../src/koa/index.js';
 import { serve, testApp } from './support.js';
 
 const D = new Date('2025-01-31T12:00:00Z');
@@ -127,7 +127,8 @@ describe('koa: dashboard router', () => {
       expect(page.body).to.contain('<td class="date">Tue 28 Jan 2025</td><td class="total">6</td>');
       expect(page.body).to.contain('format=csv" download>Download CSV</a>');
       expect(page.body).to.contain('data-display="counts"');
-      expect(page.body).to.contain('<option value="user:popped" selected>user:popped</option>');
+      expect(page.body).to.contain('<input name="primary" list="bitmapist-events" value="user:popped"');
+      expect(page.body).to.contain('<option value="user:popped"></option>');
       const bare = await t.get('/bitmapist/cohort');
       expect(bare.status).to.equal(200);
       expect(bare.body).to.contain('Choose a primary and a secondary event');
@@ -170,6 +171,14 @@ describe('koa: dashboard router', () => {
       expect([csv.status, csv.body]).to.deep.equal([400, 'rows: must be a whole number from 1 to 90, got "x"\n']);
       expect((await t.get('/bitmapist/?format=csv')).status).to.equal(400);
       expect((await t.get('/bitmapist/?now=never')).status).to.equal(400);
+      // A date outside the years 1000-9999 is refused as the parameter it came in, on both pages.
+      for (const now of ['0999-12-31', '9999-12-31T23:00:00-05:00']) {
+        const message = `now: must fall in the years 1000 to 9999 (UTC), got ${JSON.stringify(now)}`;
+        for (const page of ['/bitmapist/?format=json', `${events}&format=json`]) {
+          const answer = await t.get(`${page}&now=${encodeURIComponent(now)}`);
+          expect([page, answer.status, JSON.parse(answer.body)]).to.deep.equal([page, 400, { error: message, parameter: 'now' }]);
+        }
+      }
     } finally {
       await t.close();
     }
@@ -187,7 +196,8 @@ describe('koa: dashboard router', () => {
       const cohort = await t.get(`/bitmapist/cohort?primary=${xss}&secondary=${xss}&now=2025-01-31`);
       expect(cohort.status).to.equal(200);
       expect(scripts(cohort.body)).to.equal(1);
-      expect(cohort.body).to.contain(`<option value="${escaped}" selected>${escaped}</option>`);
+      expect(cohort.body).to.contain(`<input name="secondary" list="bitmapist-events" value="${escaped}"`);
+      expect(cohort.body).to.contain(`<option value="${escaped}"></option>`);
       expect(cohort.body).to.contain(`<span class="title">${escaped} → ${escaped}`);
       const missing = await t.get(`/bitmapist/cohort?primary=${encodeURIComponent('<img src=x onerror=alert(2)>')}&secondary=a`);
       expect(missing.status).to.equal(400);

@@ -1,7 +1,7 @@
 import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import Koa from 'koa';
-import { koaBitmapist, type KoaBitmapist, type KoaBitmapistOptions } from '../../src/index.js';
+import { koaBitmapist, type KoaBitmapist, type KoaBitmapistOptions } from '../../src/koa/index.js';
 import { deleteUnder, testClient, testRedisUrl, uniquePrefix } from '../support/redis.js';
 
 /** A Koa app listening on a free loopback port. */

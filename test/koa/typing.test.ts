@@ -5,7 +5,7 @@
 import { expect } from 'chai';
 import { Router } from '@koa/router';
 import Koa from 'koa';
-import { mark, type BitmapistContext, type KoaBitmapist, type MarkQueueMetrics } from '../../src/index.js';
+import { mark, type BitmapistContext, type KoaBitmapist, type MarkQueueMetrics } from '../../src/koa/index.js';
 
 describe('koa: typings', () => {
   it('types ctx.bitmapist through the Koa context augmentation, and mark() resolvers by app state', () => {

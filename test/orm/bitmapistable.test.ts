@@ -1,10 +1,8 @@
 import 'reflect-metadata';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { expect } from 'chai';
 import { BaseEntity, Column, DataSource, Entity, PrimaryGeneratedColumn } from 'typeorm';
-import { Bitmapist, BitmapistConfigError, Bitmapistable, isBitmapistable, trackEntities } from '../../src/index.js';
+import { Bitmapist, BitmapistConfigError } from '../../src/index.js';
+import { Bitmapistable, isBitmapistable, trackEntities } from '../../src/orm/index.js';
 import { testApp } from '../koa/support.js';
 import { deleteUnder, testClient, testRedisUrl, uniquePrefix } from '../support/redis.js';
 
@@ -37,15 +35,12 @@ class Order extends Bitmapistable(BaseEntity) {
   cents!: number;
 }
 
-/** A real SQLite file through better-sqlite3, and the plugin tracking it. */
+/**
+ * A real SQLite database (sql.js: SQLite compiled to WebAssembly, no native build) with real transactions
+ * and savepoints, and the plugin tracking it.
+ */
 async function database() {
-  const dir = mkdtempSync(join(tmpdir(), 'bitmapist-orm-'));
-  const dataSource = new DataSource({
-    type: 'better-sqlite3',
-    database: join(dir, 'test.sqlite'),
-    entities: [User, Note, Order],
-    synchronize: true,
-  });
+  const dataSource = new DataSource({ type: 'sqljs', entities: [User, Note, Order], synchronize: true });
   await dataSource.initialize();
   const t = testApp({ disableRouter: true, trackUnique: true });
   const untrack = trackEntities(dataSource, t.bitmapist);
@@ -60,7 +55,6 @@ async function database() {
     },
     async close() {
       await dataSource.destroy();
-      rmSync(dir, { recursive: true, force: true });
       await t.cleanup();
     },
   };
@@ -156,7 +150,7 @@ describe('orm: Bitmapistable with TypeORM on SQLite', () => {
   });
 
   it('marks through an engine as well, and refuses a DataSource that is not initialized', async () => {
-    const dataSource = new DataSource({ type: 'better-sqlite3', database: ':memory:', entities: [User], synchronize: true });
+    const dataSource = new DataSource({ type: 'sqljs', entities: [User], synchronize: true });
     const engine = new Bitmapist({ redis: testRedisUrl(), keyPrefix: uniquePrefix('orm'), trackUnique: true });
     const raw = testClient();
     try {

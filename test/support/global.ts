@@ -1,17 +1,21 @@
 /**
  * Mocha global fixtures: find the Redis the tests use, in this order: REDIS_URL; a private redis-server
- * from PATH on a free loopback port; testcontainers when a Docker engine is reachable; else fail at once.
+ * from PATH on a free loopback port; else fail at once with the install instruction. A missing Chromium
+ * (for the browser test) stops the run at once too.
  * The chosen URL is handed to the tests in BITMAPIST_TEST_REDIS_URL.
  */
-import { existsSync } from 'node:fs';
+// The dashboard serves without authorize(ctx) only in development and test: the suite is a test.
+process.env.NODE_ENV ??= 'test';
 import { Redis } from 'ioredis';
 import { RedisServerNotFoundError, startRedisCluster, startRedisServer } from '../../src/testing/index.js';
+import { findChromium } from '../browser/find-chromium.js';
 import { TEST_KEY_PREFIX } from './redis.js';
 
 let stopServer: (() => Promise<void>) | undefined;
 let stopCluster: (() => Promise<void>) | undefined;
 
 export async function mochaGlobalSetup(): Promise<void> {
+  findChromium(); // the browser test needs it: stop now, with the install instruction, not after the whole suite
   await setUpRedis();
   await setUpCluster();
 }
@@ -51,25 +55,13 @@ async function setUpRedis(): Promise<void> {
     stopServer = () => server.stop();
     process.env.BITMAPIST_TEST_REDIS_URL = server.url;
     process.env.BITMAPIST_TEST_REDIS_OWNED = '1';
-    return;
   } catch (error) {
     if (!(error instanceof RedisServerNotFoundError)) throw error;
-    if (!dockerReachable()) {
-      throw new Error(
-        'The tests need Redis and none was found: install redis-server (Debian/Ubuntu: apt-get install -y redis-server; ' +
-          'macOS: brew install redis), or set REDIS_URL to an empty database, or start a Docker engine.',
-      );
-    }
+    throw new Error(
+      'The tests need Redis and none was found: install redis-server (Debian/Ubuntu: apt-get install -y redis-server; ' +
+        'macOS: brew install redis), or set REDIS_URL to an empty database.',
+    );
   }
-  const { GenericContainer } = await import('testcontainers');
-  const container = await new GenericContainer('redis:7').withExposedPorts(6379).start();
-  stopServer = async () => void (await container.stop());
-  process.env.BITMAPIST_TEST_REDIS_URL = `redis://${container.getHost()}:${container.getMappedPort(6379)}`;
-  process.env.BITMAPIST_TEST_REDIS_OWNED = '1';
-}
-
-function dockerReachable(): boolean {
-  return Boolean(process.env.DOCKER_HOST) || existsSync('/var/run/docker.sock');
 }
 
 /** Refuses a database that holds keys the tests did not write (they never FLUSHALL a server they did not start). */

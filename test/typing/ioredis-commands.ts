@@ -1,5 +1,5 @@
 /**
- * Compile-only test of the ioredis augmentation in src/ioredis-commands.ts: `tsc --noEmit` (part of
+ * Compile-only test of the ioredis augmentation in src/engine/ioredis-commands.ts: `tsc --noEmit` (part of
  * `npm test`) fails if the custom commands lose their types. Nothing here runs.
  */
 import type { Redis } from 'ioredis';
@@ -7,12 +7,13 @@ import '../../src/engine/ioredis-commands.js';
 
 export async function typedCommands(redis: Redis): Promise<void> {
   const changed: number = await redis.bitmapistMark(1, 'key', 42, 1, 100);
-  const written: number = await redis.bitmapistMarkMany(1, 'key', 1, 100, 1, 42, 1);
+  const written: (number | string)[] = await redis.bitmapistMarkMany(1, 'key', 1, 100, 1, 42, 1);
   const row: number[] = await redis.bitmapistCohortRow(5, 'p', 's1', 's2', 's3', 's4', 'first', 1000, 1, 0, 0);
-  const bitmap: number | Buffer = await redis.bitmapistEvaluateBuffer(2, 'k', 's', 1, 'bitmap', 0, 1000, -1, 'k1');
+  const windows: number[] = await redis.bitmapistCohortWindows(1, 'p', 0);
+  const bitmap: (number | Buffer)[] = await redis.bitmapistEvaluateBuffer(2, 'k', 's', 1, 'bitmap', 0, 1000, -1, 1000, 1, '', 'k1');
   // @ts-expect-error the number of keys comes first and is a number
   await redis.bitmapistMark('key', 42);
   // @ts-expect-error its reply is a number, not a string
   const wrong: string = await redis.bitmapistMark(1, 'key', 42, 1, 100);
-  void [changed, written, row, bitmap, wrong];
+  void [changed, written, row, windows, bitmap, wrong];
 }

@@ -1,5 +1,5 @@
 import Koa from 'koa';
-import { koaBitmapist, mark, type KoaBitmapist, type KoaBitmapistOptions } from '../../../src/index.js';
+import { koaBitmapist, mark, type KoaBitmapist, type KoaBitmapistOptions } from '../../../src/koa/index.js';
 import { collectErrors, quiet, serve } from '../../koa/support.js';
 import type { RequestRecord } from './load.js';
 

@@ -2,7 +2,8 @@ import { Router } from '@koa/router';
 import fc from 'fast-check';
 import { Cluster, type Redis } from 'ioredis';
 import Koa from 'koa';
-import { BitmapistArgumentError, DASHBOARD_LIMITS, mark, type CohortMode, type KoaBitmapist, type TimeGroup } from '../../../src/index.js';
+import { BitmapistArgumentError, type CohortMode, type TimeGroup } from '../../../src/index.js';
+import { DASHBOARD_LIMITS, mark, type KoaBitmapist } from '../../../src/koa/index.js';
 import { collectErrors } from '../../koa/support.js';
 
 /** Event names the seed writes, dashboard queries pick from them. */

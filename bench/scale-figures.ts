@@ -1,0 +1,56 @@
+/** The settings of the scaling benchmark (benchmark 7) and the figures it reports. */
+import type { ScaleCohortQuery } from './scale-check.js';
+import type { MarkRun, Measured } from './scale-measure.js';
+
+/** The product sizes of a full run. */
+export const SCALE_SIZES = [100_000, 1_000_000, 10_000_000];
+/** Timed runs of each cohort and of the events page and year count (after one warm-up run). */
+export const SCALE_RUNS = 15;
+/** Marks per target for the marking rate (two halves, in the order A B C C B A). */
+export const SCALE_MARKS = 100_000;
+export const SCALE_CALLERS = 64;
+export const SHARD_BITS = 20;
+
+/** The cohorts asked on every target: 30x30 days, 12x12 weeks, 3x3 months, each in every mode. */
+export const SCALE_CASES: ScaleCohortQuery[] = (
+  [['day', 30], ['week', 12], ['month', 3]] as const
+).flatMap(([unit, size]) => (['first', 'recurring', 'unbounded'] as const).map((mode) => ({ unit, size, mode })));
+
+/** What one target measured at one size. */
+export interface TargetFigures {
+  name: string;
+  layout: 'compatible' | 'sharded';
+  /** Each case of {@link SCALE_CASES}, or undefined when it failed (see `failures`). */
+  cohorts: ((Measured & { query: ScaleCohortQuery; cells: number }) | undefined)[];
+  eventsPage: Measured | undefined;
+  yearCount: Measured | undefined;
+  marksPerSecond: number;
+  /** The marking runs of this target, added up. */
+  marking: MarkRun;
+  /** `used_memory` growth while writing each event, bytes. */
+  memory: Record<string, number>;
+  keys: number;
+  writeMs: number;
+}
+
+/** One size of the product and what every target measured. */
+export interface SizeFigures {
+  users: number;
+  signups: number;
+  activeUserDays: number;
+  purchases: number;
+  buildMs: number;
+  targets: TargetFigures[];
+  /** Wrong answers and errors: any fails the bench. */
+  failures: string[];
+}
+
+/** The whole scaling section. */
+export interface ScaleFigures {
+  /** The machine, its Redis, and its load at the start and end of the section. */
+  machine: string[];
+  builderCheck: string;
+  sizes: SizeFigures[];
+  durationS: number;
+}
+

@@ -1,0 +1,58 @@
+/** How many read script calls one Bitmapist instance keeps in flight at most (see {@link CallLimiter}). */
+export const READ_CALLS_IN_FLIGHT = 2;
+
+/**
+ * A small semaphore for Redis script calls. Redis runs the commands pipelined on one connection back to back,
+ * so hundreds of calls sent at once make every other client wait for all of them; with at most a few in
+ * flight, another client waits for at most a few calls. Calls beyond the limit wait their turn, in order.
+ */
+export class CallLimiter {
+  private inFlight = 0;
+  private readonly waiting: (() => void)[] = [];
+
+  constructor(
+    /** The most calls running at once (at least 1). */
+    readonly maxInFlight: number = READ_CALLS_IN_FLIGHT,
+  ) {
+    if (!Number.isInteger(maxInFlight) || maxInFlight < 1) throw new RangeError('maxInFlight must be an integer >= 1');
+  }
+
+  /** Runs `call` once fewer than `maxInFlight` calls are running; resolves or rejects as it does. */
+  async run<T>(call: () => Promise<T>): Promise<T> {
+    if (this.inFlight >= this.maxInFlight) {
+      await new Promise<void>((resolve) => this.waiting.push(resolve));
+    } else {
+      this.inFlight += 1;
+    }
+    try {
+      return await call();
+    } finally {
+      const next = this.waiting.shift();
+      if (next) next();
+      else this.inFlight -= 1;
+    }
+  }
+
+  /**
+   * Runs `task` for every item, at most `maxInFlight` items at a time (a task that makes several calls keeps
+   * its partial state, e.g. scratch keys, for a few items only), and resolves to the results in order.
+   */
+  async map<T, R>(items: readonly T[], task: (item: T) => Promise<R>): Promise<R[]> {
+    const results: R[] = new Array<R>(items.length);
+    let next = 0;
+    let failed = false;
+    const worker = async () => {
+      while (next < items.length && !failed) {
+        const index = next++;
+        try {
+          results[index] = await task(items[index]!);
+        } catch (error) {
+          failed = true;
+          throw error;
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(this.maxInFlight, items.length) }, worker));
+    return results;
+  }
+}

@@ -1,0 +1,63 @@
+import { BitmapistKeyTypeError, BitmapistScriptError } from './errors.js';
+import type { PendingMark } from './mark-batcher.js';
+import { runScript, type RedisClient } from './scripts.js';
+
+/**
+ * Writes one block's marks in one script call (lua/mark.lua for one mark, lua/mark_many.lua for more) and
+ * resolves to the errors of the marks Redis refused because a key is not a bitmap, by key list (marks that
+ * share a key list share their fate). Any other failure of the call rejects.
+ */
+export async function writeBlock(
+  redis: RedisClient,
+  bit: 0 | 1,
+  marks: PendingMark[],
+  maxBit: number,
+): Promise<Map<readonly string[], BitmapistKeyTypeError>> {
+  const refused = new Map<readonly string[], BitmapistKeyTypeError>();
+  if (marks.length === 1) {
+    const [{ keys, uid }] = marks as [PendingMark];
+    try {
+      await runScript(redis.bitmapistMark(keys.length, ...keys, uid, bit, maxBit));
+    } catch (error) {
+      const wrongType = wrongTypeOf(error);
+      if (!wrongType) throw error;
+      refused.set(keys, new BitmapistKeyTypeError(keys[wrongType.index - 1]!, wrongType.type));
+    }
+    return refused;
+  }
+  // Marks of the same event and period share one cached key list: group them by it, and send each
+  // bitmap name once (see lua/mark_many.lua).
+  const groups = new Map<readonly string[], number[]>();
+  for (const { keys, uid } of marks) {
+    const uids = groups.get(keys);
+    if (uids) uids.push(uid);
+    else groups.set(keys, [uid]);
+  }
+  const keyIndex = new Map<string, number>();
+  const args: (string | number)[] = [bit, maxBit, groups.size];
+  for (const [keys, uids] of groups) {
+    const indexes = keys.map((key) => {
+      let index = keyIndex.get(key);
+      if (index === undefined) keyIndex.set(key, (index = keyIndex.size + 1));
+      return index;
+    });
+    args.push(indexes.join(','), uids.join(','));
+  }
+  const reply = await runScript(redis.bitmapistMarkMany(keyIndex.size, ...keyIndex.keys(), ...args));
+  if (reply.length > 1) {
+    const groupKeys = [...groups.keys()];
+    const allKeys = [...keyIndex.keys()];
+    for (let i = 1; i + 2 < reply.length; i += 3) {
+      const keys = groupKeys[Number(reply[i]) - 1]!;
+      refused.set(keys, new BitmapistKeyTypeError(allKeys[Number(reply[i + 1]) - 1]!, String(reply[i + 2])));
+    }
+  }
+  return refused;
+}
+
+/** The key index and type of a `BITMAPIST_WRONGTYPE <index> <type>` reply of lua/mark.lua, if it is one. */
+function wrongTypeOf(error: unknown): { index: number; type: string } | undefined {
+  if (!(error instanceof BitmapistScriptError) || !(error.cause instanceof Error)) return undefined;
+  const [code, index, type] = error.cause.message.split(' ');
+  return code === 'BITMAPIST_WRONGTYPE' ? { index: Number(index), type: type ?? 'unknown' } : undefined;
+}

@@ -1,0 +1,22 @@
+/**
+ * `koa-bitmapist/koa`: the Koa layer (plugin, mark middleware, dashboard). Needs `koa` (an optional peer
+ * dependency) and, for TypeScript, `@types/koa`. The engine it drives is exported from `koa-bitmapist`.
+ * @packageDocumentation
+ */
+export { koaBitmapist } from './install.js';
+export { KoaBitmapist } from './plugin.js';
+export type { KoaMarkOptions, SystemOption } from './plugin.js';
+export type { KoaBitmapistOptions, SystemSource } from './options.js';
+export { DEFAULT_CLOSE_TIMEOUT_MS, DEFAULT_QUEUE_LIMIT } from './options.js';
+export { PLUGIN_REDIS_OPTIONS } from './systems.js';
+export { mark } from './mark.js';
+export type { MarkMiddlewareOptions, UserIdResolver } from './mark.js';
+export { installedBitmapist, markEvent } from './installed.js';
+export type { TrackLoginsOptions } from './logins.js';
+export type { UserId } from './user-id.js';
+export type { MarkQueueMetrics } from './mark-queue.js';
+export type { BitmapistContext } from './context.js';
+export { COHORT_DEFAULTS, DASHBOARD_LIMITS } from './query.js';
+export { MAX_LISTED_EVENTS } from './router.js';
+export type { CohortJson } from './cohort-table.js';
+export { BitmapistUnavailableError, MarkQueueOverflowError, MarksNotWrittenError } from './errors.js';
