@@ -9,12 +9,15 @@
 -- ARGV[3]     number of groups g (at least 1)
 -- ARGV[4..]   g pairs: the group's bitmaps as comma-separated 1-based indexes into KEYS (e.g. '1,2,3'),
 --             then the group's user ids, comma-separated (e.g. '17,4,90017'); each id is set in each bitmap
+-- ARGV[4 + 2g] optional: '1' when the last key is not a bitmap but the prefix's id mode marker (integer ids,
+--             compatible layout): a prefix recorded as holding mapped ids is refused
 --
 -- Returns     { marks written (user ids over the groups written), then for each refused group: the group's
 --             number g, the 1-based index into KEYS of its first key that is not a string bitmap, that key's
 --             type }. A group whose bitmaps include a key of another type (a hash planted there, ...) is
 --             refused whole and nothing of it is written; the other groups are written.
 -- Errors      BITMAPIST_BADARG <why>   (every group is checked before the first write)
+--             BITMAPIST_IDMODE mapped  the prefix holds mapped ids: nothing written
 local rcall = redis.call
 
 local bit = ARGV[1]
@@ -24,8 +27,16 @@ local groups = tonumber(ARGV[3])
 if bit ~= '0' and bit ~= '1' then
   return redis.error_reply('BITMAPIST_BADARG bit must be 0 or 1')
 end
-if maxUid == nil or groups == nil or groups < 1 or groups ~= math.floor(groups) or #ARGV ~= 3 + 2 * groups then
+if maxUid == nil or groups == nil or groups < 1 or groups ~= math.floor(groups)
+    or (#ARGV ~= 3 + 2 * groups and not (#ARGV == 4 + 2 * groups and ARGV[#ARGV] == '1')) then
   return redis.error_reply('BITMAPIST_BADARG malformed batch header')
+end
+local bitmaps = #KEYS
+if #ARGV == 4 + 2 * groups then
+  bitmaps = #KEYS - 1
+  if rcall('GET', KEYS[#KEYS]) == 'mapped' then
+    return redis.error_reply('BITMAPIST_IDMODE mapped')
+  end
 end
 
 -- The integers of a comma-separated list (kept as strings), or nil unless each is canonical (digits, no
@@ -47,9 +58,9 @@ end
 
 local layout = {}
 for g = 1, groups do
-  local keys = integers(ARGV[2 + 2 * g], 1, #KEYS)
+  local keys = integers(ARGV[2 + 2 * g], 1, bitmaps)
   if keys == nil then
-    return redis.error_reply('BITMAPIST_BADARG group ' .. g .. ' needs key indexes in [1, ' .. #KEYS .. ']')
+    return redis.error_reply('BITMAPIST_BADARG group ' .. g .. ' needs key indexes in [1, ' .. bitmaps .. ']')
   end
   local uids = integers(ARGV[3 + 2 * g], 0, maxUid)
   if uids == nil then
@@ -61,7 +72,7 @@ end
 -- Redis has no rollback: every key's type is checked before the first write, and a group with a key that
 -- SETBIT would refuse is left out whole.
 local wrongType = {}
-for k = 1, #KEYS do
+for k = 1, bitmaps do
   local kind = rcall('TYPE', KEYS[k])['ok']
   if kind ~= 'string' and kind ~= 'none' then wrongType[k] = kind end
 end

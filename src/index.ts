@@ -4,8 +4,14 @@
  * @packageDocumentation
  */
 export { Bitmapist } from './engine/bitmapist.js';
-export type { BitmapistOptions, PeriodOptions } from './engine/bitmapist.js';
+export type { BitmapistOptions, IdOf, PeriodOptions, UserIdOf } from './engine/bitmapist.js';
+export { IdMap, MAP_SHARDS } from './engine/id-map.js';
+export { DEFAULT_MAX_MAPPED_IDS, MAX_MAPPED_ID_LENGTH } from './engine/user-ids.js';
+export type { MappedUserId, UserIdMode } from './engine/user-ids.js';
 export { MARK_BATCH_SIZE } from './engine/marking.js';
+export { FORGET_BATCH_SIZE } from './engine/forget-user.js';
+export { beyondRetention, EXPIRING_UNITS, MAX_EXPIRE_SECONDS, MAX_EXPIRED_KEYS } from './engine/expiry.js';
+export type { ExpireOptions, ExpiringUnit } from './engine/expiry.js';
 export type { BulkMark, MarkOptions } from './engine/marking.js';
 export { EventSet, PeriodEventSet } from './engine/event-set.js';
 export { EVALUATE_CALL_BUDGET_US, MAX_IDS } from './engine/block-calls.js';
@@ -19,6 +25,7 @@ export {
   BitmapistArgumentError,
   BitmapistConfigError,
   BitmapistError,
+  BitmapistIdModeError,
   BitmapistKeyTypeError,
   BitmapistLimitError,
   BitmapistRegistryError,

@@ -6,24 +6,37 @@ import { BitmapistArgumentError, BitmapistConfigError } from './errors.js';
 import { CohortRunner } from './cohort-runner.js';
 import { CallLimiter } from './call-limiter.js';
 import { Evaluator } from './evaluator.js';
-import { EventSet, PeriodEventSet, periodExpression } from './event-set.js';
+import { EventSet, PeriodEventSet, periodExpression, type ExpressionEvaluator } from './event-set.js';
 import { allOf, anyOf } from './expression.js';
 import { DEFAULT_KEY_PREFIX, KeyNames, ShardedKeyNames } from './keys.js';
 import { deleteEvents, eventNames } from './keyspace.js';
+import { forgetUserBits } from './forget-user.js';
+import { ExpiringMarks } from './expiring-marks.js';
+import { checkExpireOptions, ExpiryWriter, type ExpireOptions } from './expiry.js';
+import { IdMap } from './id-map.js';
+import { IdModeGuard } from './id-mode.js';
+import { MappedEvaluator } from './mapped-evaluator.js';
 import { Marker, type BulkMark, type MarkOptions } from './marking.js';
+import { assertUserIdMode, DEFAULT_MAX_MAPPED_IDS, mappedIdOf, type MappedUserId, type UserIdMode } from './user-ids.js';
 import { periodStart, timeGroupUnit, toUtc, type PeriodUnit, type TimeGroupInput } from './periods.js';
 import { defineCommands, type RedisClient } from './scripts.js';
 import {
   assertEventName,
   assertIntegerInRange,
   assertOptionalBoolean,
+  assertUserId,
   assertWellFormed,
   DEFAULT_MAX_USER_ID,
   MAX_BITMAP_USER_ID,
 } from './validate.js';
 
+/** The user ids a {@link Bitmapist} of id mode `Mode` takes: integers, or in mapped mode any {@link MappedUserId}. */
+export type UserIdOf<Mode extends UserIdMode> = Mode extends 'mapped' ? MappedUserId : number;
+/** The ids `ids()` gives in id mode `Mode`: integers, or in mapped mode the app's ids as strings. */
+export type IdOf<Mode extends UserIdMode> = Mode extends 'mapped' ? string : number;
+
 /** Options of {@link Bitmapist}. */
-export interface BitmapistOptions {
+export interface BitmapistOptions<Mode extends UserIdMode = 'integers'> {
   /**
    * A Redis URL, or an ioredis `Redis` or `Cluster` to use (never closed by us). Default: env
    * `BITMAPIST_REDIS_URL`, else `redis://localhost:6379`. A `Cluster` needs `layout: 'sharded'`.
@@ -48,6 +61,20 @@ export interface BitmapistOptions {
   layout?: 'compatible' | 'sharded';
   /** Sharded layout: log2 of the ids per block (8..32, default 20: blocks of 1,048,576 ids, 128 KB bitmaps). */
   shardBits?: number;
+  /**
+   * `integers` (default): user ids are integers, the bit offsets themselves (Python bitmapist's ids).
+   * `mapped`: any string of 1 to 256 characters, number or bigint; each new id gets the next dense integer,
+   * kept in an id map under the prefix. A prefix holds one kind: the other kind is refused.
+   */
+  userIds?: Mode;
+  /** Mapped mode: the most ids the map hands integers to (default 2^24, at most maxUserId + 1). */
+  maxMappedIds?: number;
+  /**
+   * How long bitmaps are kept, per granularity: seconds after the end of each key's period, e.g.
+   * `{ hour: 2 * 86400, day: 90 * 86400 }`. Each bitmap gets its expiry (EXPIREAT NX) right after this process
+   * first writes it. Left out (the default): nothing expires and no EXPIRE command is sent. `unique` never expires.
+   */
+  expire?: ExpireOptions;
 }
 
 /** Options of `getEventData` and `chainEvents`. */
@@ -61,7 +88,7 @@ export interface PeriodOptions {
  * each through preloaded Lua scripts (one round trip per mark or expression, in the sharded layout one per
  * block in use; a cohort in a few calls of bounded work, see CohortRunner).
  */
-export class Bitmapist {
+export class Bitmapist<Mode extends UserIdMode = 'integers'> {
   /** The Redis client (ours or the one passed in). */
   readonly redis: RedisClient;
   /** The key names of this instance's prefix and layout. */
@@ -69,15 +96,24 @@ export class Bitmapist {
   readonly trackHourly: boolean;
   readonly trackUnique: boolean;
   readonly maxUserId: number;
+  /** The kind of user ids this instance takes. */
+  readonly userIds: Mode;
+  /** Mapped mode's id map (undefined with integer ids): `lookup(id)`, `forget(id)`, `invalidate(id?)`. */
+  readonly idMap: IdMap | undefined;
+  /** The checked `expire` option (undefined: nothing expires). */
+  readonly expire: ExpireOptions | undefined;
+  private readonly expiring: ExpiringMarks | undefined;
   private readonly ownsClient: boolean;
   private readonly registry: BlockRegistry;
   private readonly marker: Marker;
-  private readonly evaluator: Evaluator;
+  private readonly evaluator: ExpressionEvaluator<IdOf<Mode>>;
   /** Bounds the read script calls this instance has in flight, so Redis keeps answering other clients. */
   readonly readLimiter = new CallLimiter();
   private readonly cohorts: CohortRunner;
 
-  constructor(options: BitmapistOptions = {}) {
+  constructor(options?: BitmapistOptions<Mode>);
+  constructor(options?: BitmapistOptions);
+  constructor(options: BitmapistOptions<UserIdMode> = {}) {
     const { keyPrefix = DEFAULT_KEY_PREFIX, trackHourly = false, trackUnique = false, layout = 'compatible', shardBits = 20 } = options;
     if (typeof keyPrefix !== 'string') throw new BitmapistArgumentError('keyPrefix', 'must be a string');
     assertWellFormed(keyPrefix, 'keyPrefix');
@@ -89,6 +125,11 @@ export class Bitmapist {
     const maxUserId = options.maxUserId ?? (layout === 'sharded' ? MAX_BITMAP_USER_ID : DEFAULT_MAX_USER_ID);
     assertIntegerInRange(maxUserId, 'maxUserId', 0, layout === 'sharded' ? Number.MAX_SAFE_INTEGER : MAX_BITMAP_USER_ID);
     const keys = layout === 'sharded' ? new ShardedKeyNames(keyPrefix, shardBits) : new KeyNames(keyPrefix);
+    const userIds = options.userIds ?? 'integers';
+    assertUserIdMode(userIds);
+    const maxMappedIds = options.maxMappedIds ?? Math.min(DEFAULT_MAX_MAPPED_IDS, maxUserId + 1);
+    assertIntegerInRange(maxMappedIds, 'maxMappedIds', 1, maxUserId + 1);
+    const expire = checkExpireOptions(options.expire);
 
     const redis = options.redis ?? process.env.BITMAPIST_REDIS_URL ?? 'redis://localhost:6379';
     if (typeof redis === 'string') {
@@ -115,29 +156,37 @@ export class Bitmapist {
     this.trackHourly = trackHourly;
     this.trackUnique = trackUnique;
     this.maxUserId = maxUserId;
+    this.userIds = userIds as Mode;
+    this.idMap = userIds === 'mapped' ? new IdMap(this.redis, keys, maxMappedIds - 1) : undefined;
     this.registry = keys instanceof ShardedKeyNames ? new RedisBlockRegistry(this.redis, keys) : SINGLE_BLOCK;
-    this.marker = new Marker(this.redis, keys, this.registry, { trackHourly, trackUnique, maxUserId });
-    this.evaluator = new Evaluator(this.redis, keys, this.registry, maxUserId, this.readLimiter);
+    const guard = new IdModeGuard(this.redis, keys, userIds);
+    this.marker = new Marker(this.redis, keys, this.registry, { trackHourly, trackUnique, maxUserId }, guard, this.idMap);
+    const evaluator = new Evaluator(this.redis, keys, this.registry, maxUserId, this.readLimiter);
+    this.evaluator = (this.idMap ? new MappedEvaluator(evaluator, this.idMap) : evaluator) as unknown as ExpressionEvaluator<IdOf<Mode>>;
     this.cohorts = new CohortRunner(this.redis, keys, this.registry, {}, this.readLimiter);
+    this.expire = expire;
+    this.expiring = expire && new ExpiringMarks(new ExpiryWriter(this.redis, keys, expire), (uid) => this.blockOf(uid), trackHourly, !this.idMap);
   }
 
   /** Marks that `uid` did `event`: sets its bit in the month, ISO week and day bitmaps (and hour, unique). */
-  async markEvent(event: string, uid: number, options: MarkOptions = {}): Promise<void> {
+  async markEvent(event: string, uid: UserIdOf<Mode>, options: MarkOptions = {}): Promise<void> {
+    if (this.expiring) return this.expiring.mark((stamped) => this.marker.mark(1, event, uid, stamped), event, uid, options);
     return this.marker.mark(1, event, uid, options);
   }
 
   /** Clears what `markEvent` with the same arguments set. */
-  async unmarkEvent(event: string, uid: number, options: MarkOptions = {}): Promise<void> {
+  async unmarkEvent(event: string, uid: UserIdOf<Mode>, options: MarkOptions = {}): Promise<void> {
+    if (this.expiring) return this.expiring.mark((stamped) => this.marker.mark(0, event, uid, stamped), event, uid, options);
     return this.marker.mark(0, event, uid, options);
   }
 
   /** Marks `uid` in the event's all-time unique bitmap only. */
-  async markUnique(event: string, uid: number): Promise<void> {
+  async markUnique(event: string, uid: UserIdOf<Mode>): Promise<void> {
     return this.marker.markUnique(1, event, uid);
   }
 
   /** Clears `uid` from the event's all-time unique bitmap. */
-  async unmarkUnique(event: string, uid: number): Promise<void> {
+  async unmarkUnique(event: string, uid: UserIdOf<Mode>): Promise<void> {
     return this.marker.markUnique(0, event, uid);
   }
 
@@ -146,43 +195,44 @@ export class Bitmapist {
    * most `MARK_BATCH_SIZE` per script call. Every mark of a batch is checked before the batch is written; an
    * array is checked whole before anything is written. Resolves to the number of marks written.
    */
-  async markEvents(marks: Iterable<BulkMark> | AsyncIterable<BulkMark>): Promise<number> {
+  async markEvents(marks: Iterable<BulkMark<UserIdOf<Mode>>> | AsyncIterable<BulkMark<UserIdOf<Mode>>>): Promise<number> {
+    if (this.expiring) return this.expiring.markMany((stamped) => this.marker.markEvents(stamped), marks);
     return this.marker.markEvents(marks);
   }
 
   /** The users who did `event` in the hour containing `date`. */
-  hour(event: string, date: Date = new Date()): PeriodEventSet {
+  hour(event: string, date: Date = new Date()): PeriodEventSet<IdOf<Mode>> {
     return this.periodSet(event, 'hour', date);
   }
 
   /** The users who did `event` on the UTC day containing `date`. */
-  day(event: string, date: Date = new Date()): PeriodEventSet {
+  day(event: string, date: Date = new Date()): PeriodEventSet<IdOf<Mode>> {
     return this.periodSet(event, 'day', date);
   }
 
   /** The users who did `event` in the ISO week containing `date`. */
-  week(event: string, date: Date = new Date()): PeriodEventSet {
+  week(event: string, date: Date = new Date()): PeriodEventSet<IdOf<Mode>> {
     return this.periodSet(event, 'week', date);
   }
 
   /** The users who did `event` in the month containing `date`. */
-  month(event: string, date: Date = new Date()): PeriodEventSet {
+  month(event: string, date: Date = new Date()): PeriodEventSet<IdOf<Mode>> {
     return this.periodSet(event, 'month', date);
   }
 
   /** The users who did `event` in the year containing `date`: the OR of its months that have begun by now. */
-  year(event: string, date: Date = new Date()): PeriodEventSet {
+  year(event: string, date: Date = new Date()): PeriodEventSet<IdOf<Mode>> {
     return this.periodSet(event, 'year', date);
   }
 
   /** The users ever marked with `markUnique` (or `trackUnique`) for `event`. */
-  unique(event: string): EventSet {
+  unique(event: string): EventSet<IdOf<Mode>> {
     assertEventName(event);
     return new EventSet(this.evaluator, { kind: 'leaf', event, suffix: 'u' });
   }
 
   /** The users who did `event` in the period of `timeGroup` (default days) containing `now`. */
-  getEventData(event: string, options: PeriodOptions = {}): PeriodEventSet {
+  getEventData(event: string, options: PeriodOptions = {}): PeriodEventSet<IdOf<Mode>> {
     return this.periodSet(event, timeGroupUnit(options.timeGroup ?? 'days'), options.now ?? new Date());
   }
 
@@ -190,7 +240,7 @@ export class Bitmapist {
    * `base` chained with `events` in the period containing `now`: OR binds to its predecessor, then AND
    * left to right (`A && B || C && D` is `A && (B || C) && D`). The list is not modified.
    */
-  chainEvents(base: string, events: readonly ChainedEvent[], options: PeriodOptions = {}): EventSet {
+  chainEvents(base: string, events: readonly ChainedEvent[], options: PeriodOptions = {}): EventSet<IdOf<Mode>> {
     const unit = timeGroupUnit(options.timeGroup ?? 'days');
     const start = periodStart(unit, toUtc(options.now ?? new Date()).toDate());
     const groups = chainGroups(base, events);
@@ -226,6 +276,34 @@ export class Bitmapist {
     return deleteEvents(this.redis, this.keys);
   }
 
+  /**
+   * Forgets a user (right to erasure): clears `uid`'s bit in every bitmap of this prefix (every event and
+   * period, unique included) and resolves to the number of bitmaps that changed. Safe while other processes
+   * mark: it only ever clears this one bit and never grows a bitmap. Works in batches of `FORGET_BATCH_SIZE`
+   * keys per script call; the sharded layout scans only the user's block. In mapped mode it then removes the
+   * id's map entries (its integer is never handed out again; an unknown id resolves to 0 and changes nothing).
+   */
+  async forgetUser(uid: UserIdOf<Mode>): Promise<number> {
+    if (!this.idMap) {
+      assertUserId(uid, this.maxUserId);
+      return forgetUserBits(this.redis, this.keys, this.keys.locate(uid));
+    }
+    // Mapped ids: the bits first, then the map entries, so that a failure leaves the id findable to retry.
+    const integer = await this.idMap.lookup(uid);
+    if (integer === undefined) return 0;
+    const changed = await forgetUserBits(this.redis, this.keys, this.keys.locate(integer));
+    await this.idMap.forget(uid);
+    return changed;
+  }
+
+  /** The block of a user's bits once marked (see ExpiringMarks), undefined for a mapped id that has none. */
+  private blockOf(uid: unknown): number | undefined | Promise<number | undefined> {
+    if (!this.idMap) return typeof uid === 'number' && Number.isSafeInteger(uid) && uid >= 0 ? this.keys.locate(uid).block : undefined;
+    const known = this.idMap.cached(mappedIdOf(uid));
+    if (known !== undefined) return this.keys.locate(known).block;
+    return this.idMap.lookup(uid).then((integer) => (integer === undefined ? undefined : this.keys.locate(integer).block));
+  }
+
   /** Closes the Redis connection if this instance opened it (a client passed in is left open). */
   async close(): Promise<void> {
     if (!this.ownsClient || this.redis.status === 'end') return;
@@ -239,7 +317,7 @@ export class Bitmapist {
     await ended;
   }
 
-  private periodSet(event: string, unit: PeriodUnit, date: Date): PeriodEventSet {
+  private periodSet(event: string, unit: PeriodUnit, date: Date): PeriodEventSet<IdOf<Mode>> {
     assertEventName(event);
     const start = periodStart(unit, toUtc(date, 'date').toDate());
     return new PeriodEventSet(this.evaluator, event, unit, start);

@@ -87,7 +87,7 @@ export function planCohort(primary: string, secondary: string, options: CohortOp
   assertEventName(primary, 'primary');
   const { unit, numRows, numCols, mode, now, additionalEvents } = resolveCohortOptions(options);
   // OR and AND are idempotent: an event twice in a group, or a group twice, would only be read twice.
-  const unique = new Map(chainGroups(secondary, additionalEvents).map((group) => {
+  const unique = new Map(chainGroups(secondary, additionalEvents, { base: 'secondary', events: 'additionalEvents' }).map((group) => {
     const events = [...new Set(group)];
     return [JSON.stringify([...events].sort()), events] as const;
   }));

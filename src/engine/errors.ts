@@ -62,3 +62,11 @@ export class BitmapistScanError extends BitmapistError {
 export class BitmapistLimitError extends BitmapistError {
   override name = 'BitmapistLimitError';
 }
+
+/**
+ * The prefix holds the other kind of user ids (`userIds: 'integers'` vs `'mapped'`, recorded in
+ * `<prefix>~idmode`): nothing was written.
+ */
+export class BitmapistIdModeError extends BitmapistConfigError {
+  override name = 'BitmapistIdModeError';
+}

@@ -1,39 +1,46 @@
 import { BitmapistArgumentError } from './errors.js';
 import type { Expression } from './expression.js';
 import { addPeriods, periodEnd, periodSuffixes, type PeriodUnit } from './periods.js';
+import type { MappedUserId } from './user-ids.js';
 
-/** What an {@link EventSet} needs from the engine that made it: one round trip per evaluation. */
-export interface ExpressionEvaluator {
+/**
+ * What an {@link EventSet} needs from the engine that made it: one round trip per evaluation. `Id` is the
+ * kind of ids `ids()` gives: numbers, or in mapped mode the app's ids (strings).
+ */
+export interface ExpressionEvaluator<Id = number> {
   evaluateCount(expression: Expression): Promise<number>;
-  evaluateHas(expression: Expression, uid: number): Promise<boolean>;
-  evaluateIds(expression: Expression): Promise<number[]>;
+  evaluateHas(expression: Expression, uid: number | MappedUserId): Promise<boolean>;
+  evaluateIds(expression: Expression): Promise<Id[]>;
 }
+
+/** The user ids `has()` takes for sets whose `ids()` give `Id`. */
+export type UserIdFor<Id> = Id extends string ? MappedUserId : number;
 
 /**
  * A lazy set of user ids: one event bitmap, or an expression of several. Combining sets does no I/O;
  * `count()`, `has()` and `ids()` evaluate the whole expression with the `evaluate` script: one call (per block
  * with bitmaps), or a few when the expression is too big for one call's time budget.
  */
-export class EventSet {
+export class EventSet<Id = number> {
   /** @internal */
   constructor(
-    protected readonly evaluator: ExpressionEvaluator,
+    protected readonly evaluator: ExpressionEvaluator<Id>,
     /** The expression this set stands for. */
     readonly expression: Expression,
   ) {}
 
   /** Users in this set and in every other one. */
-  and(...others: EventSet[]): EventSet {
+  and(...others: EventSet<Id>[]): EventSet<Id> {
     return this.combine('and', others);
   }
 
   /** Users in this set or in any other one. */
-  or(...others: EventSet[]): EventSet {
+  or(...others: EventSet<Id>[]): EventSet<Id> {
     return this.combine('or', others);
   }
 
   /** Users in an odd number of the sets. */
-  xor(...others: EventSet[]): EventSet {
+  xor(...others: EventSet<Id>[]): EventSet<Id> {
     return this.combine('xor', others);
   }
 
@@ -41,7 +48,7 @@ export class EventSet {
    * Users not in this set, among ids below the end of the longest bitmap the expression reads
    * (Redis bitmaps have no fixed size). `a.and(b.not())` is exactly the users of `a` not in `b`.
    */
-  not(): EventSet {
+  not(): EventSet<Id> {
     return new EventSet(this.evaluator, { kind: 'not', operand: this.expression });
   }
 
@@ -50,17 +57,20 @@ export class EventSet {
     return this.evaluator.evaluateCount(this.expression);
   }
 
-  /** Whether a user is in the set. */
-  has(uid: number): Promise<boolean> {
+  /** Whether a user is in the set (in mapped mode an id never marked is in no set). */
+  has(uid: UserIdFor<Id>): Promise<boolean> {
     return this.evaluator.evaluateHas(this.expression, uid);
   }
 
-  /** The user ids in the set, ascending; a `BitmapistLimitError` when there are more than `MAX_IDS`. */
-  ids(): Promise<number[]> {
+  /**
+   * The user ids in the set, ascending (in mapped mode the app's ids, in order of first sight); a
+   * `BitmapistLimitError` when there are more than `MAX_IDS`.
+   */
+  ids(): Promise<Id[]> {
     return this.evaluator.evaluateIds(this.expression);
   }
 
-  private combine(kind: 'and' | 'or' | 'xor', others: EventSet[]): EventSet {
+  private combine(kind: 'and' | 'or' | 'xor', others: EventSet<Id>[]): EventSet<Id> {
     for (const other of others) {
       if (!(other instanceof EventSet)) {
         throw new BitmapistArgumentError(kind, 'operands must be EventSets');
@@ -74,10 +84,10 @@ export class EventSet {
 }
 
 /** The users who did one event in one period (an hour, day, ISO week, month or year). */
-export class PeriodEventSet extends EventSet {
+export class PeriodEventSet<Id = number> extends EventSet<Id> {
   /** @internal */
   constructor(
-    evaluator: ExpressionEvaluator,
+    evaluator: ExpressionEvaluator<Id>,
     /** The event name. */
     readonly event: string,
     /** The period's granularity. */
@@ -94,17 +104,17 @@ export class PeriodEventSet extends EventSet {
   }
 
   /** The same event in the following period. */
-  next(): PeriodEventSet {
+  next(): PeriodEventSet<Id> {
     return this.delta(1);
   }
 
   /** The same event in the previous period. */
-  prev(): PeriodEventSet {
+  prev(): PeriodEventSet<Id> {
     return this.delta(-1);
   }
 
   /** The same event `n` periods later (earlier when negative). */
-  delta(n: number): PeriodEventSet {
+  delta(n: number): PeriodEventSet<Id> {
     if (!Number.isSafeInteger(n)) throw new BitmapistArgumentError('n', 'must be an integer');
     return new PeriodEventSet(this.evaluator, this.event, this.unit, addPeriods(this.unit, this.periodStart, n));
   }

@@ -10,10 +10,13 @@ declare module 'ioredis' {
   interface RedisCommander<Context> {
     bitmapistMark(numKeys: number, ...keysAndArgs: ScriptArgument[]): Result<number, Context>;
     bitmapistMarkMany(numKeys: number, ...keysAndArgs: ScriptArgument[]): Result<(number | string)[], Context>;
+    bitmapistMarkMapped(numKeys: number, ...keysAndArgs: ScriptArgument[]): Result<(number | string)[], Context>;
+    bitmapistMapIds(numKeys: number, ...keysAndArgs: ScriptArgument[]): Result<number[], Context>;
     bitmapistEvaluate(numKeys: number, ...keysAndArgs: ScriptArgument[]): Result<(number | string)[], Context>;
     bitmapistEvaluateBuffer(numKeys: number, ...keysAndArgs: ScriptArgument[]): Result<(number | Buffer)[], Context>;
     bitmapistCohortRow(numKeys: number, ...keysAndArgs: ScriptArgument[]): Result<number[], Context>;
     bitmapistCohortWindows(numKeys: number, ...keysAndArgs: ScriptArgument[]): Result<number[], Context>;
+    bitmapistForgetUser(numKeys: number, ...keysAndArgs: ScriptArgument[]): Result<number, Context>;
   }
 }
 

@@ -1,8 +1,14 @@
-/** One mark ready to write: its bitmap keys, the user's bit offset in them, and the block they belong to. */
+/**
+ * One mark ready to write: its bitmap keys, the user's bit offset in them, and the block they belong to. In
+ * mapped mode it also carries the app's id; until the id's integer is known, `uid` and `block` are -1 and
+ * `keysOf` names the keys once the block is known (the compatible layout's keys are those of block 0).
+ */
 export interface PendingMark {
   keys: readonly string[];
   uid: number;
   block: number;
+  id?: string;
+  keysOf?: (block: number) => readonly string[];
 }
 
 interface Batch {

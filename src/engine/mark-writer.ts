@@ -1,24 +1,28 @@
-import { BitmapistKeyTypeError, BitmapistScriptError } from './errors.js';
+import { BitmapistIdModeError, BitmapistKeyTypeError, BitmapistScriptError } from './errors.js';
 import type { PendingMark } from './mark-batcher.js';
 import { runScript, type RedisClient } from './scripts.js';
 
 /**
  * Writes one block's marks in one script call (lua/mark.lua for one mark, lua/mark_many.lua for more) and
  * resolves to the errors of the marks Redis refused because a key is not a bitmap, by key list (marks that
- * share a key list share their fate). Any other failure of the call rejects.
+ * share a key list share their fate). Any other failure of the call rejects. With `modeKey` (integer ids in
+ * the compatible layout) the script also refuses a prefix recorded as holding mapped ids.
  */
 export async function writeBlock(
   redis: RedisClient,
   bit: 0 | 1,
   marks: PendingMark[],
   maxBit: number,
+  modeKey?: string,
 ): Promise<Map<readonly string[], BitmapistKeyTypeError>> {
   const refused = new Map<readonly string[], BitmapistKeyTypeError>();
   if (marks.length === 1) {
     const [{ keys, uid }] = marks as [PendingMark];
     try {
-      await runScript(redis.bitmapistMark(keys.length, ...keys, uid, bit, maxBit));
+      const withMode = modeKey === undefined ? keys : [...keys, modeKey];
+      await runScript(redis.bitmapistMark(withMode.length, ...withMode, uid, bit, maxBit, modeKey === undefined ? 0 : 1));
     } catch (error) {
+      throwIdMode(error);
       const wrongType = wrongTypeOf(error);
       if (!wrongType) throw error;
       refused.set(keys, new BitmapistKeyTypeError(keys[wrongType.index - 1]!, wrongType.type));
@@ -43,16 +47,27 @@ export async function writeBlock(
     });
     args.push(indexes.join(','), uids.join(','));
   }
-  const reply = await runScript(redis.bitmapistMarkMany(keyIndex.size, ...keyIndex.keys(), ...args));
+  const allKeys = [...keyIndex.keys()];
+  if (modeKey !== undefined) allKeys.push(modeKey), args.push(1);
+  const reply = await runScript(redis.bitmapistMarkMany(allKeys.length, ...allKeys, ...args)).catch((error: unknown) => {
+    throwIdMode(error);
+    throw error;
+  });
   if (reply.length > 1) {
     const groupKeys = [...groups.keys()];
-    const allKeys = [...keyIndex.keys()];
     for (let i = 1; i + 2 < reply.length; i += 3) {
       const keys = groupKeys[Number(reply[i]) - 1]!;
       refused.set(keys, new BitmapistKeyTypeError(allKeys[Number(reply[i + 1]) - 1]!, String(reply[i + 2])));
     }
   }
   return refused;
+}
+
+/** Rethrows a `BITMAPIST_IDMODE` reply as a {@link BitmapistIdModeError}; returns for any other error. */
+function throwIdMode(error: unknown): void {
+  if (error instanceof BitmapistScriptError && error.cause instanceof Error && error.cause.message.startsWith('BITMAPIST_IDMODE')) {
+    throw new BitmapistIdModeError('the prefix holds mapped user ids; this instance has integer ids: nothing was written');
+  }
 }
 
 /** The key index and type of a `BITMAPIST_WRONGTYPE <index> <type>` reply of lua/mark.lua, if it is one. */

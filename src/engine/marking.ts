@@ -1,10 +1,15 @@
 import type { BlockRegistry } from './blocks.js';
 import { BitmapistArgumentError } from './errors.js';
+import type { IdMap } from './id-map.js';
+import type { IdModeGuard } from './id-mode.js';
 import type { KeyNames } from './keys.js';
 import { MarkBatcher, type PendingMark } from './mark-batcher.js';
 import { MarkKeyCache, markTime } from './mark-keys.js';
 import { writeBlock } from './mark-writer.js';
+import { writeInBatches } from './bulk-marks.js';
+import { writeMappedBatch } from './mapped-writer.js';
 import type { RedisClient } from './scripts.js';
+import { mappedIdOf, type MappedUserId } from './user-ids.js';
 import { assertEventName, assertOptionalBoolean, assertUserId } from './validate.js';
 
 /** Per-call options of `markEvent` and `unmarkEvent`. */
@@ -15,10 +20,10 @@ export interface MarkOptions {
   trackUnique?: boolean;
 }
 
-/** One mark of a bulk import. */
-export interface BulkMark {
+/** One mark of a bulk import (`Id`: `number`, or in mapped mode any {@link MappedUserId}). */
+export interface BulkMark<Id = number> {
   event: string;
-  uid: number;
+  uid: Id;
   now?: Date;
 }
 
@@ -30,99 +35,104 @@ const BULK_CALLS_IN_FLIGHT = 4;
 export class Marker {
   private readonly batcher = new MarkBatcher((bit, marks) => this.writeMarks(bit, marks), MARK_BATCH_SIZE);
   private readonly keyCache: MarkKeyCache;
+  private readonly modeKeyInScript: string | undefined;
 
   constructor(
     private readonly redis: RedisClient,
     private readonly keys: KeyNames,
     private readonly registry: BlockRegistry,
     private readonly defaults: { trackHourly: boolean; trackUnique: boolean; maxUserId: number },
+    private readonly guard: IdModeGuard,
+    /** The id map in mapped mode, undefined with integer ids. */
+    private readonly idMap?: IdMap,
   ) {
     this.keyCache = new MarkKeyCache(keys);
+    // Integer ids in the compatible layout: the mark scripts check the id mode marker on every call.
+    this.modeKeyInScript = keys.blockBytes === undefined && !idMap ? guard.modeKey : undefined;
   }
 
   /** Sets (bit 1) or clears (bit 0) one mark; marks issued in the same tick share one script call. */
-  mark(bit: 0 | 1, event: string, uid: number, options: MarkOptions = {}): Promise<void> {
+  mark(bit: 0 | 1, event: string, uid: MappedUserId, options: MarkOptions = {}): Promise<void> {
     return this.batcher.add(bit, this.pendingMark(event, uid, options));
   }
 
   /** Sets or clears a user in an event's all-time unique bitmap only. */
-  markUnique(bit: 0 | 1, event: string, uid: number): Promise<void> {
+  markUnique(bit: 0 | 1, event: string, uid: MappedUserId): Promise<void> {
     assertEventName(event);
-    assertUserId(uid, this.defaults.maxUserId);
-    const { block, bit: offset } = this.keys.locate(uid);
-    return this.batcher.add(bit, { keys: [this.keys.eventKey(event, 'u', block)], uid: offset, block });
+    return this.batcher.add(bit, this.located(uid, (block) => [this.keys.eventKey(event, 'u', block)]));
   }
 
   /** Bulk import; see `Bitmapist.markEvents`. */
-  async markEvents(marks: Iterable<BulkMark> | AsyncIterable<BulkMark>): Promise<number> {
+  async markEvents(marks: Iterable<BulkMark<unknown>> | AsyncIterable<BulkMark<unknown>>): Promise<number> {
     if (marks === null || typeof marks !== 'object' || !(Symbol.iterator in marks || Symbol.asyncIterator in marks)) {
       throw new BitmapistArgumentError('marks', 'must be an iterable or async iterable of { event, uid, now? }');
     }
-    const toPending = (mark: BulkMark, index: number): PendingMark => {
+    const toPending = (mark: BulkMark<unknown>, index: number): PendingMark => {
       if (mark === null || typeof mark !== 'object') {
         throw new BitmapistArgumentError(`marks[${index}]`, 'must be { event, uid, now? }');
       }
       return this.pendingMark(mark.event, mark.uid, { now: mark.now });
     };
-    const checked = Array.isArray(marks) ? marks.map(toPending) : undefined;
-    const inFlight = new Set<Promise<unknown>>();
-    let written = 0;
-    let failure: { error: unknown } | undefined;
-    let batch: PendingMark[] = [];
-    const send = async () => {
-      const pending = batch;
-      batch = [];
-      // Each mark settles on its own (a refused one does not fail the rest of its call): count what landed.
-      const call = Promise.allSettled(this.writeMarks(1, pending)).then((results) => {
-        for (const result of results) {
-          if (result.status === 'fulfilled') written += 1;
-          else failure ??= { error: result.reason };
-        }
-      });
-      inFlight.add(call);
-      void call.finally(() => inFlight.delete(call));
-      if (inFlight.size >= BULK_CALLS_IN_FLIGHT) await Promise.race(inFlight);
-      // Stop sending at the first failure; the calls already sent are awaited below.
-      if (failure) throw failure.error;
-    };
-    let index = 0;
-    try {
-      if (checked) {
-        for (let start = 0; start < checked.length; start += MARK_BATCH_SIZE) {
-          batch = checked.slice(start, start + MARK_BATCH_SIZE);
-          await send();
-        }
-      } else if (Symbol.iterator in marks) {
-        // A plain loop: `for await` would cost a promise per mark.
-        for (const mark of marks) {
-          batch.push(toPending(mark, index++));
-          if (batch.length >= MARK_BATCH_SIZE) await send();
-        }
-      } else {
-        for await (const mark of marks) {
-          batch.push(toPending(mark, index++));
-          if (batch.length >= MARK_BATCH_SIZE) await send();
-        }
-      }
-      if (batch.length > 0) await send();
-    } finally {
-      await Promise.allSettled(inFlight);
-    }
-    if (failure) throw failure.error;
-    return written;
+    return writeInBatches(marks, toPending, (batch) => this.writeMarks(1, batch), MARK_BATCH_SIZE, BULK_CALLS_IN_FLIGHT);
   }
 
-  private pendingMark(event: string, uid: number, options: MarkOptions): PendingMark {
+  private pendingMark(event: string, uid: unknown, options: MarkOptions): PendingMark {
     assertEventName(event);
-    assertUserId(uid, this.defaults.maxUserId);
+    const id = this.idMap ? mappedIdOf(uid) : uid;
+    if (!this.idMap) assertUserId(uid, this.defaults.maxUserId);
     if (options === null || typeof options !== 'object') throw new BitmapistArgumentError('options', 'must be an object');
     const time = markTime(options.now ?? new Date());
     assertOptionalBoolean(options.trackHourly, 'trackHourly');
     assertOptionalBoolean(options.trackUnique, 'trackUnique');
-    const { block, bit } = this.keys.locate(uid);
     const hourly = options.trackHourly ?? this.defaults.trackHourly;
     const unique = options.trackUnique ?? this.defaults.trackUnique;
-    return { keys: this.keyCache.markKeys(event, block, time, hourly, unique), uid: bit, block };
+    return this.located(id, (block) => this.keyCache.markKeys(event, block, time, hourly, unique));
+  }
+
+  /** A mark of a checked user id (an integer, or a mapped id's canonical string) with keys named per block. */
+  private located(uid: unknown, keysOf: (block: number) => readonly string[]): PendingMark {
+    if (!this.idMap) {
+      assertUserId(uid, this.defaults.maxUserId);
+      const { block, bit } = this.keys.locate(uid);
+      return { keys: keysOf(block), uid: bit, block };
+    }
+    const id = mappedIdOf(uid);
+    const integer = this.idMap.cached(id);
+    if (integer === undefined) return { keys: this.keys.blockBytes === undefined ? keysOf(0) : [], uid: -1, block: -1, id, keysOf };
+    const { block, bit } = this.keys.locate(integer);
+    return { keys: keysOf(block), uid: bit, block, id };
+  }
+
+  /**
+   * Writes a batch once this process may write in its id mode and the integers of its mapped ids are known:
+   * the compatible layout finds or allocates them in the mark's own script call; the sharded layout first
+   * asks the map shards (one call each), then marks. An unmark of an id never seen has nothing to clear.
+   */
+  private writeMarks(bit: 0 | 1, marks: PendingMark[]): Promise<void>[] {
+    const unresolved = marks.filter((mark) => mark.uid < 0);
+    if (this.guard.ready && unresolved.length === 0) return this.writeResolved(bit, marks);
+    const written = this.guard.check().then(async (): Promise<Promise<void>[]> => {
+      if (unresolved.length === 0) return this.writeResolved(bit, marks);
+      if (this.keys.blockBytes === undefined) {
+        const refusals = writeMappedBatch(this.redis, this.idMap!, bit, marks);
+        return marks.map(({ keys }) =>
+          refusals.then((refused) => {
+            if (refused.has(keys)) throw refused.get(keys);
+          }),
+        );
+      }
+      const integers = await this.idMap!.resolve(unresolved.map((mark) => mark.id!), bit === 1);
+      unresolved.forEach((mark, i) => {
+        if (integers[i]! < 0) return;
+        const { block, bit: offset } = this.keys.locate(integers[i]!);
+        Object.assign(mark, { keys: mark.keysOf!(block), uid: offset, block });
+      });
+      const known = marks.filter((mark) => mark.uid >= 0);
+      const results = known.length > 0 ? this.writeResolved(bit, known) : [];
+      const byMark = new Map(known.map((mark, i) => [mark, results[i]!]));
+      return marks.map((mark) => byMark.get(mark) ?? Promise.resolve());
+    });
+    return marks.map((_, i) => written.then((results) => results[i]));
   }
 
   /**
@@ -131,7 +141,7 @@ export class Marker {
    * error, with a {@link BitmapistKeyTypeError} when one of its keys is not a bitmap (nothing of it written,
    * the other marks of the call are), or with the registration's error (its bits are written).
    */
-  private writeMarks(bit: 0 | 1, marks: PendingMark[]): Promise<void>[] {
+  private writeResolved(bit: 0 | 1, marks: PendingMark[]): Promise<void>[] {
     const byBlock = new Map<number, PendingMark[]>();
     for (const mark of marks) {
       const group = byBlock.get(mark.block);
@@ -144,7 +154,7 @@ export class Marker {
     const maxBit = this.keys.blockBytes === undefined ? this.defaults.maxUserId : this.keys.blockBytes * 8 - 1;
     const settled = new Map<number, Map<readonly string[], Promise<void>>>();
     for (const [block, group] of byBlock) {
-      const refusals = writeBlock(this.redis, bit, group, maxBit);
+      const refusals = writeBlock(this.redis, bit, group, maxBit, this.modeKeyInScript);
       const byKeys = new Map<readonly string[], Promise<void>>();
       for (const { keys } of group) {
         if (byKeys.has(keys)) continue;

@@ -11,9 +11,12 @@ export type RedisClient = Redis | Cluster;
 const COMMANDS = {
   bitmapistMark: 'mark.lua',
   bitmapistMarkMany: 'mark_many.lua',
+  bitmapistMarkMapped: 'mark_mapped.lua',
+  bitmapistMapIds: 'map_ids.lua',
   bitmapistEvaluate: 'evaluate.lua',
   bitmapistCohortRow: 'cohort_row.lua',
   bitmapistCohortWindows: 'cohort_windows.lua',
+  bitmapistForgetUser: 'forget_user.lua',
 } as const;
 
 const LUA_DIR = new URL('../../lua/', import.meta.url);

@@ -48,10 +48,12 @@ function heatMap(prefix: string, query: CohortQuery, view: CohortView): SafeHtml
     (_, j) => html`<th>${columnLabel(j, view.timeGroup)}</th>`,
   )}</tr></thead>
 <tbody>
-${view.counts.map(
-  (row, i) => html`<tr><td class="date">${periodLabel(view.dates[i]!, view.timeGroup)}</td><td class="total">${view.totals[i]}</td>${row.map(
-    (count, j) => cell(count, view.percents[i]![j] ?? null, view.totals[i]!),
-  )}</tr>`,
+${view.counts.map((row, i) =>
+  view.retention?.rows[i]
+    ? html`<tr class="expired"><td class="date">${periodLabel(view.dates[i]!, view.timeGroup)}</td><td class="total expired" title="${EXPIRED_TITLE}">expired</td>${row.map(() => expiredCell())}</tr>`
+    : html`<tr><td class="date">${periodLabel(view.dates[i]!, view.timeGroup)}</td><td class="total">${view.totals[i]}</td>${row.map(
+        (count, j) => (view.retention?.cells[i]![j] ? expiredCell() : cell(count, view.percents[i]![j] ?? null, view.totals[i]!)),
+      )}</tr>`,
 )}
 <tr class="summary average"><td class="date">Average</td><td class="total">${round(view.total / Math.max(1, view.numRows))}</td>${view.countAverages.map(
     (average, j) => summaryCell(average, view.percentAverages[j] ?? null),
@@ -70,6 +72,13 @@ function cell(count: number | null, percent: number | null, total: number): Safe
   const lightness = Math.round(97 - 62 * Math.pow(share, 0.75));
   const dark = lightness < 60 ? ' dark' : '';
   return html`<td class="cell${dark}" style="background:hsl(201 72% ${lightness}%)" data-count="${count}" data-percent="${percent}"><span class="c">${count}</span><span class="p">${formatPercent(percent)}</span></td>`;
+}
+
+const EXPIRED_TITLE = 'beyond retention: this period\'s bitmaps have expired (see the expire option)';
+
+/** A cell whose period is beyond the configured retention: marked, not shown as 0. */
+function expiredCell(): SafeHtml {
+  return html`<td class="expired" title="${EXPIRED_TITLE}">expired</td>`;
 }
 
 function summaryCell(count: number | null, percent: number | null): SafeHtml {

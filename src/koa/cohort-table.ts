@@ -1,5 +1,6 @@
 import type { CohortResult } from '../engine/cohort.js';
 import type { TimeGroup } from '../engine/periods.js';
+import type { CohortRetention } from './retention.js';
 
 /** A cohort ready to show: the engine's table with percents, totals and averages added. */
 export interface CohortView {
@@ -21,6 +22,8 @@ export interface CohortView {
   timeGroup: TimeGroup;
   numRows: number;
   numCols: number;
+  /** With the `expire` option: the rows and cells beyond retention (their cells are null). */
+  retention?: CohortRetention;
 }
 
 /** The JSON answer of the cohort page (`?format=json`). Dates are ISO strings of each row's period start. */
@@ -35,10 +38,15 @@ export interface CohortJson {
   asPercent: boolean;
   numRows: number;
   numCols: number;
+  /**
+   * Only with the `expire` option: per row and per cell, whether its period is beyond the configured
+   * retention (its bitmaps expired): such cells are null, not 0, and such rows' totals read 0.
+   */
+  beyondRetention?: CohortRetention;
 }
 
 /** Adds percents, column totals and averages to an engine cohort. */
-export function buildCohortView(result: CohortResult, timeGroup: TimeGroup, numCols: number): CohortView {
+export function buildCohortView(result: CohortResult, timeGroup: TimeGroup, numCols: number, retention?: CohortRetention): CohortView {
   const { cohort: counts, dates, totals } = result;
   const percents = counts.map((row, i) =>
     row.map((count) => (count === null || !totals[i] ? null : round2((count / totals[i]!) * 100))),
@@ -63,6 +71,7 @@ export function buildCohortView(result: CohortResult, timeGroup: TimeGroup, numC
     timeGroup,
     numRows: counts.length,
     numCols,
+    ...(retention ? { retention } : {}),
   };
 }
 
@@ -79,6 +88,7 @@ export function cohortJson(view: CohortView, asPercent: boolean): CohortJson {
     asPercent,
     numRows: view.numRows,
     numCols: view.numCols,
+    ...(view.retention ? { beyondRetention: view.retention } : {}),
   };
 }
 

@@ -1,20 +1,38 @@
-import { dashboardUrl, html, layout } from './html.js';
+import { dashboardUrl, html, layout, type SafeHtml } from './html.js';
+import type { EventsRetention } from './retention.js';
 
-/** One event's user counts in the current day, ISO week, month and year (UTC). */
+/**
+ * One event's user counts in the current day, ISO week, month and year (UTC); null for a period beyond the
+ * `expire` retention (its bitmaps are gone).
+ */
 export interface EventCounts {
   name: string;
-  day: number;
-  week: number;
-  month: number;
-  year: number;
+  day: number | null;
+  week: number | null;
+  month: number | null;
+  year: number | null;
+}
+
+/** A count, or the marker of a period beyond retention. */
+function countCell(count: number | null): SafeHtml {
+  return count === null
+    ? html`<td class="expired" title="beyond retention: this period's bitmaps have expired (see the expire option)">expired</td>`
+    : html`<td>${count}</td>`;
 }
 
 /** Renders the events page: every event with its counts, each linking to its cohort. */
-export function eventsPage(options: { prefix: string; events: EventCounts[]; filter: string; omitted: number; now: Date }): string {
-  const { prefix, events, filter, omitted, now } = options;
+export function eventsPage(options: {
+  prefix: string;
+  events: EventCounts[];
+  filter: string;
+  omitted: number;
+  now: Date;
+  expired?: EventsRetention | undefined;
+}): string {
+  const { prefix, events, filter, omitted, now, expired } = options;
   const rows = events.map(
     (event) => html`<tr><td class="name"><a href="${dashboardUrl(`${prefix}/cohort`, { primary: event.name, secondary: event.name })}">${event.name}</a></td>
-<td>${event.day}</td><td>${event.week}</td><td>${event.month}</td><td>${event.year}</td></tr>`,
+${countCell(event.day)}${countCell(event.week)}${countCell(event.month)}${countCell(event.year)}</tr>`,
   );
   const body = html`<h1>Events</h1>
 <form class="toolbar" method="get" action="${prefix}/">
@@ -27,6 +45,7 @@ ${events.length === 0
   ? html`<p class="hint">No events${filter ? html` starting with <code>${filter}</code>` : ''} yet.</p>`
   : html`<table class="events"><thead><tr><th class="date">Event</th><th>Today</th><th>This week</th><th>This month</th><th>This year</th></tr></thead>
 <tbody>${rows}</tbody></table>`}
+${expired && Object.values(expired).some(Boolean) ? html`<p class="hint">Periods marked <em>expired</em> are beyond the configured retention (the <code>expire</code> option).</p>` : ''}
 ${omitted > 0 ? html`<p class="hint">${omitted} more events not shown: narrow the list with the filter.</p>` : ''}
 </section>`;
   return layout({ title: 'Events', prefix, active: 'events', body });

@@ -19,4 +19,6 @@ export type { BitmapistContext } from './context.js';
 export { COHORT_DEFAULTS, DASHBOARD_LIMITS } from './query.js';
 export { MAX_LISTED_EVENTS } from './router.js';
 export type { CohortJson } from './cohort-table.js';
+export type { EventCounts } from './events-page.js';
+export type { CohortRetention, EventsRetention } from './retention.js';
 export { BitmapistUnavailableError, MarkQueueOverflowError, MarksNotWrittenError } from './errors.js';

@@ -1,4 +1,5 @@
 import type Koa from 'koa';
+import type { UserIdMode } from '../engine/user-ids.js';
 import { registerInstalled } from './installed.js';
 import { installLoginTracking } from './logins.js';
 import { resolveOptions, type KoaBitmapistOptions } from './options.js';
@@ -11,9 +12,15 @@ import { dashboardRouter } from './router.js';
  * router at `prefix` (unless `disableRouter`). Install it after your session middleware so the login
  * marks see the loaded session. Close it with `await bitmapist.close()` on shutdown.
  */
-export function koaBitmapist<StateT, ContextT>(app: Koa<StateT, ContextT>, options: KoaBitmapistOptions = {}): KoaBitmapist {
+export function koaBitmapist<StateT, ContextT>(
+  app: Koa<StateT, ContextT>,
+  options: KoaBitmapistOptions & { userIds: 'mapped' },
+): KoaBitmapist<'mapped'>;
+export function koaBitmapist<StateT, ContextT>(app: Koa<StateT, ContextT>, options?: KoaBitmapistOptions): KoaBitmapist;
+export function koaBitmapist<StateT, ContextT>(app: Koa<StateT, ContextT>, options: KoaBitmapistOptions = {}): KoaBitmapist<UserIdMode> {
   const koa = app as unknown as Koa;
   const resolved = resolveOptions(options);
+  // The Koa layer reads ids whatever their kind; only the caller's handle carries the id mode in its type.
   const plugin = new KoaBitmapist(koa, resolved, options);
   registerInstalled(plugin);
   (koa.context as { bitmapist?: KoaBitmapist }).bitmapist = plugin;
@@ -31,5 +38,5 @@ export function koaBitmapist<StateT, ContextT>(app: Koa<StateT, ContextT>, optio
     koa.use(router.routes());
     koa.use(router.allowedMethods());
   }
-  return plugin;
+  return plugin as KoaBitmapist<UserIdMode>;
 }

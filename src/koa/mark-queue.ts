@@ -8,7 +8,10 @@ import { isRetryable } from './retryable.js';
 /** One mark waiting to be written. `now` is when it was issued, so a late write lands in the right period. */
 export interface QueuedMark {
   event: string;
+  /** The integer user id; -1 with mapped ids, whose id is `mappedId`. */
   uid: number;
+  /** With `userIds: 'mapped'`: the id's canonical string. */
+  mappedId?: string;
   now: Date;
   trackHourly?: boolean;
   trackUnique?: boolean;

@@ -2,13 +2,20 @@ import type { Context } from 'koa';
 import type { Cluster, Redis } from 'ioredis';
 import type { Bitmapist, BitmapistOptions } from '../engine/bitmapist.js';
 import { BitmapistConfigError } from '../engine/errors.js';
+import { checkExpireOptions } from '../engine/expiry.js';
+import type { UserIdMode } from '../engine/user-ids.js';
 import type { TrackLoginsOptions } from './logins.js';
 
 /** Where a system's bitmaps live: a Redis URL (the plugin opens and closes the client), a client or an engine of yours (never closed). */
-export type SystemSource = string | Redis | Cluster | Bitmapist;
+export type SystemSource = string | Redis | Cluster | Bitmapist<UserIdMode>;
 
 /** Options of {@link koaBitmapist}; each one with an env variable is read from it when not given. */
-export interface KoaBitmapistOptions extends Pick<BitmapistOptions, 'layout' | 'shardBits'> {
+export interface KoaBitmapistOptions extends Pick<BitmapistOptions, 'layout' | 'shardBits' | 'expire' | 'maxMappedIds'> {
+  /**
+   * `integers` (default): user ids are integers, as Python bitmapist's. `mapped`: any string id (UUID,
+   * ObjectId, ...), number or bigint, mapped to dense integers in Redis (see the engine's `userIds`).
+   */
+  userIds?: UserIdMode;
   /** The default system's Redis URL. Env `BITMAPIST_REDIS_URL`, default `redis://localhost:6379`. */
   redisUrl?: string;
   /**
@@ -84,6 +91,8 @@ export function resolveOptions(options: KoaBitmapistOptions): ResolvedOptions {
     const url = options.redisUrl ?? nonEmpty(env.BITMAPIST_REDIS_URL) ?? 'redis://localhost:6379';
     sources.set(defaultSystem, options.redis ?? url);
   }
+  // Checked here, before any connection opens: a refused option must not leave a client behind.
+  checkExpireOptions(options.expire);
   return {
     defaultSystem,
     sources,

@@ -1,13 +1,15 @@
 import type Koa from 'koa';
 import type { Router } from '@koa/router';
-import type { Bitmapist, PeriodOptions } from '../engine/bitmapist.js';
+import type { Bitmapist, IdOf, PeriodOptions } from '../engine/bitmapist.js';
 import type { ChainedEvent } from '../engine/chain.js';
 import type { CohortOptions, CohortResult } from '../engine/cohort.js';
 import type { EventSet, PeriodEventSet } from '../engine/event-set.js';
 import type { MarkOptions } from '../engine/marking.js';
 import { BitmapistArgumentError } from '../engine/errors.js';
 import { markTime } from '../engine/mark-keys.js';
+import type { UserIdMode } from '../engine/user-ids.js';
 import { assertEventName, assertOptionalBoolean, assertUserId } from '../engine/validate.js';
+import { mappedIdOf } from '../engine/user-ids.js';
 import { emitAppError } from './app-errors.js';
 import { MarksNotWrittenError } from './errors.js';
 import type { MarkQueueMetrics } from './mark-queue.js';
@@ -31,7 +33,7 @@ export interface SystemOption {
  * system that one drainer writes through the engine, so marking never waits on Redis nor fails a request;
  * reads go straight to the engine of the chosen system.
  */
-export class KoaBitmapist {
+export class KoaBitmapist<Mode extends UserIdMode = 'integers'> {
   /** The name of the default system. */
   readonly defaultSystem: string;
   /** The dashboard router, when mounted. */
@@ -63,7 +65,7 @@ export class KoaBitmapist {
   }
 
   /** The engine of the default system. */
-  get engine(): Bitmapist {
+  get engine(): Bitmapist<Mode> {
     return this.system();
   }
 
@@ -73,8 +75,8 @@ export class KoaBitmapist {
   }
 
   /** The engine of a system (default: the default system); throws on an unknown name. */
-  system(name: string = this.defaultSystem): Bitmapist {
-    return this.systemState(name).engine;
+  system(name: string = this.defaultSystem): Bitmapist<Mode> {
+    return this.systemState(name).engine as Bitmapist<UserIdMode> as Bitmapist<Mode>;
   }
 
   /**
@@ -91,23 +93,24 @@ export class KoaBitmapist {
     if (options === null || typeof options !== 'object') throw new BitmapistArgumentError('options', 'must be an object');
     const { engine, queue } = this.systemState(options.system);
     assertEventName(event);
-    const id = toUserId(uid);
-    assertUserId(id, engine.maxUserId);
+    const mappedId = engine.idMap ? mappedIdOf(uid) : undefined;
+    const id = mappedId === undefined ? toUserId(uid) : -1;
+    if (mappedId === undefined) assertUserId(id, engine.maxUserId);
     const now = new Date(markTime(options.now ?? new Date()));
     assertOptionalBoolean(options.trackHourly, 'trackHourly');
     assertOptionalBoolean(options.trackUnique, 'trackUnique');
     const { trackHourly, trackUnique } = options;
-    queue.push({ event, uid: id, now, trackHourly, trackUnique, origin: origin && new WeakRef(origin) });
+    queue.push({ event, uid: id, mappedId, now, trackHourly, trackUnique, origin: origin && new WeakRef(origin) });
   }
 
   /** The users who did `event` in the period containing `now` (see the engine's `getEventData`). */
-  getEventData(event: string, options: PeriodOptions & SystemOption = {}): PeriodEventSet {
+  getEventData(event: string, options: PeriodOptions & SystemOption = {}): PeriodEventSet<IdOf<Mode>> {
     const { system, ...rest } = options;
     return this.system(system).getEventData(event, rest);
   }
 
   /** `base` chained with `events` (see the engine's `chainEvents`). */
-  chainEvents(base: string, events: readonly ChainedEvent[], options: PeriodOptions & SystemOption = {}): EventSet {
+  chainEvents(base: string, events: readonly ChainedEvent[], options: PeriodOptions & SystemOption = {}): EventSet<IdOf<Mode>> {
     const { system, ...rest } = options;
     return this.system(system).chainEvents(base, events, rest);
   }
@@ -122,6 +125,22 @@ export class KoaBitmapist {
   getEventNames(options: { prefix?: string } & SystemOption = {}): Promise<string[]> {
     const { system, ...rest } = options;
     return this.system(system).getEventNames(rest);
+  }
+
+  /**
+   * Forgets a user in a system (right to erasure; see the engine's `forgetUser`): first writes the marks
+   * already queued (waiting at most the `closeTimeout` option), so none of them sets a bit again after, then
+   * clears the user's bit in every bitmap. Resolves to the number of bitmaps that changed; unlike marks, its
+   * errors reject.
+   */
+  async forgetUser(uid: UserId, options: SystemOption = {}): Promise<number> {
+    if (options === null || typeof options !== 'object') throw new BitmapistArgumentError('options', 'must be an object');
+    const { engine, queue } = this.systemState(options.system);
+    // Checked before waiting for the queue: integers as marks take them, or in mapped mode any app id.
+    const id = engine.idMap ? mappedIdOf(uid) : toUserId(uid);
+    if (!engine.idMap) assertUserId(id, engine.maxUserId);
+    await queue.idle(this.closeTimeout);
+    return engine.forgetUser(id as never);
   }
 
   /** The mark queues' counters, summed over systems. */

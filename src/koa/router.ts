@@ -7,6 +7,7 @@ import { EventNameCache } from './event-names.js';
 import { eventsPage, type EventCounts } from './events-page.js';
 import type { KoaBitmapist } from './plugin.js';
 import { parseCohortQuery, parseEventsQuery } from './query.js';
+import { applyRetention, eventsRetention } from './retention.js';
 
 /** The most events the events page counts (4 script calls each); narrow the list with `?prefix=`. */
 export const MAX_LISTED_EVENTS = 500;
@@ -33,18 +34,22 @@ export function dashboardRouter(plugin: KoaBitmapist, options: DashboardOptions)
     const engine = plugin.system(system);
     const all = (await names.list(system)).filter((name) => name.startsWith(query.prefix));
     const now = query.now ?? new Date();
+    // Periods beyond the `expire` retention read null (their bitmaps are gone), not 0.
+    const expired = eventsRetention(engine.expire, now, new Date());
     const events = await Promise.all(
       all.slice(0, MAX_LISTED_EVENTS).map(async (name): Promise<EventCounts> => {
         const [day, week, month, year] = await Promise.all(
-          [engine.day(name, now), engine.week(name, now), engine.month(name, now), engine.year(name, now)].map((set) => set.count()),
+          [engine.day(name, now), engine.week(name, now), engine.month(name, now), engine.year(name, now)].map((set) =>
+            expired?.[set.unit as keyof typeof expired] ? null : set.count(),
+          ),
         );
         return { name, day: day!, week: week!, month: month!, year: year! };
       }),
     );
     const omitted = Math.max(0, all.length - MAX_LISTED_EVENTS);
     ctx.set('Cache-Control', 'no-store');
-    if (query.format === 'json') ctx.body = { now: now.toISOString(), events, omitted };
-    else ctx.body = eventsPage({ prefix, events, filter: query.prefix, omitted, now });
+    if (query.format === 'json') ctx.body = { now: now.toISOString(), events, omitted, ...(expired ? { beyondRetention: expired } : {}) };
+    else ctx.body = eventsPage({ prefix, events, filter: query.prefix, omitted, now, expired });
   }));
 
   router.get('/cohort', route(async function bitmapistCohort(ctx: Context) {
@@ -72,7 +77,8 @@ export function dashboardRouter(plugin: KoaBitmapist, options: DashboardOptions)
       mode: query.mode,
       now: query.now,
     });
-    const view = buildCohortView(result, query.timeGroup, query.cols);
+    const retention = applyRetention(result, query.timeGroup, plugin.system(system).expire, new Date());
+    const view = buildCohortView(result, query.timeGroup, query.cols, retention);
     const asPercent = query.display === 'percent';
     if (query.format === 'json') {
       ctx.body = cohortJson(view, asPercent);

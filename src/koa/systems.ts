@@ -1,5 +1,6 @@
 import { Redis, type Cluster, type RedisOptions } from 'ioredis';
 import { Bitmapist } from '../engine/bitmapist.js';
+import type { UserIdMode } from '../engine/user-ids.js';
 import { MarkQueue } from './mark-queue.js';
 import type { KoaBitmapistOptions, SystemSource } from './options.js';
 
@@ -24,14 +25,14 @@ export const PLUGIN_REDIS_OPTIONS: RedisOptions = {
 /** One named system: an engine, its mark queue, and what the plugin must undo on close. */
 export interface BitmapistSystem {
   readonly name: string;
-  readonly engine: Bitmapist;
+  readonly engine: Bitmapist<UserIdMode>;
   readonly queue: MarkQueue;
   /** Stops listening to the client and closes it if the plugin opened it. */
   close(): Promise<void>;
 }
 
 /** What {@link createSystem} needs besides the source. */
-export interface SystemSettings extends Pick<KoaBitmapistOptions, 'keyPrefix' | 'trackUnique' | 'maxUserId' | 'layout' | 'shardBits'> {
+export interface SystemSettings extends Pick<KoaBitmapistOptions, 'keyPrefix' | 'trackUnique' | 'maxUserId' | 'layout' | 'shardBits' | 'expire' | 'userIds' | 'maxMappedIds'> {
   trackHourly: boolean;
   queueLimit: number;
   report(error: Error, origin?: object): void;
@@ -39,20 +40,27 @@ export interface SystemSettings extends Pick<KoaBitmapistOptions, 'keyPrefix' | 
 
 /** Opens (or adopts) one system. */
 export function createSystem(name: string, source: SystemSource, settings: SystemSettings): BitmapistSystem {
-  const { keyPrefix, trackHourly, trackUnique, maxUserId, layout, shardBits } = settings;
+  const { keyPrefix, trackHourly, trackUnique, maxUserId, layout, shardBits, expire, userIds, maxMappedIds } = settings;
   const owned = typeof source === 'string' ? new Redis(source, PLUGIN_REDIS_OPTIONS) : undefined;
   const engine =
     source instanceof Bitmapist
       ? source
-      : new Bitmapist({ redis: owned ?? (source as Redis | Cluster), keyPrefix, trackHourly, trackUnique, maxUserId, layout, shardBits });
+      : new Bitmapist({
+          redis: owned ?? (source as Redis | Cluster),
+          ...{ keyPrefix, trackHourly, trackUnique, maxUserId, layout, shardBits, expire, userIds, maxMappedIds },
+        });
   const queue = new MarkQueue({
     name,
     limit: settings.queueLimit,
     report: settings.report,
     write: (mark) =>
-      engine.markEvent(mark.event, mark.uid, { now: mark.now, trackHourly: mark.trackHourly, trackUnique: mark.trackUnique }),
+      engine.markEvent(mark.event, mark.mappedId ?? mark.uid, { now: mark.now, trackHourly: mark.trackHourly, trackUnique: mark.trackUnique }),
     // A block's keys share one Cluster slot: a dead master holds back only the marks of its own blocks.
-    partition: (mark) => engine.keys.locate(mark.uid).block,
+    // A mapped id is located by its integer once this process knows it; until then its marks share one partition.
+    partition: (mark) => {
+      const integer = mark.mappedId === undefined ? mark.uid : engine.idMap?.cached(mark.mappedId);
+      return integer === undefined ? -1 : engine.keys.locate(integer).block;
+    },
   });
   const client = engine.redis;
   const onReady = () => queue.wake();

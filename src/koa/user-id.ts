@@ -1,6 +1,10 @@
 import { BitmapistArgumentError } from '../engine/errors.js';
+import { MAX_MAPPED_ID_LENGTH } from '../engine/user-ids.js';
 
-/** A user id as apps hold it: a number, a bigint, or a string of digits (as many ORMs return ids). */
+/**
+ * A user id as apps hold it: a number, a bigint, or a string (with integer ids a string of digits, as many
+ * ORMs return ids; with `userIds: 'mapped'` any id string, e.g. a UUID or an ObjectId's hex string).
+ */
 export type UserId = number | bigint | string;
 
 /** Turns a {@link UserId} into the number the engine marks; the engine then checks its range. */
@@ -13,15 +17,28 @@ export function toUserId(value: unknown, argument = 'uid'): number {
 }
 
 /**
- * The id of a user as passport holds it: the serialized session value (a number or a string of digits)
- * or a user object with an `id`. Anything else is anonymous (undefined).
+ * The id of a user as passport holds it: the serialized session value, or a user object with an `id` (or,
+ * as MongoDB documents, an `_id`; an ObjectId counts as its hex string). With `anyString` (mapped ids) any id
+ * string of 1 to 256 characters is one (a UUID, an ObjectId); otherwise only a number or a string of digits.
+ * Anything else is anonymous (undefined).
  */
-export function passportUserId(user: unknown): UserId | undefined {
-  if (typeof user === 'number' || typeof user === 'bigint') return user;
-  if (typeof user === 'string') return /^\d{1,15}$/.test(user) ? user : undefined;
-  if (user !== null && typeof user === 'object' && 'id' in user) {
-    const { id } = user as { id: unknown };
-    if (typeof id === 'number' || typeof id === 'bigint' || (typeof id === 'string' && /^\d{1,15}$/.test(id))) return id;
+export function passportUserId(user: unknown, anyString = false): UserId | undefined {
+  if (user !== null && typeof user === 'object' && !isObjectId(user)) {
+    const { id, _id } = user as { id?: unknown; _id?: unknown };
+    return idValue(id ?? _id, anyString);
   }
-  return undefined;
+  return idValue(user, anyString);
+}
+
+function idValue(id: unknown, anyString: boolean): UserId | undefined {
+  if (typeof id === 'number' || typeof id === 'bigint') return id;
+  if (typeof id === 'string') {
+    const ok = anyString ? id.length >= 1 && id.length <= MAX_MAPPED_ID_LENGTH : /^\d{1,15}$/.test(id);
+    return ok ? id : undefined;
+  }
+  return anyString && isObjectId(id) ? idValue(id.toHexString(), anyString) : undefined;
+}
+
+function isObjectId(value: unknown): value is { toHexString(): string } {
+  return typeof (value as { toHexString?: unknown } | null)?.toHexString === 'function';
 }

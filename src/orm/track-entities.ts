@@ -13,11 +13,15 @@ import type {
   UpdateEvent,
 } from 'typeorm';
 import { BitmapistConfigError } from '../engine/errors.js';
+import { MAX_MAPPED_ID_LENGTH } from '../engine/user-ids.js';
 import { bitmapistableName, isBitmapistable } from './bitmapistable.js';
 
-/** Anything that can mark: the Koa plugin (queued) or an engine (`Bitmapist`). */
+/**
+ * Anything that can mark: the Koa plugin (queued) or an engine (`Bitmapist`). With `userIds: 'mapped'` on
+ * it, entities with string primary keys (e.g. `@PrimaryGeneratedColumn('uuid')`) are marked too.
+ */
 export interface EntityMarker {
-  markEvent(event: string, uid: number, options?: { system?: string; now?: Date }): unknown;
+  markEvent(event: string, uid: number | string, options?: { system?: string; now?: Date }): unknown;
 }
 
 /** Options of {@link trackEntities}. */
@@ -30,7 +34,7 @@ export interface TrackEntitiesOptions {
 
 interface PendingMark {
   event: string;
-  id: number;
+  id: number | string;
   depth: number;
 }
 
@@ -110,7 +114,7 @@ class BitmapistableSubscriber implements EntitySubscriberInterface<ObjectLiteral
   private record(runner: QueryRunner, metadata: EntityMetadata, action: string, ...sources: unknown[]): void {
     const target = metadata.target;
     if (!isBitmapistable(target)) return;
-    const id = entityId(metadata, sources);
+    const id = entityId(metadata, sources, mapsIds(this.marker, this.options.system));
     if (id === undefined) return;
     const event = `${bitmapistableName(target as typeof target & { name: string })}:${action}`;
     if (!runner?.isTransactionActive) return this.mark(event, id);
@@ -119,7 +123,7 @@ class BitmapistableSubscriber implements EntitySubscriberInterface<ObjectLiteral
     this.pending.set(runner, marks);
   }
 
-  private mark(event: string, id: number): void {
+  private mark(event: string, id: number | string): void {
     const report = this.options.onError ?? ((error: unknown) => console.error(error));
     try {
       const result = this.marker.markEvent(event, id, { system: this.options.system });
@@ -130,14 +134,24 @@ class BitmapistableSubscriber implements EntitySubscriberInterface<ObjectLiteral
   }
 }
 
-/** The entity's id as a mark id: the first source that holds a numeric single primary key. */
-function entityId(metadata: EntityMetadata, sources: unknown[]): number | undefined {
+/** Whether the marker takes mapped ids: an engine with an id map, or a plugin whose system has one. */
+function mapsIds(marker: EntityMarker, system: string | undefined): boolean {
+  const { idMap, system: systemOf } = marker as { idMap?: unknown; system?: (name?: string) => { idMap?: unknown } };
+  return typeof systemOf === 'function' ? systemOf.call(marker, system).idMap !== undefined : idMap !== undefined;
+}
+
+/**
+ * The entity's id as a mark id: the first source that holds a numeric single primary key, or with mapped ids
+ * (`anyString`) a string one of 1 to 256 characters, e.g. a UUID.
+ */
+function entityId(metadata: EntityMetadata, sources: unknown[], anyString: boolean): number | string | undefined {
   const [primary, ...more] = metadata.primaryColumns;
   if (primary === undefined || more.length > 0) return undefined;
   for (const source of sources) {
     const value = source !== null && typeof source === 'object' ? primary.getEntityValue(source as ObjectLiteral) : source;
     const id = typeof value === 'string' && /^\d{1,15}$/.test(value) ? Number(value) : value;
     if (typeof id === 'number' && Number.isSafeInteger(id) && id >= 0) return id;
+    if (anyString && typeof id === 'string' && id.length >= 1 && id.length <= MAX_MAPPED_ID_LENGTH) return id;
   }
   return undefined;
 }

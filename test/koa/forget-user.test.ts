@@ -1,0 +1,62 @@
+import { expect } from 'chai';
+import { BitmapistArgumentError } from '../../src/index.js';
+import { keysUnder, testRedisUrl } from '../support/redis.js';
+import { testApp } from './support.js';
+
+const now = new Date('2025-01-31T23:10:00Z');
+
+describe('koa: forgetUser on the plugin', () => {
+  it('writes the marks still queued first, then clears the user from every bitmap of the system', async () => {
+    const t = testApp({ disableRouter: true, trackUnique: true });
+    try {
+      t.bitmapist.markEvent('page:view', '7', { now });
+      t.bitmapist.markEvent('page:view', 8, { now });
+      t.bitmapist.markEvent('buy', 7n, { now });
+      // No flush: the queued marks of user 7 must not come back after it is forgotten.
+      expect(await t.bitmapist.forgetUser('7')).to.equal(8);
+      expect(await t.bitmapist.flush(5000)).to.equal(0);
+      expect(await t.bitmapist.getEventData('page:view', { now }).ids()).to.deep.equal([8]);
+      expect(await t.bitmapist.engine.unique('page:view').ids()).to.deep.equal([8]);
+      expect(await t.bitmapist.getEventData('buy', { now, timeGroup: 'months' }).count()).to.equal(0);
+      expect(await t.bitmapist.forgetUser(7)).to.equal(0);
+    } finally {
+      await t.cleanup();
+    }
+  });
+
+  it('takes `system` and refuses a bad id or an unknown system before touching Redis', async () => {
+    const other = `${testRedisUrl()}`;
+    const t = testApp({ disableRouter: true, systems: { reports: other } });
+    try {
+      t.bitmapist.markEvent('x', 5, { now, system: 'reports' });
+      t.bitmapist.markEvent('x', 5, { now });
+      expect(await t.bitmapist.forgetUser(5, { system: 'reports' })).to.equal(3);
+      const before = await keysUnder(t.raw, t.prefix);
+      for (const uid of [-1, 'abc', 2 ** 24]) {
+        const error = await t.bitmapist.forgetUser(uid as number).then(() => undefined, (e: unknown) => e);
+        expect(error, String(uid)).to.be.instanceOf(BitmapistArgumentError);
+      }
+      const unknown = await t.bitmapist.forgetUser(5, { system: 'nope' }).then(() => undefined, (e: unknown) => e);
+      expect(unknown).to.be.instanceOf(BitmapistArgumentError);
+      expect(await keysUnder(t.raw, t.prefix)).to.deep.equal(before);
+    } finally {
+      await t.cleanup();
+    }
+  });
+
+  it('forgets a mapped id (UUID) with `userIds: mapped`', async () => {
+    const t = testApp({ disableRouter: true, userIds: 'mapped' });
+    try {
+      const uuid = '0b7e4a53-2f0c-4f8e-8d1a-6c3e9b2a7f10';
+      t.bitmapist.markEvent('page:view', uuid, { now });
+      t.bitmapist.markEvent('page:view', 'other-user', { now });
+      expect(await t.bitmapist.forgetUser(uuid)).to.equal(3);
+      expect(await t.bitmapist.getEventData('page:view', { now }).ids()).to.deep.equal(['other-user']);
+      expect(await t.bitmapist.engine.idMap!.lookup(uuid)).to.equal(undefined);
+      const error = await t.bitmapist.forgetUser('').then(() => undefined, (e: unknown) => e);
+      expect(error).to.be.instanceOf(BitmapistArgumentError);
+    } finally {
+      await t.cleanup();
+    }
+  });
+});
