@@ -34,7 +34,7 @@ describe('Bitmapist on Redis Cluster (sharded layout)', function () {
     for (const node of cluster.nodes('master')) {
       const keys: string[] = [];
       for await (const batch of node.scanStream({ match: `${prefix}*`, count: 1000 })) keys.push(...(batch as string[]));
-      byNode.set(node.options.port!, keys);
+      byNode.set(node.options.port!, [...new Set(keys)]); // SCAN may repeat a key
     }
     return byNode;
   }

@@ -17,7 +17,7 @@ async function keysByMaster(cluster: Cluster, prefix: string): Promise<Map<numbe
   for (const node of cluster.nodes('master')) {
     const keys: string[] = [];
     for await (const batch of node.scanStream({ match: `${prefix}*`, count: 1000 })) keys.push(...(batch as string[]));
-    byPort.set(node.options.port!, keys.sort());
+    byPort.set(node.options.port!, [...new Set(keys)].sort()); // SCAN may repeat a key
   }
   return byPort;
 }
@@ -94,7 +94,7 @@ describe('Cluster keyspace: event names and deletion scan every master of the sl
           try {
             const keys: string[] = [];
             for await (const batch of master.scanStream({ match: `${prefix}*`, count: 1000 })) keys.push(...(batch as string[]));
-            expect(keys.sort(), `keys on ${port}`).to.deep.equal(before.get(port));
+            expect([...new Set(keys)].sort(), `keys on ${port}`).to.deep.equal(before.get(port));
             checked += keys.length;
           } finally {
             master.disconnect();

@@ -31,7 +31,8 @@ export async function keysUnder(client: Redis, prefix: string): Promise<string[]
     keys.push(...batch);
     cursor = next;
   } while (cursor !== '0');
-  return keys.sort();
+  // SCAN may return a key twice (while Redis rehashes its table): a set, not a list.
+  return [...new Set(keys)].sort();
 }
 
 /** Deletes every key under a prefix. */
