@@ -19,6 +19,10 @@ export { CallLimiter, READ_CALLS_IN_FLIGHT } from './engine/call-limiter.js';
 export type { Expression, Leaf } from './engine/expression.js';
 export type { ChainedEvent } from './engine/chain.js';
 export { MAX_COHORT_SIZE } from './engine/cohort.js';
+export { MAX_LIFECYCLE_PERIODS } from './engine/lifecycle.js';
+export type { LifecycleOptions, LifecycleResult } from './engine/lifecycle.js';
+export { activeUsers, trendCounts, ACTIVE_USERS_LIMITS, ACTIVE_USERS_WINDOWS, TREND_LIMITS } from './engine/trends.js';
+export type { ActiveUsers, Trend, TrendOptions } from './engine/trends.js';
 export { MAX_COHORT_BYTES } from './engine/cohort-runner.js';
 export type { CohortMode, CohortOptions, CohortResult } from './engine/cohort.js';
 export {
@@ -26,6 +30,7 @@ export {
   BitmapistConfigError,
   BitmapistError,
   BitmapistIdModeError,
+  BitmapistTimeZoneError,
   BitmapistKeyTypeError,
   BitmapistLimitError,
   BitmapistRegistryError,
@@ -33,6 +38,7 @@ export {
   BitmapistScriptError,
 } from './engine/errors.js';
 export { DEFAULT_KEY_PREFIX, KeyNames, ShardedKeyNames } from './engine/keys.js';
-export { periodStart, periodSuffix } from './engine/periods.js';
+export { CalendarDay, periodEnd, periodStart, periodSuffix } from './engine/periods.js';
+export { TimeZone, UTC_ZONE } from './engine/time-zone.js';
 export type { PeriodUnit, TimeGroup, TimeGroupInput } from './engine/periods.js';
 export { DEFAULT_MAX_USER_ID, MAX_BITMAP_USER_ID, MAX_EVENT_NAME_LENGTH } from './engine/validate.js';

@@ -14,7 +14,10 @@ import { forgetUserBits } from './forget-user.js';
 import { ExpiringMarks } from './expiring-marks.js';
 import { checkExpireOptions, ExpiryWriter, type ExpireOptions } from './expiry.js';
 import { IdMap } from './id-map.js';
+import { lifecycle, type LifecycleOptions, type LifecycleResult } from './lifecycle.js';
 import { IdModeGuard } from './id-mode.js';
+import { TimeZone } from './time-zone.js';
+import { bothChecks, TimeZoneGuard } from './tz-record.js';
 import { MappedEvaluator } from './mapped-evaluator.js';
 import { Marker, type BulkMark, type MarkOptions } from './marking.js';
 import { assertUserIdMode, DEFAULT_MAX_MAPPED_IDS, mappedIdOf, type MappedUserId, type UserIdMode } from './user-ids.js';
@@ -75,6 +78,12 @@ export interface BitmapistOptions<Mode extends UserIdMode = 'integers'> {
    * first writes it. Left out (the default): nothing expires and no EXPIRE command is sent. `unique` never expires.
    */
   expire?: ExpireOptions;
+  /**
+   * The IANA time zone whose local periods (hour, day, ISO week, month, year) the keys name, e.g.
+   * `'Europe/Berlin'` (default `'UTC'`, Python bitmapist's own). A non-UTC zone is recorded in
+   * `<prefix>~timezone` at the first write; a writer with another zone is refused (`BitmapistTimeZoneError`).
+   */
+  timezone?: string;
 }
 
 /** Options of `getEventData` and `chainEvents`. */
@@ -102,6 +111,8 @@ export class Bitmapist<Mode extends UserIdMode = 'integers'> {
   readonly idMap: IdMap | undefined;
   /** The checked `expire` option (undefined: nothing expires). */
   readonly expire: ExpireOptions | undefined;
+  /** The time zone of this instance's periods (`timeZone.name`: `'UTC'` by default). */
+  readonly timeZone: TimeZone;
   private readonly expiring: ExpiringMarks | undefined;
   private readonly ownsClient: boolean;
   private readonly registry: BlockRegistry;
@@ -130,6 +141,7 @@ export class Bitmapist<Mode extends UserIdMode = 'integers'> {
     const maxMappedIds = options.maxMappedIds ?? Math.min(DEFAULT_MAX_MAPPED_IDS, maxUserId + 1);
     assertIntegerInRange(maxMappedIds, 'maxMappedIds', 1, maxUserId + 1);
     const expire = checkExpireOptions(options.expire);
+    const timeZone = TimeZone.of(options.timezone);
 
     const redis = options.redis ?? process.env.BITMAPIST_REDIS_URL ?? 'redis://localhost:6379';
     if (typeof redis === 'string') {
@@ -159,13 +171,15 @@ export class Bitmapist<Mode extends UserIdMode = 'integers'> {
     this.userIds = userIds as Mode;
     this.idMap = userIds === 'mapped' ? new IdMap(this.redis, keys, maxMappedIds - 1) : undefined;
     this.registry = keys instanceof ShardedKeyNames ? new RedisBlockRegistry(this.redis, keys) : SINGLE_BLOCK;
-    const guard = new IdModeGuard(this.redis, keys, userIds);
-    this.marker = new Marker(this.redis, keys, this.registry, { trackHourly, trackUnique, maxUserId }, guard, this.idMap);
+    this.timeZone = timeZone;
+    const idGuard = new IdModeGuard(this.redis, keys, userIds);
+    const guard = Object.assign(bothChecks(idGuard, new TimeZoneGuard(this.redis, keys, timeZone)), { modeKey: idGuard.modeKey });
+    this.marker = new Marker(this.redis, keys, this.registry, { trackHourly, trackUnique, maxUserId, timeZone }, guard, this.idMap);
     const evaluator = new Evaluator(this.redis, keys, this.registry, maxUserId, this.readLimiter);
     this.evaluator = (this.idMap ? new MappedEvaluator(evaluator, this.idMap) : evaluator) as unknown as ExpressionEvaluator<IdOf<Mode>>;
     this.cohorts = new CohortRunner(this.redis, keys, this.registry, {}, this.readLimiter);
     this.expire = expire;
-    this.expiring = expire && new ExpiringMarks(new ExpiryWriter(this.redis, keys, expire), (uid) => this.blockOf(uid), trackHourly, !this.idMap);
+    this.expiring = expire && new ExpiringMarks(new ExpiryWriter(this.redis, keys, expire, timeZone), (uid) => this.blockOf(uid), trackHourly, !this.idMap);
   }
 
   /** Marks that `uid` did `event`: sets its bit in the month, ISO week and day bitmaps (and hour, unique). */
@@ -205,7 +219,7 @@ export class Bitmapist<Mode extends UserIdMode = 'integers'> {
     return this.periodSet(event, 'hour', date);
   }
 
-  /** The users who did `event` on the UTC day containing `date`. */
+  /** The users who did `event` on the (local, default UTC) day containing `date`. */
   day(event: string, date: Date = new Date()): PeriodEventSet<IdOf<Mode>> {
     return this.periodSet(event, 'day', date);
   }
@@ -242,9 +256,9 @@ export class Bitmapist<Mode extends UserIdMode = 'integers'> {
    */
   chainEvents(base: string, events: readonly ChainedEvent[], options: PeriodOptions = {}): EventSet<IdOf<Mode>> {
     const unit = timeGroupUnit(options.timeGroup ?? 'days');
-    const start = periodStart(unit, toUtc(options.now ?? new Date()).toDate());
+    const start = periodStart(unit, toUtc(options.now ?? new Date(), 'now', this.timeZone).toDate(), this.timeZone);
     const groups = chainGroups(base, events);
-    const expression = allOf(groups.map((group) => anyOf(group.map((event) => periodExpression(event, unit, start)))));
+    const expression = allOf(groups.map((group) => anyOf(group.map((event) => periodExpression(event, unit, start, new Date(), this.timeZone)))));
     return new EventSet(this.evaluator, expression);
   }
 
@@ -253,7 +267,18 @@ export class Bitmapist<Mode extends UserIdMode = 'integers'> {
    * Throws {@link BitmapistArgumentError} (argument `cohort`) when it would read over `MAX_COHORT_BYTES`.
    */
   async getCohort(primary: string, secondary: string, options: CohortOptions = {}): Promise<CohortResult> {
-    return this.cohorts.cohort(planCohort(primary, secondary, options));
+    const result = await this.cohorts.cohort(planCohort(primary, secondary, options, this.timeZone));
+    if (!this.timeZone.isUtc) result.timeZone = this.timeZone.name;
+    return result;
+  }
+
+  /**
+   * The lifecycle of `event` over the last `periods` periods: each period's active users split into new,
+   * returning and resurrecting, and the dormant ones who left (see {@link LifecycleResult}); 3 or 4 bounded
+   * counts per period. Throws {@link BitmapistArgumentError} (argument `periods`) outside 1..MAX_LIFECYCLE_PERIODS.
+   */
+  async getLifecycle(event: string, options: LifecycleOptions = {}): Promise<LifecycleResult> {
+    return lifecycle(this, event, options);
   }
 
   /**
@@ -319,7 +344,7 @@ export class Bitmapist<Mode extends UserIdMode = 'integers'> {
 
   private periodSet(event: string, unit: PeriodUnit, date: Date): PeriodEventSet<IdOf<Mode>> {
     assertEventName(event);
-    const start = periodStart(unit, toUtc(date, 'date').toDate());
-    return new PeriodEventSet(this.evaluator, event, unit, start);
+    const start = periodStart(unit, toUtc(date, 'date', this.timeZone).toDate(), this.timeZone);
+    return new PeriodEventSet(this.evaluator, event, unit, start, this.timeZone);
   }
 }

@@ -1,6 +1,7 @@
 import { BitmapistArgumentError } from './errors.js';
 import { chainGroups, type ChainedEvent } from './chain.js';
 import type { Leaf } from './expression.js';
+import { UTC_ZONE, type TimeZone } from './time-zone.js';
 import { addPeriods, periodStart, periodSuffixes, timeGroupUnit, toUtc, type TimeGroupInput } from './periods.js';
 import { assertEventName, assertIntegerInRange, assertOptionalBoolean } from './validate.js';
 
@@ -34,10 +35,12 @@ export interface CohortOptions {
 /** A cohort table. `cohort[i][j]` is null for rows with no users and for periods after `now`. */
 export interface CohortResult {
   cohort: (number | null)[][];
-  /** The start of each row's period (UTC). */
+  /** The start of each row's period: the true instant (UTC midnight by default, local midnight with `timezone`). */
   dates: Date[];
   /** The number of users of each row's primary event. */
   totals: number[];
+  /** The engine's `timezone` when it is not UTC (left out for UTC): the zone whose local periods the rows are. */
+  timeZone?: string;
 }
 
 /** One period of a row: the AND of its groups, each group the OR of its bitmaps. */
@@ -60,7 +63,7 @@ export interface CohortPlan {
 }
 
 /** Checks the options and resolves their defaults. */
-export function resolveCohortOptions(options: CohortOptions = {}) {
+export function resolveCohortOptions(options: CohortOptions = {}, zone: TimeZone = UTC_ZONE) {
   const { numRows = 10, numCols = 10, withReplacement, mode } = options;
   assertIntegerInRange(numRows, 'numRows', 1, MAX_COHORT_SIZE);
   assertIntegerInRange(numCols, 'numCols', 1, MAX_COHORT_SIZE);
@@ -77,29 +80,29 @@ export function resolveCohortOptions(options: CohortOptions = {}) {
     numRows,
     numCols,
     mode: (mode ?? replacementMode ?? 'first') as CohortMode,
-    now: toUtc(options.now ?? new Date()).toDate(),
+    now: toUtc(options.now ?? new Date(), 'now', zone).toDate(),
     additionalEvents: options.additionalEvents ?? [],
   };
 }
 
 /** Plans a cohort: which bitmaps each row and cell reads. */
-export function planCohort(primary: string, secondary: string, options: CohortOptions = {}): CohortPlan {
+export function planCohort(primary: string, secondary: string, options: CohortOptions = {}, zone: TimeZone = UTC_ZONE): CohortPlan {
   assertEventName(primary, 'primary');
-  const { unit, numRows, numCols, mode, now, additionalEvents } = resolveCohortOptions(options);
+  const { unit, numRows, numCols, mode, now, additionalEvents } = resolveCohortOptions(options, zone);
   // OR and AND are idempotent: an event twice in a group, or a group twice, would only be read twice.
   const unique = new Map(chainGroups(secondary, additionalEvents, { base: 'secondary', events: 'additionalEvents' }).map((group) => {
     const events = [...new Set(group)];
     return [JSON.stringify([...events].sort()), events] as const;
   }));
   const groups = [...unique.values()];
-  const last = periodStart(unit, now);
+  const last = periodStart(unit, now, zone);
   // Rows and cells share periods: work each one's start and key suffixes out once (dates are the slow part).
   const periods = new Map<number, { start: Date; suffixes: string[] }>();
   const period = (offset: number) => {
     let known = periods.get(offset);
     if (known === undefined) {
-      const start = addPeriods(unit, last, offset);
-      known = { start, suffixes: periodSuffixes(unit, start) };
+      const start = addPeriods(unit, last, offset, zone);
+      known = { start, suffixes: periodSuffixes(unit, start, zone) };
       periods.set(offset, known);
     }
     return known;
@@ -109,7 +112,7 @@ export function planCohort(primary: string, secondary: string, options: CohortOp
   // A year's months after now hold no marks yet: their keys are never sent (the current year reads up to now).
   if (unit === 'year') {
     const current = period(0);
-    current.suffixes = current.suffixes.filter((_, month) => addPeriods('month', current.start, month).getTime() <= now.getTime());
+    current.suffixes = current.suffixes.filter((_, month) => addPeriods('month', current.start, month, zone).getTime() <= now.getTime());
   }
   // A period's plan is shared by every row that reads it (a 90x90 cohort reads 180 periods, not 8,190).
   const secondaryPeriods = new Map<number, PeriodPlan>();

@@ -70,3 +70,11 @@ export class BitmapistLimitError extends BitmapistError {
 export class BitmapistIdModeError extends BitmapistConfigError {
   override name = 'BitmapistIdModeError';
 }
+
+/**
+ * The prefix holds data of another time zone (recorded in `<prefix>~timezone`; bitmaps without the record are
+ * UTC): nothing was written.
+ */
+export class BitmapistTimeZoneError extends BitmapistConfigError {
+  override name = 'BitmapistTimeZoneError';
+}

@@ -1,6 +1,7 @@
 import { BitmapistArgumentError } from './errors.js';
 import type { Expression } from './expression.js';
 import { addPeriods, periodEnd, periodSuffixes, type PeriodUnit } from './periods.js';
+import { UTC_ZONE, type TimeZone } from './time-zone.js';
 import type { MappedUserId } from './user-ids.js';
 
 /**
@@ -92,15 +93,17 @@ export class PeriodEventSet<Id = number> extends EventSet<Id> {
     readonly event: string,
     /** The period's granularity. */
     readonly unit: PeriodUnit,
-    /** The first millisecond of the period (UTC). */
+    /** The first millisecond of the period: the true instant its local (default UTC) period begins. */
     readonly periodStart: Date,
+    /** The time zone whose local periods these are (default UTC). */
+    readonly timeZone: TimeZone = UTC_ZONE,
   ) {
-    super(evaluator, periodExpression(event, unit, periodStart));
+    super(evaluator, periodExpression(event, unit, periodStart, new Date(), timeZone));
   }
 
-  /** The last millisecond of the period (UTC). */
+  /** The last millisecond of the period (a local day lasts 23, 24 or 25 hours). */
   get periodEnd(): Date {
-    return periodEnd(this.unit, this.periodStart);
+    return periodEnd(this.unit, this.periodStart, this.timeZone);
   }
 
   /** The same event in the following period. */
@@ -116,7 +119,8 @@ export class PeriodEventSet<Id = number> extends EventSet<Id> {
   /** The same event `n` periods later (earlier when negative). */
   delta(n: number): PeriodEventSet<Id> {
     if (!Number.isSafeInteger(n)) throw new BitmapistArgumentError('n', 'must be an integer');
-    return new PeriodEventSet(this.evaluator, this.event, this.unit, addPeriods(this.unit, this.periodStart, n));
+    const start = addPeriods(this.unit, this.periodStart, n, this.timeZone);
+    return new PeriodEventSet(this.evaluator, this.event, this.unit, start, this.timeZone);
   }
 }
 
@@ -125,9 +129,9 @@ export class PeriodEventSet<Id = number> extends EventSet<Id> {
  * the months that have begun by `now` (the clock): later months hold no marks unless marked with a future
  * date, and a year that has not begun is empty (an OR of nothing).
  */
-export function periodExpression(event: string, unit: PeriodUnit, start: Date, now: Date = new Date()): Expression {
-  const suffixes = periodSuffixes(unit, start);
-  const begun = unit === 'year' ? suffixes.filter((_, month) => Date.UTC(start.getUTCFullYear(), month, 1) <= now.getTime()) : suffixes;
+export function periodExpression(event: string, unit: PeriodUnit, start: Date, now: Date = new Date(), zone: TimeZone = UTC_ZONE): Expression {
+  const suffixes = periodSuffixes(unit, start, zone);
+  const begun = unit === 'year' ? suffixes.filter((_, month) => addPeriods('month', start, month, zone).getTime() <= now.getTime()) : suffixes;
   const leaves = begun.map((suffix): Expression => ({ kind: 'leaf', event, suffix }));
   return leaves.length === 1 ? leaves[0]! : { kind: 'or', operands: leaves };
 }

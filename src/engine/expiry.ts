@@ -1,6 +1,7 @@
 import { BitmapistArgumentError } from './errors.js';
 import type { KeyNames } from './keys.js';
 import { addPeriods, periodStart, periodSuffix } from './periods.js';
+import { UTC_ZONE, type TimeZone } from './time-zone.js';
 import type { RedisClient } from './scripts.js';
 
 /** The granularities that can expire (`unique` never does). */
@@ -41,18 +42,18 @@ export function checkExpireOptions(expire: unknown): ExpireOptions | undefined {
   return Object.keys(checked).length > 0 ? checked : undefined;
 }
 
-/** The Unix time (seconds) a bitmap of `unit` holding `date` expires at: its period's end plus `seconds`. */
-export function expiresAt(unit: ExpiringUnit, date: Date, seconds: number): number {
-  return addPeriods(unit, periodStart(unit, date), 1).getTime() / 1000 + seconds;
+/** The Unix time (seconds) a bitmap of `unit` holding `date` expires at: its (local) period's end plus `seconds`. */
+export function expiresAt(unit: ExpiringUnit, date: Date, seconds: number, zone: TimeZone = UTC_ZONE): number {
+  return addPeriods(unit, periodStart(unit, date, zone), 1, zone).getTime() / 1000 + seconds;
 }
 
 /**
  * Whether the period of `unit` containing `date` is beyond the configured retention at `now`: its bitmaps have
  * expired (or would have, had they existed). False for a granularity that never expires.
  */
-export function beyondRetention(expire: ExpireOptions | undefined, unit: ExpiringUnit, date: Date, now: Date): boolean {
+export function beyondRetention(expire: ExpireOptions | undefined, unit: ExpiringUnit, date: Date, now: Date, zone: TimeZone = UTC_ZONE): boolean {
   const seconds = expire?.[unit];
-  return seconds !== undefined && expiresAt(unit, date, seconds) * 1000 <= now.getTime();
+  return seconds !== undefined && expiresAt(unit, date, seconds, zone) * 1000 <= now.getTime();
 }
 
 /** One bitmap a mark wrote that may need an expiry. */
@@ -74,17 +75,19 @@ export class ExpiryWriter {
     private readonly redis: RedisClient,
     private readonly keys: KeyNames,
     readonly expire: ExpireOptions,
+    /** The zone whose local periods name the keys (default UTC). */
+    private readonly zone: TimeZone = UTC_ZONE,
   ) {}
 
   /** The expiring keys of a mark of `event` at `now` in `block`, with an hour bitmap when `hourly`. */
   keysOf(event: string, block: number, now: Date, hourly: boolean): readonly ExpiringKey[] {
-    const slot = `${event}\u0000${block}\u0000${Math.floor(now.getTime() / HOUR_MS)}\u0000${hourly ? 1 : 0}`;
+    const slot = `${event}\u0000${block}\u0000${Math.floor(this.zone.toWall(now.getTime()) / HOUR_MS)}\u0000${hourly ? 1 : 0}`;
     let found = this.byMark.get(slot);
     if (found === undefined) {
       if (this.byMark.size >= MAX_CACHED_MARKS) this.byMark.clear();
       found = EXPIRING_UNITS.filter((unit) => this.expire[unit] !== undefined && (unit !== 'hour' || hourly)).map((unit) => ({
-        key: this.keys.eventKey(event, periodSuffix(unit, now), block),
-        at: expiresAt(unit, now, this.expire[unit]!),
+        key: this.keys.eventKey(event, periodSuffix(unit, now, this.zone), block),
+        at: expiresAt(unit, now, this.expire[unit]!, this.zone),
       }));
       this.byMark.set(slot, found);
     }

@@ -1,5 +1,6 @@
 import type { KeyNames } from './keys.js';
 import { MAX_YEAR, MIN_YEAR, toUtc } from './periods.js';
+import { UTC_ZONE, type TimeZone } from './time-zone.js';
 
 const HOUR_MS = 3_600_000;
 const DAY_MS = 86_400_000;
@@ -36,7 +37,7 @@ export function daySuffixes(day: number): { month: string; week: string; day: st
 
 /**
  * The keys a mark sets (month, ISO week, day, then hour and unique when tracked), cached per event, block
- * and day (or hour), so that marks of the same event and day share one array: no date library and no
+ * and local day (or local hour: an hour that occurs twice shares one key), so that marks of the same event and day share one array: no date library and no
  * string building per mark, and batches can group marks by array identity. The arrays are shared:
  * never modify one.
  */
@@ -44,10 +45,15 @@ export class MarkKeyCache {
   private readonly cache = new Map<string, Map<number, Map<number, readonly string[]>>>();
   private size = 0;
 
-  constructor(private readonly keys: KeyNames) {}
+  constructor(
+    private readonly keys: KeyNames,
+    /** The zone whose local dates name the keys (default UTC: no conversion at all). */
+    private readonly zone: TimeZone = UTC_ZONE,
+  ) {}
 
-  /** The keys of a mark of `event` at `time` (ms, checked by {@link markTime}) in `block`. */
-  markKeys(event: string, block: number, time: number, hourly: boolean, unique: boolean): readonly string[] {
+  /** The keys of a mark of `event` at `instant` (ms, checked by {@link markTime}) in `block`. */
+  markKeys(event: string, block: number, instant: number, hourly: boolean, unique: boolean): readonly string[] {
+    const time = this.zone.isUtc ? instant : this.zone.toWall(instant);
     const slot = (hourly ? Math.floor(time / HOUR_MS) * 2 + 1 : Math.floor(time / DAY_MS) * 2) * 2 + (unique ? 1 : 0);
     let byBlock = this.cache.get(event);
     let bySlot = byBlock?.get(block);

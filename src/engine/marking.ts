@@ -9,6 +9,7 @@ import { writeBlock } from './mark-writer.js';
 import { writeInBatches } from './bulk-marks.js';
 import { writeMappedBatch } from './mapped-writer.js';
 import type { RedisClient } from './scripts.js';
+import type { TimeZone } from './time-zone.js';
 import { mappedIdOf, type MappedUserId } from './user-ids.js';
 import { assertEventName, assertOptionalBoolean, assertUserId } from './validate.js';
 
@@ -41,12 +42,13 @@ export class Marker {
     private readonly redis: RedisClient,
     private readonly keys: KeyNames,
     private readonly registry: BlockRegistry,
-    private readonly defaults: { trackHourly: boolean; trackUnique: boolean; maxUserId: number },
-    private readonly guard: IdModeGuard,
+    private readonly defaults: { trackHourly: boolean; trackUnique: boolean; maxUserId: number; timeZone?: TimeZone },
+    /** The id mode check (with the time zone check: `ready` and `check()` cover both). */
+    private readonly guard: Pick<IdModeGuard, 'modeKey' | 'ready' | 'check'>,
     /** The id map in mapped mode, undefined with integer ids. */
     private readonly idMap?: IdMap,
   ) {
-    this.keyCache = new MarkKeyCache(keys);
+    this.keyCache = new MarkKeyCache(keys, defaults.timeZone);
     // Integer ids in the compatible layout: the mark scripts check the id mode marker on every call.
     this.modeKeyInScript = keys.blockBytes === undefined && !idMap ? guard.modeKey : undefined;
   }

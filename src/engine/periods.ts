@@ -2,6 +2,7 @@ import dayjs, { type Dayjs } from 'dayjs';
 import utc from 'dayjs/plugin/utc.js';
 import isoWeek from 'dayjs/plugin/isoWeek.js';
 import { BitmapistArgumentError } from './errors.js';
+import { UTC_ZONE, type TimeZone } from './time-zone.js';
 
 dayjs.extend(utc);
 dayjs.extend(isoWeek);
@@ -47,40 +48,67 @@ export function unitTimeGroup(unit: Exclude<PeriodUnit, 'hour'>): TimeGroup {
 export const MIN_YEAR = 1000;
 export const MAX_YEAR = 9999;
 
-/** Checks a date argument and returns it as a UTC dayjs. */
-export function toUtc(date: unknown, argument = 'now'): Dayjs {
+/**
+ * A calendar date given without a time of day (the dashboard's `now=2025-01-31`): a Date at the end of that day
+ * in UTC, which an engine with a `timezone` reads as the end of that local day.
+ */
+export class CalendarDay extends Date {
+  constructor(
+    readonly year: number,
+    /** 1 to 12. */
+    readonly month: number,
+    readonly day: number,
+  ) {
+    super(new Date(0).setUTCFullYear(year, month - 1, day) + 86_399_999);
+  }
+}
+
+/**
+ * Checks a date argument and returns it as a UTC dayjs (a {@link CalendarDay}: the end of that day in `zone`).
+ */
+export function toUtc(date: unknown, argument = 'now', zone: TimeZone = UTC_ZONE): Dayjs {
   if (!(date instanceof Date) || Number.isNaN(date.getTime())) {
     throw new BitmapistArgumentError(argument, 'must be a valid Date');
   }
-  const utcDate = dayjs.utc(date);
+  const utcDate =
+    date instanceof CalendarDay && !zone.isUtc
+      ? dayjs.utc(zone.fromWall(new Date(0).setUTCFullYear(date.year, date.month - 1, date.day + 1)) - 1)
+      : dayjs.utc(date);
   if (utcDate.year() < MIN_YEAR || utcDate.year() > MAX_YEAR) {
     throw new BitmapistArgumentError(argument, `must fall in the years ${MIN_YEAR} to ${MAX_YEAR} (UTC)`);
   }
   return utcDate;
 }
 
-/** The start of the period (UTC) that contains `date`: midnight, ISO Monday, 1st of month, Jan 1. */
-export function periodStart(unit: PeriodUnit, date: Date): Date {
-  const d = dayjs.utc(date);
-  return (unit === 'week' ? d.startOf('isoWeek') : d.startOf(unit)).toDate();
+/**
+ * The start of the period that contains `date` in `zone` (default UTC): local midnight, ISO Monday, 1st of month,
+ * Jan 1, as the true instant (a local midnight skipped by a change of offset: the first instant of the day).
+ */
+export function periodStart(unit: PeriodUnit, date: Date, zone: TimeZone = UTC_ZONE): Date {
+  const d = dayjs.utc(zone.toWall(date.getTime()));
+  const wall = unit === 'week' ? d.startOf('isoWeek') : d.startOf(unit);
+  return new Date(zone.fromWall(wall.valueOf()));
 }
 
 /** The start of the period `n` units after (or before, when negative) the period starting at `start`. */
-export function addPeriods(unit: PeriodUnit, start: Date, n: number): Date {
-  return dayjs.utc(start).add(n, unit).toDate();
+export function addPeriods(unit: PeriodUnit, start: Date, n: number, zone: TimeZone = UTC_ZONE): Date {
+  if (zone.isUtc) return dayjs.utc(start).add(n, unit).toDate();
+  // A local day whose midnight was skipped starts later than midnight: count from the wall-clock period start.
+  const wall = dayjs.utc(zone.toWall(start.getTime()));
+  return new Date(zone.fromWall((unit === 'week' ? wall.startOf('isoWeek') : wall.startOf(unit)).add(n, unit).valueOf()));
 }
 
-/** The last millisecond of the period starting at `start`. */
-export function periodEnd(unit: PeriodUnit, start: Date): Date {
-  return new Date(addPeriods(unit, start, 1).getTime() - 1);
+/** The last millisecond of the period starting at `start` (a local day lasts 23, 24 or 25 hours). */
+export function periodEnd(unit: PeriodUnit, start: Date, zone: TimeZone = UTC_ZONE): Date {
+  return new Date(addPeriods(unit, start, 1, zone).getTime() - 1);
 }
 
 /**
- * The bitmapist key suffix of the period containing `date` (UTC, no zero padding):
- * month `2025-1`, ISO week `W2025-1`, day `2025-1-31`, hour `2025-1-31-23`.
+ * The bitmapist key suffix of the period containing `date` (local dates of `zone`, default UTC, no zero
+ * padding): month `2025-1`, ISO week `W2025-1`, day `2025-1-31`, hour `2025-1-31-23`.
  */
-export function periodSuffix(unit: Exclude<PeriodUnit, 'year'>, date: Date): string {
-  const d = dayjs.utc(date);
+export function periodSuffix(unit: Exclude<PeriodUnit, 'year'>, date: Date, zone: TimeZone = UTC_ZONE): string {
+  const d = dayjs.utc(zone.toWall(date.getTime()));
   switch (unit) {
     case 'month':
       return `${d.year()}-${d.month() + 1}`;
@@ -94,9 +122,9 @@ export function periodSuffix(unit: Exclude<PeriodUnit, 'year'>, date: Date): str
 }
 
 /** The suffixes that make up a period: one, or the twelve months of a year. */
-export function periodSuffixes(unit: PeriodUnit, start: Date): string[] {
-  if (unit !== 'year') return [periodSuffix(unit, start)];
-  const year = dayjs.utc(start).year();
+export function periodSuffixes(unit: PeriodUnit, start: Date, zone: TimeZone = UTC_ZONE): string[] {
+  if (unit !== 'year') return [periodSuffix(unit, start, zone)];
+  const year = dayjs.utc(zone.toWall(start.getTime())).year();
   return Array.from({ length: 12 }, (_, month) => `${year}-${month + 1}`);
 }
 

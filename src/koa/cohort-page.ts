@@ -2,6 +2,7 @@ import { cohortForm, type CohortFormOptions } from './cohort-form.js';
 import { columnLabel, periodLabel, type CohortView } from './cohort-table.js';
 import { dashboardUrl, html, layout, type SafeHtml } from './html.js';
 import type { CohortQuery } from './query.js';
+import { retentionCurves } from './retention-curves.js';
 
 /** Renders the cohort page: the form, and the heat map when a cohort was asked for. */
 export function cohortPage(options: CohortFormOptions & { view?: CohortView }): string {
@@ -11,8 +12,14 @@ export function cohortPage(options: CohortFormOptions & { view?: CohortView }): 
     : html`<p class="hint">Choose a primary and a secondary event, then press <em>Show cohort</em>.</p>`;
   const body = html`<h1>Cohorts</h1>
 ${cohortForm(options)}
-${view ? heatMap(prefix, query, view) : hint}`;
+${view ? [curvesCard(query, view), heatMap(prefix, query, view)] : hint}`;
   return layout({ title: 'Cohorts', prefix, active: 'cohort', body });
+}
+
+/** The retention curves above the heat map (percent of each row's users, whatever the table shows). */
+function curvesCard(query: CohortQuery, view: CohortView): SafeHtml {
+  return html`<section class="card curves"><h2>Retention curves</h2>
+${retentionCurves(view, `Retention of ${query.primary ?? ''} → ${query.secondary ?? ''}, in percent of each cohort row`)}</section>`;
 }
 
 function heatMap(prefix: string, query: CohortQuery, view: CohortView): SafeHtml {
@@ -50,8 +57,8 @@ function heatMap(prefix: string, query: CohortQuery, view: CohortView): SafeHtml
 <tbody>
 ${view.counts.map((row, i) =>
   view.retention?.rows[i]
-    ? html`<tr class="expired"><td class="date">${periodLabel(view.dates[i]!, view.timeGroup)}</td><td class="total expired" title="${EXPIRED_TITLE}">expired</td>${row.map(() => expiredCell())}</tr>`
-    : html`<tr><td class="date">${periodLabel(view.dates[i]!, view.timeGroup)}</td><td class="total">${view.totals[i]}</td>${row.map(
+    ? html`<tr class="expired"><td class="date">${periodLabel(view.dates[i]!, view.timeGroup, view.timeZone)}</td><td class="total expired" title="${EXPIRED_TITLE}">expired</td>${row.map(() => expiredCell())}</tr>`
+    : html`<tr><td class="date">${periodLabel(view.dates[i]!, view.timeGroup, view.timeZone)}</td><td class="total">${view.totals[i]}</td>${row.map(
         (count, j) => (view.retention?.cells[i]![j] ? expiredCell() : cell(count, view.percents[i]![j] ?? null, view.totals[i]!)),
       )}</tr>`,
 )}

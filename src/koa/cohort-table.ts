@@ -1,5 +1,6 @@
 import type { CohortResult } from '../engine/cohort.js';
 import type { TimeGroup } from '../engine/periods.js';
+import { TimeZone } from '../engine/time-zone.js';
 import type { CohortRetention } from './retention.js';
 
 /** A cohort ready to show: the engine's table with percents, totals and averages added. */
@@ -24,6 +25,8 @@ export interface CohortView {
   numCols: number;
   /** With the `expire` option: the rows and cells beyond retention (their cells are null). */
   retention?: CohortRetention;
+  /** The engine's time zone when not UTC: row labels and CSV dates are its local dates. */
+  timeZone?: string;
 }
 
 /** The JSON answer of the cohort page (`?format=json`). Dates are ISO strings of each row's period start. */
@@ -43,11 +46,13 @@ export interface CohortJson {
    * retention (its bitmaps expired): such cells are null, not 0, and such rows' totals read 0.
    */
   beyondRetention?: CohortRetention;
+  /** Only with a `timezone` other than UTC: the zone whose local periods the rows are. */
+  timeZone?: string;
 }
 
 /** Adds percents, column totals and averages to an engine cohort. */
 export function buildCohortView(result: CohortResult, timeGroup: TimeGroup, numCols: number, retention?: CohortRetention): CohortView {
-  const { cohort: counts, dates, totals } = result;
+  const { cohort: counts, dates, totals, timeZone } = result;
   const percents = counts.map((row, i) =>
     row.map((count) => (count === null || !totals[i] ? null : round2((count / totals[i]!) * 100))),
   );
@@ -72,6 +77,7 @@ export function buildCohortView(result: CohortResult, timeGroup: TimeGroup, numC
     numRows: counts.length,
     numCols,
     ...(retention ? { retention } : {}),
+    ...(timeZone ? { timeZone } : {}),
   };
 }
 
@@ -89,6 +95,7 @@ export function cohortJson(view: CohortView, asPercent: boolean): CohortJson {
     numRows: view.numRows,
     numCols: view.numCols,
     ...(view.retention ? { beyondRetention: view.retention } : {}),
+    ...(view.timeZone ? { timeZone: view.timeZone } : {}),
   };
 }
 
@@ -97,7 +104,7 @@ export function cohortCsv(view: CohortView, asPercent: boolean): string {
   const header = ['Date', 'Total', ...Array.from({ length: view.numCols }, (_, j) => String(j))];
   const table = asPercent ? view.percents : view.counts;
   const lines = table.map((row, i) => [
-    view.dates[i]!.toISOString().slice(0, 10),
+    localDate(view.dates[i]!, view.timeZone).toISOString().slice(0, 10),
     String(view.totals[i]),
     ...row.map((cell) => (cell === null ? '' : String(cell))),
   ]);
@@ -107,8 +114,14 @@ export function cohortCsv(view: CohortView, asPercent: boolean): string {
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
 const WEEKDAYS = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];
 
-/** A row's label: `Mon 3 Mar 2025`, `Week of 3 Mar 2025`, `Mar 2025` or `2025` (UTC). */
-export function periodLabel(date: Date, timeGroup: TimeGroup): string {
+/** The local date and time of `date` in `timeZone` (default UTC) as a Date whose UTC fields are the local ones. */
+export function localDate(date: Date, timeZone?: string): Date {
+  return timeZone === undefined ? date : new Date(TimeZone.of(timeZone).toWall(date.getTime()));
+}
+
+/** A row's label: `Mon 3 Mar 2025`, `Week of 3 Mar 2025`, `Mar 2025` or `2025` (UTC, or the local date in `timeZone`). */
+export function periodLabel(instant: Date, timeGroup: TimeGroup, timeZone?: string): string {
+  const date = localDate(instant, timeZone);
   const day = `${date.getUTCDate()} ${MONTHS[date.getUTCMonth()]} ${date.getUTCFullYear()}`;
   switch (timeGroup) {
     case 'days':

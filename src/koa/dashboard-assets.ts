@@ -52,6 +52,22 @@ table.events a:hover{text-decoration:underline}
 .hint{color:var(--muted)}
 .error{background:#fff4f2;border:1px solid #f1b8ae;border-radius:8px;padding:12px 16px;margin-bottom:18px}
 .error h1{color:#a3281a;font-size:16px;margin:0 0 6px}
+.curves h2{font-size:15px;margin:0 0 8px}
+.curves figure,.lifecycle figure{margin:0;max-width:820px}
+.curves svg,.lifecycle svg{width:100%;height:auto;display:block}
+.curves .legend,.lifecycle .legend{display:flex;gap:16px;font-size:12px;color:var(--muted);margin-top:4px}
+.curves .swatch,.lifecycle .swatch{display:inline-block;width:14px;height:10px;border-radius:2px;margin-right:6px;vertical-align:middle}
+.curves .swatch.faint{background:#0b6fa4;opacity:.3;height:3px}
+.curves .swatch.bold{background:#0b4f75;height:4px}
+form.chart-form{display:grid;grid-template-columns:repeat(auto-fill,minmax(190px,1fr));gap:12px 16px;align-items:end}
+figure.chart{margin:0 0 12px}
+figure.chart svg.line-chart{width:100%;max-width:900px;height:auto;display:block}
+figure.chart .legend{display:flex;gap:16px;flex-wrap:wrap;font-size:13px;margin-top:4px}
+.legend-item{display:inline-flex;align-items:center;gap:6px}
+.swatch{display:inline-block;width:14px;height:4px;border-radius:2px}
+td.trend{text-align:left}
+img.sparkline{vertical-align:middle;display:inline-block}
+details.chart-data summary{cursor:pointer;color:var(--accent);margin:6px 0}
 `;
 
 /** Progressive enhancement: counts/percent switch in place, add/remove additional events. The page works without it. */

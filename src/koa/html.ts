@@ -45,10 +45,13 @@ export function dashboardUrl(path: string, params: Record<string, string | numbe
   return query ? `${path}?${query}` : path;
 }
 
+/** The dashboard's navigation tabs. */
+export type DashboardTab = 'events' | 'cohort' | 'trends' | 'active' | 'lifecycle';
+
 /** The page around every dashboard view: title, navigation, styles and the small progressive script. */
-export function layout(options: { title: string; prefix: string; active: 'events' | 'cohort'; body: SafeHtml }): string {
+export function layout(options: { title: string; prefix: string; active: DashboardTab; body: SafeHtml }): string {
   const { title, prefix, active, body } = options;
-  const tab = (name: 'events' | 'cohort', href: string, label: string) =>
+  const tab = (name: DashboardTab, href: string, label: string) =>
     html`<a href="${href}" class="${name === active ? 'active' : ''}">${label}</a>`;
   return `<!doctype html>\n${html`<html lang="en">
 <head>
@@ -58,7 +61,7 @@ export function layout(options: { title: string; prefix: string; active: 'events
 <style>${new SafeHtml(DASHBOARD_STYLE)}</style>
 </head>
 <body>
-<header><strong>bitmapist</strong><nav>${tab('events', `${prefix}/`, 'Events')}${tab('cohort', `${prefix}/cohort`, 'Cohorts')}</nav></header>
+<header><strong>bitmapist</strong><nav>${tab('events', `${prefix}/`, 'Events')}${tab('cohort', `${prefix}/cohort`, 'Cohorts')}${tab('trends', `${prefix}/trends`, 'Trends')}${tab('active', `${prefix}/active`, 'Active users')}${tab('lifecycle', `${prefix}/lifecycle`, 'Lifecycle')}</nav></header>
 <main>${body}</main>
 <script>${new SafeHtml(DASHBOARD_SCRIPT)}</script>
 </body>

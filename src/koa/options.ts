@@ -3,6 +3,7 @@ import type { Cluster, Redis } from 'ioredis';
 import type { Bitmapist, BitmapistOptions } from '../engine/bitmapist.js';
 import { BitmapistConfigError } from '../engine/errors.js';
 import { checkExpireOptions } from '../engine/expiry.js';
+import { TimeZone } from '../engine/time-zone.js';
 import type { UserIdMode } from '../engine/user-ids.js';
 import type { TrackLoginsOptions } from './logins.js';
 
@@ -10,7 +11,7 @@ import type { TrackLoginsOptions } from './logins.js';
 export type SystemSource = string | Redis | Cluster | Bitmapist<UserIdMode>;
 
 /** Options of {@link koaBitmapist}; each one with an env variable is read from it when not given. */
-export interface KoaBitmapistOptions extends Pick<BitmapistOptions, 'layout' | 'shardBits' | 'expire' | 'maxMappedIds'> {
+export interface KoaBitmapistOptions extends Pick<BitmapistOptions, 'layout' | 'shardBits' | 'expire' | 'maxMappedIds' | 'timezone'> {
   /**
    * `integers` (default): user ids are integers, as Python bitmapist's. `mapped`: any string id (UUID,
    * ObjectId, ...), number or bigint, mapped to dense integers in Redis (see the engine's `userIds`).
@@ -93,6 +94,7 @@ export function resolveOptions(options: KoaBitmapistOptions): ResolvedOptions {
   }
   // Checked here, before any connection opens: a refused option must not leave a client behind.
   checkExpireOptions(options.expire);
+  TimeZone.of(options.timezone);
   return {
     defaultSystem,
     sources,

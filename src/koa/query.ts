@@ -1,7 +1,7 @@
 import type { ChainedEvent } from '../engine/chain.js';
 import type { CohortMode } from '../engine/cohort.js';
 import { BitmapistArgumentError } from '../engine/errors.js';
-import { MAX_YEAR, MIN_YEAR, timeGroupUnit, unitTimeGroup, type TimeGroup } from '../engine/periods.js';
+import { CalendarDay, MAX_YEAR, MIN_YEAR, timeGroupUnit, unitTimeGroup, type TimeGroup } from '../engine/periods.js';
 import { MAX_EVENT_NAME_LENGTH } from '../engine/validate.js';
 
 /**
@@ -16,7 +16,7 @@ export const DASHBOARD_LIMITS = {
 } as const;
 
 /** The `timeGroup` values the dashboard accepts (plural and singular, as the engine). */
-const TIME_GROUP_NAMES: readonly string[] = ['days', 'day', 'weeks', 'week', 'months', 'month', 'years', 'year'];
+export const TIME_GROUP_NAMES: readonly string[] = ['days', 'day', 'weeks', 'week', 'months', 'month', 'years', 'year'];
 
 /** What the cohort page shows when a parameter is not given. */
 export const COHORT_DEFAULTS = { timeGroup: 'days', rows: 10, cols: 10, display: 'counts', mode: 'first' } as const;
@@ -128,13 +128,15 @@ function eventName(query: Query, param: string): string | undefined {
   return name;
 }
 
-function checkName(name: string, param: string): void {
+/** Refuses an event name longer than the cap, naming `param`. */
+export function checkName(name: string, param: string): void {
   if (name.length > DASHBOARD_LIMITS.maxEventNameLength) {
     throw new BitmapistArgumentError(param, `event names are at most ${DASHBOARD_LIMITS.maxEventNameLength} characters, got ${name.length}`);
   }
 }
 
-function integer(query: Query, param: string, min: number, max: number, fallback: number): number {
+/** A whole number from `min` to `max` (`fallback` when absent), or a 400 naming `param`. */
+export function integer(query: Query, param: string, min: number, max: number, fallback: number): number {
   const text = single(query, param);
   if (text === undefined || text === '') return fallback;
   const value = /^\d{1,6}$/.test(text) ? Number(text) : Number.NaN;
@@ -144,7 +146,8 @@ function integer(query: Query, param: string, min: number, max: number, fallback
   return value;
 }
 
-function oneOf<T extends string>(query: Query, param: string, allowed: readonly T[], fallback: T): T {
+/** One of `allowed` (`fallback` when absent), or a 400 naming `param`. */
+export function oneOf<T extends string>(query: Query, param: string, allowed: readonly T[], fallback: T): T {
   const value = single(query, param);
   if (value === undefined || value === '') return fallback;
   if (!(allowed as readonly string[]).includes(value)) {
@@ -153,11 +156,14 @@ function oneOf<T extends string>(query: Query, param: string, allowed: readonly 
   return value as T;
 }
 
-/** `YYYY-MM-DD` (the end of that UTC day) or a full ISO date-time, in the years the engine takes (UTC). */
-function parseNow(text: string): Date {
+/**
+ * `YYYY-MM-DD` (a {@link CalendarDay}: the end of that day, UTC or in the engine's `timezone`) or a full ISO
+ * date-time, in the years the engine takes (UTC).
+ */
+export function parseNow(text: string): Date {
   const day = /^\d{4}-\d{2}-\d{2}$/.test(text);
   const iso = /^\d{4}-\d{2}-\d{2}T[\d:.]+(?:Z|[+-]\d{2}:\d{2})$/.test(text);
-  const date = new Date(day ? `${text}T23:59:59.999Z` : text);
+  const date = day ? new CalendarDay(Number(text.slice(0, 4)), Number(text.slice(5, 7)), Number(text.slice(8, 10))) : new Date(text);
   if (!(day || iso) || Number.isNaN(date.getTime()) || (day && date.toISOString().slice(0, 10) !== text)) {
     throw new BitmapistArgumentError('now', `must be a date like 2025-01-31 or an ISO date-time, got ${shown(text)}`);
   }
@@ -168,16 +174,19 @@ function parseNow(text: string): Date {
   return date;
 }
 
-function single(query: Query, param: string): string | undefined {
+/** The parameter's one value; a 400 when it was given more than once. */
+export function single(query: Query, param: string): string | undefined {
   const value = query[param];
   if (Array.isArray(value)) throw new BitmapistArgumentError(param, 'was given more than once');
   return value;
 }
 
-function list(value: string | string[] | undefined): string[] {
+/** Every value of a repeatable parameter. */
+export function list(value: string | string[] | undefined): string[] {
   return value === undefined ? [] : Array.isArray(value) ? value : [value];
 }
 
-function shown(text: string): string {
+/** Text quoted for an error message, cut at 40 characters. */
+export function shown(text: string): string {
   return JSON.stringify(text.length > 40 ? `${text.slice(0, 40)}...` : text);
 }

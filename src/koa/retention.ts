@@ -1,6 +1,7 @@
 import type { CohortResult } from '../engine/cohort.js';
 import { beyondRetention, type ExpireOptions } from '../engine/expiry.js';
 import { addPeriods, periodStart, type PeriodUnit, type TimeGroup } from '../engine/periods.js';
+import { TimeZone, UTC_ZONE } from '../engine/time-zone.js';
 
 /** Which periods of a cohort are beyond the configured retention: their bitmaps have expired. */
 export interface CohortRetention {
@@ -17,9 +18,9 @@ const UNITS: Record<TimeGroup, PeriodUnit> = { days: 'day', weeks: 'week', month
  * about when bitmaps were deleted, not about the date a page looks at). A year, the OR of its months, is
  * beyond retention once its last month is.
  */
-export function periodBeyondRetention(expire: ExpireOptions | undefined, unit: PeriodUnit, start: Date, now: Date): boolean {
-  if (unit === 'year') return beyondRetention(expire, 'month', addPeriods('month', periodStart('year', start), 11), now);
-  return beyondRetention(expire, unit, start, now);
+export function periodBeyondRetention(expire: ExpireOptions | undefined, unit: PeriodUnit, start: Date, now: Date, zone: TimeZone = UTC_ZONE): boolean {
+  if (unit === 'year') return beyondRetention(expire, 'month', addPeriods('month', periodStart('year', start, zone), 11, zone), now, zone);
+  return beyondRetention(expire, unit, start, now, zone);
 }
 
 /**
@@ -29,9 +30,10 @@ export function periodBeyondRetention(expire: ExpireOptions | undefined, unit: P
 export function applyRetention(result: CohortResult, timeGroup: TimeGroup, expire: ExpireOptions | undefined, now: Date): CohortRetention | undefined {
   if (expire === undefined) return undefined;
   const unit = UNITS[timeGroup];
-  const rows = result.dates.map((date) => periodBeyondRetention(expire, unit, date, now));
+  const zone = TimeZone.of(result.timeZone);
+  const rows = result.dates.map((date) => periodBeyondRetention(expire, unit, date, now, zone));
   const cells = result.cohort.map((row, i) =>
-    row.map((_, j) => periodBeyondRetention(expire, unit, addPeriods(unit, result.dates[i]!, j), now)),
+    row.map((_, j) => periodBeyondRetention(expire, unit, addPeriods(unit, result.dates[i]!, j, zone), now, zone)),
   );
   result.cohort = result.cohort.map((row, i) => row.map((count, j) => (cells[i]![j] || rows[i] ? null : count)));
   return { rows, cells };

@@ -1,9 +1,11 @@
 import { Router } from '@koa/router';
 import type { Context } from 'koa';
+import { registerTrendRoutes } from './chart-routes.js';
 import { cohortPage } from './cohort-page.js';
 import { buildCohortView, cohortCsv, cohortJson } from './cohort-table.js';
 import { dashboardRoute, type DashboardAccess } from './dashboard-guard.js';
 import { EventNameCache } from './event-names.js';
+import { respondLifecycle } from './lifecycle-page.js';
 import { eventsPage, type EventCounts } from './events-page.js';
 import type { KoaBitmapist } from './plugin.js';
 import { parseCohortQuery, parseEventsQuery } from './query.js';
@@ -19,8 +21,9 @@ export interface DashboardOptions extends DashboardAccess {
 
 /**
  * The dashboard: `GET {prefix}/` lists every event with its counts, `GET {prefix}/cohort` is the cohort
- * form and heat map (`?format=json|csv` for the data). Every route checks access itself (403), bad
- * parameters answer 400 and an unreachable Redis 503; never a 500 for anything the request says.
+ * form and heat map (`?format=json|csv` for the data), `GET {prefix}/lifecycle` one event's lifecycle chart.
+ * Every route checks access itself (403), bad parameters answer 400 and an unreachable Redis 503; never a 500
+ * for anything the request says.
  */
 export function dashboardRouter(plugin: KoaBitmapist, options: DashboardOptions): Router {
   const { prefix } = options;
@@ -90,5 +93,9 @@ export function dashboardRouter(plugin: KoaBitmapist, options: DashboardOptions)
       ctx.body = cohortPage({ ...form, view });
     }
   }));
+  router.get('/lifecycle', route(async function bitmapistLifecycle(ctx: Context) {
+    await respondLifecycle(ctx, plugin, names, prefix);
+  }));
+  registerTrendRoutes(router, { prefix, plugin, names, route });
   return router;
 }

@@ -32,7 +32,7 @@ export interface BitmapistSystem {
 }
 
 /** What {@link createSystem} needs besides the source. */
-export interface SystemSettings extends Pick<KoaBitmapistOptions, 'keyPrefix' | 'trackUnique' | 'maxUserId' | 'layout' | 'shardBits' | 'expire' | 'userIds' | 'maxMappedIds'> {
+export interface SystemSettings extends Pick<KoaBitmapistOptions, 'keyPrefix' | 'trackUnique' | 'maxUserId' | 'layout' | 'shardBits' | 'expire' | 'userIds' | 'maxMappedIds' | 'timezone'> {
   trackHourly: boolean;
   queueLimit: number;
   report(error: Error, origin?: object): void;
@@ -40,14 +40,14 @@ export interface SystemSettings extends Pick<KoaBitmapistOptions, 'keyPrefix' | 
 
 /** Opens (or adopts) one system. */
 export function createSystem(name: string, source: SystemSource, settings: SystemSettings): BitmapistSystem {
-  const { keyPrefix, trackHourly, trackUnique, maxUserId, layout, shardBits, expire, userIds, maxMappedIds } = settings;
+  const { keyPrefix, trackHourly, trackUnique, maxUserId, layout, shardBits, expire, userIds, maxMappedIds, timezone } = settings;
   const owned = typeof source === 'string' ? new Redis(source, PLUGIN_REDIS_OPTIONS) : undefined;
   const engine =
     source instanceof Bitmapist
       ? source
       : new Bitmapist({
           redis: owned ?? (source as Redis | Cluster),
-          ...{ keyPrefix, trackHourly, trackUnique, maxUserId, layout, shardBits, expire, userIds, maxMappedIds },
+          ...{ keyPrefix, trackHourly, trackUnique, maxUserId, layout, shardBits, expire, userIds, maxMappedIds, timezone },
         });
   const queue = new MarkQueue({
     name,

@@ -59,6 +59,14 @@ const SPELLINGS = [
   '/bitmapist//?format=json',
   '/bitmapist/?format=json',
   `/bitmapist/cohort?${COHORT_QUERY}`,
+  // The chart pages go through the same check.
+  '/BITMAPIST/TRENDS?event=secret:event&now=2025-01-31&format=json',
+  '/bitmapist/%74rends/?event=secret:event&now=2025-01-31&format=csv',
+  '/Bitmapist/Active?event=secret:event&now=2025-01-31&format=json',
+  '//bitmapist//active/?event=secret:event&now=2025-01-31&format=csv',
+  '/bitmapist/SPARKLINE?event=secret:event&now=2025-01-31',
+  '/BITMAPIST/LifeCycle?event=secret:event&now=2025-01-31&format=json',
+  '/bitmapist/%6Cifecycle/?event=secret:event&now=2025-01-31&format=csv',
 ];
 
 describe('koa: dashboard access whatever the path spelling', () => {
