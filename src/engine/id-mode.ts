@@ -1,5 +1,6 @@
 import { BitmapistIdModeError } from './errors.js';
 import type { KeyNames } from './keys.js';
+import { PassOnce } from './pass-once.js';
 import { eventNames } from './keyspace.js';
 import type { RedisClient } from './scripts.js';
 import type { UserIdMode } from './user-ids.js';
@@ -12,8 +13,7 @@ import type { UserIdMode } from './user-ids.js';
  * {@link BitmapistIdModeError}; a success is remembered, a failure is tried again at the next write.
  */
 export class IdModeGuard {
-  private checked: Promise<void> | undefined;
-  private passed = false;
+  private readonly once: PassOnce;
 
   constructor(
     private readonly redis: RedisClient,
@@ -21,10 +21,10 @@ export class IdModeGuard {
     private readonly mode: UserIdMode,
   ) {
     // Integer ids in the compatible layout: the mark scripts read the marker on every call instead.
-    this.passed = mode === 'integers' && keys.blockBytes === undefined;
+    this.once = new PassOnce(() => this.run(), mode === 'integers' && keys.blockBytes === undefined);
     // Integer ids in the sharded layout: one read of the marker, sent at once so the first write rarely waits
     // (a failure is tried again at the first write).
-    if (mode === 'integers' && !this.passed) this.check().catch(() => undefined);
+    if (mode === 'integers' && !this.once.ready) this.check().catch(() => undefined);
   }
 
   /** The key recording which kind of ids the prefix holds. */
@@ -34,22 +34,12 @@ export class IdModeGuard {
 
   /** Whether the check has passed in this process (writes need not wait for it). */
   get ready(): boolean {
-    return this.passed;
+    return this.once.ready;
   }
 
   /** Resolves once this process may write in its mode; rejects with a {@link BitmapistIdModeError} if not. */
   check(): Promise<void> {
-    if (this.passed) return Promise.resolve();
-    this.checked ??= this.run().then(
-      () => {
-        this.passed = true;
-      },
-      (error: unknown) => {
-        this.checked = undefined;
-        throw error;
-      },
-    );
-    return this.checked;
+    return this.once.check();
   }
 
   private async run(): Promise<void> {

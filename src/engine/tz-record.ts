@@ -1,5 +1,6 @@
 import { BitmapistTimeZoneError } from './errors.js';
 import type { KeyNames } from './keys.js';
+import { PassOnce } from './pass-once.js';
 import { eventNames } from './keyspace.js';
 import type { RedisClient } from './scripts.js';
 import { TimeZone } from './time-zone.js';
@@ -20,14 +21,14 @@ export interface WriteCheck {
  * {@link BitmapistTimeZoneError}; a success is remembered, a failure is tried again at the next write.
  */
 export class TimeZoneGuard implements WriteCheck {
-  private checked: Promise<void> | undefined;
-  private passed = false;
+  private readonly once: PassOnce;
 
   constructor(
     private readonly redis: RedisClient,
     private readonly keys: KeyNames,
     private readonly zone: TimeZone,
   ) {
+    this.once = new PassOnce(() => this.run());
     // One read sent at once, so the first write rarely waits (a failure is tried again at the first write).
     this.check().catch(() => undefined);
   }
@@ -38,21 +39,11 @@ export class TimeZoneGuard implements WriteCheck {
   }
 
   get ready(): boolean {
-    return this.passed;
+    return this.once.ready;
   }
 
   check(): Promise<void> {
-    if (this.passed) return Promise.resolve();
-    this.checked ??= this.run().then(
-      () => {
-        this.passed = true;
-      },
-      (error: unknown) => {
-        this.checked = undefined;
-        throw error;
-      },
-    );
-    return this.checked;
+    return this.once.check();
   }
 
   private async run(): Promise<void> {
