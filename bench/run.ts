@@ -12,6 +12,7 @@ import type { BenchContext, BenchOutput } from './context.js';
 import { loadDataSet } from './data.js';
 import { benchHttp } from './http.bench.js';
 import { describeMachine, machineLoad } from './machine.js';
+import { benchMappedIds } from './mapped-ids.bench.js';
 import { benchMarkEvent } from './mark-event.bench.js';
 import { benchBigUserId } from './memory.bench.js';
 import { deleteUnder, MismatchError } from './keyspace.js';
@@ -24,8 +25,8 @@ import { scaleTargets } from './scale-targets.js';
 
 const REPORT_FILE = fileURLToPath(new URL('../BENCHMARKS.md', import.meta.url));
 
-/** Which benchmarks to run: `npm run bench -- mark replay cohort http memory scale` (default: all). */
-const ALL = ['mark', 'replay', 'cohort', 'http', 'memory', 'scale'] as const;
+/** Which benchmarks to run: `npm run bench -- mark mapped replay cohort http memory scale` (default: all). */
+const ALL = ['mark', 'mapped', 'replay', 'cohort', 'http', 'memory', 'scale'] as const;
 
 async function main(): Promise<number> {
   const started = performance.now();
@@ -60,6 +61,7 @@ async function main(): Promise<number> {
     const loadAtStart = machineLoad();
     const outputs: BenchOutput[] = [];
     if (wanted('mark')) outputs.push(await benchMarkEvent(ctx));
+    if (wanted('mapped')) outputs.push(await benchMappedIds(ctx));
     if (wanted('replay')) {
       const replay = await benchReplay(ctx);
       outputs.push(replay);
