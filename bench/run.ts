@@ -16,6 +16,7 @@ import { benchMappedIds } from './mapped-ids.bench.js';
 import { benchMarkEvent } from './mark-event.bench.js';
 import { benchBigUserId } from './memory.bench.js';
 import { deleteUnder, MismatchError } from './keyspace.js';
+import { benchPages } from './pages.bench.js';
 import { benchReplay } from './replay.bench.js';
 import { textTable, writeMarkdown, type ReportNote, type TargetResult } from './report.js';
 import { benchScale } from './scale.bench.js';
@@ -25,13 +26,13 @@ import { scaleTargets } from './scale-targets.js';
 
 const REPORT_FILE = fileURLToPath(new URL('../BENCHMARKS.md', import.meta.url));
 
-/** Which benchmarks to run: `npm run bench -- mark mapped replay cohort http memory scale` (default: all). */
-const ALL = ['mark', 'mapped', 'replay', 'cohort', 'http', 'memory', 'scale'] as const;
+/** Which benchmarks to run: `npm run bench -- mark mapped replay cohort pages http memory scale` (default: all). */
+const ALL = ['mark', 'mapped', 'replay', 'cohort', 'pages', 'http', 'memory', 'scale'] as const;
 
 async function main(): Promise<number> {
   const started = performance.now();
   const only = process.argv.slice(2).filter((arg) => (ALL as readonly string[]).includes(arg));
-  const wanted = (name: (typeof ALL)[number]) => only.length === 0 || only.includes(name) || (name === 'replay' && only.includes('cohort'));
+  const wanted = (name: (typeof ALL)[number]) => only.length === 0 || only.includes(name) || (name === 'replay' && (only.includes('cohort') || only.includes('pages')));
   const log = (message: string) => console.error(`[bench ${((performance.now() - started) / 1000).toFixed(1)}s] ${message}`);
 
   let server: RedisServer | undefined;
@@ -66,6 +67,7 @@ async function main(): Promise<number> {
       const replay = await benchReplay(ctx);
       outputs.push(replay);
       if (wanted('cohort')) outputs.push(await benchCohort(ctx, replay.slowest));
+      if (wanted('pages')) outputs.push(await benchPages(ctx));
     }
     if (wanted('http')) outputs.push(await benchHttp(ctx));
     if (wanted('memory')) outputs.push(await benchBigUserId(ctx));
