@@ -61,7 +61,7 @@ export class Marker {
   /** Sets or clears a user in an event's all-time unique bitmap only. */
   markUnique(bit: 0 | 1, event: string, uid: MappedUserId): Promise<void> {
     assertEventName(event);
-    return this.batcher.add(bit, this.located(uid, (block) => [this.keys.eventKey(event, 'u', block)]));
+    return this.batcher.add(bit, this.located(this.checkedId(uid), (block) => [this.keys.eventKey(event, 'u', block)]));
   }
 
   /** Bulk import; see `Bitmapist.markEvents`. */
@@ -80,8 +80,7 @@ export class Marker {
 
   private pendingMark(event: string, uid: unknown, options: MarkOptions): PendingMark {
     assertEventName(event);
-    const id = this.idMap ? mappedIdOf(uid) : uid;
-    if (!this.idMap) assertUserId(uid, this.defaults.maxUserId);
+    const id = this.checkedId(uid);
     if (options === null || typeof options !== 'object') throw new BitmapistArgumentError('options', 'must be an object');
     const time = markTime(options.now ?? new Date());
     assertOptionalBoolean(options.trackHourly, 'trackHourly');
@@ -91,15 +90,20 @@ export class Marker {
     return this.located(id, (block) => this.keyCache.markKeys(event, block, time, hourly, unique));
   }
 
-  /** A mark of a checked user id (an integer, or a mapped id's canonical string) with keys named per block. */
-  private located(uid: unknown, keysOf: (block: number) => readonly string[]): PendingMark {
-    if (!this.idMap) {
-      assertUserId(uid, this.defaults.maxUserId);
-      const { block, bit } = this.keys.locate(uid);
+  /** Checks a user id: an integer id in range, or a mapped id as its canonical string. */
+  private checkedId(uid: unknown): number | string {
+    if (this.idMap) return mappedIdOf(uid);
+    assertUserId(uid, this.defaults.maxUserId);
+    return uid;
+  }
+
+  /** A mark of a checked user id (see {@link checkedId}) with keys named per block. */
+  private located(id: number | string, keysOf: (block: number) => readonly string[]): PendingMark {
+    if (typeof id === 'number') {
+      const { block, bit } = this.keys.locate(id);
       return { keys: keysOf(block), uid: bit, block };
     }
-    const id = mappedIdOf(uid);
-    const integer = this.idMap.cached(id);
+    const integer = this.idMap!.cached(id);
     if (integer === undefined) return { keys: this.keys.blockBytes === undefined ? keysOf(0) : [], uid: -1, block: -1, id, keysOf };
     const { block, bit } = this.keys.locate(integer);
     return { keys: keysOf(block), uid: bit, block, id };
