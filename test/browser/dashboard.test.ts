@@ -1,14 +1,9 @@
 import { copyFileSync, mkdirSync, statSync } from 'node:fs';
 import { expect } from 'chai';
 import type { Page } from 'playwright-core';
-import { createExampleApp } from '../../examples/app.js';
-import { seed } from '../../examples/seed.js';
 import type { CohortResult } from '../../src/index.js';
-import { serve, quiet } from '../koa/support.js';
-import { deleteUnder, testClient, testRedisUrl, uniquePrefix } from '../support/redis.js';
-import { launchChromium } from './chromium.js';
+import { seededDashboard } from './seeded-dashboard.js';
 
-const SEEDED_UNTIL = new Date('2025-03-15T12:00:00Z');
 const AS_OF = new Date('2025-03-15T23:59:59.999Z');
 const ARTIFACT = 'test/artifacts/dashboard.png';
 const DOCS_COPY = 'docs/dashboard.png';
@@ -37,13 +32,8 @@ describe('browser: the cohort dashboard in chromium', function () {
   this.timeout(60_000);
 
   it('submits the form with an additional event, matches getCohort, switches to percent, and saves a screenshot', async () => {
-    const prefix = uniquePrefix('browser');
-    const { app, bitmapist } = createExampleApp({ bitmapist: { redisUrl: testRedisUrl(), keyPrefix: prefix, logger: quiet } });
-    const server = await serve(app);
-    const chromium = await launchChromium({ width: 1280, height: 860 });
-    const raw = testClient();
+    const { bitmapist, server, chromium, close } = await seededDashboard({ width: 1280, height: 860 });
     try {
-      await seed(bitmapist, { now: SEEDED_UNTIL });
       const page = await chromium.context.newPage();
       await page.goto(`${server.base}/bitmapist/cohort`);
       expect(await page.locator('table.cohort').count()).to.equal(0);
@@ -109,11 +99,7 @@ describe('browser: the cohort dashboard in chromium', function () {
       expect((await visibleTable(plain)).map((row) => row.cells)).to.deep.equal(expectedCells(expected, 'counts'));
       expect(await plain.locator('button.add-event').isHidden()).to.equal(true);
     } finally {
-      await chromium.close();
-      await server.close();
-      await bitmapist.close();
-      await deleteUnder(raw, prefix);
-      raw.disconnect();
+      await close();
     }
   });
 });

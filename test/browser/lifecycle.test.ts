@@ -1,12 +1,7 @@
 import { mkdirSync, statSync } from 'node:fs';
 import { expect } from 'chai';
-import { createExampleApp } from '../../examples/app.js';
-import { seed } from '../../examples/seed.js';
-import { serve, quiet } from '../koa/support.js';
-import { deleteUnder, testClient, testRedisUrl, uniquePrefix } from '../support/redis.js';
-import { launchChromium } from './chromium.js';
+import { seededDashboard } from './seeded-dashboard.js';
 
-const SEEDED_UNTIL = new Date('2025-03-15T12:00:00Z');
 const AS_OF = new Date('2025-03-15T23:59:59.999Z');
 const CURVES_SHOT = 'docs/retention-curves.png';
 const LIFECYCLE_SHOT = 'docs/lifecycle.png';
@@ -15,13 +10,8 @@ describe('browser: retention curves and the lifecycle chart in chromium', functi
   this.timeout(60_000);
 
   it('draws both charts from the engine figures, without JavaScript too, and saves screenshots', async () => {
-    const prefix = uniquePrefix('browser');
-    const { app, bitmapist } = createExampleApp({ bitmapist: { redisUrl: testRedisUrl(), keyPrefix: prefix, logger: quiet } });
-    const server = await serve(app);
-    const chromium = await launchChromium({ width: 1280, height: 900 });
-    const raw = testClient();
+    const { bitmapist, server, chromium, close } = await seededDashboard({ width: 1280, height: 900 });
     try {
-      await seed(bitmapist, { now: SEEDED_UNTIL });
       mkdirSync('docs', { recursive: true });
       const page = await chromium.context.newPage();
 
@@ -71,11 +61,7 @@ describe('browser: retention curves and the lifecycle chart in chromium', functi
       expect(await plain.locator('svg.bar-chart rect').count()).to.equal(await page.locator('svg.bar-chart rect').count());
       expect(await plain.locator('svg.bar-chart title').first().textContent()).to.equal('Lifecycle of user:logged_in by days');
     } finally {
-      await chromium.close();
-      await server.close();
-      await bitmapist.close();
-      await deleteUnder(raw, prefix);
-      raw.disconnect();
+      await close();
     }
   });
 });

@@ -1,14 +1,9 @@
 import { mkdirSync, statSync } from 'node:fs';
 import { expect } from 'chai';
 import type { Page } from 'playwright-core';
-import { createExampleApp } from '../../examples/app.js';
-import { seed } from '../../examples/seed.js';
 import { activeUsers, trendCounts } from '../../src/engine/trends.js';
-import { serve, quiet } from '../koa/support.js';
-import { deleteUnder, testClient, testRedisUrl, uniquePrefix } from '../support/redis.js';
-import { launchChromium } from './chromium.js';
+import { seededDashboard } from './seeded-dashboard.js';
 
-const SEEDED_UNTIL = new Date('2025-03-15T12:00:00Z');
 const AS_OF = new Date('2025-03-15T23:59:59.999Z');
 
 /** What Chromium drew: per line chart, its paths' lengths on screen and its number of points. */
@@ -33,13 +28,8 @@ describe('browser: trends, active users and sparklines in chromium', function ()
   this.timeout(90_000);
 
   it('draws the trend and active-users charts, their tables match the engine, and saves screenshots', async () => {
-    const prefix = uniquePrefix('browser-trends');
-    const { app, bitmapist } = createExampleApp({ bitmapist: { redisUrl: testRedisUrl(), keyPrefix: prefix, logger: quiet } });
-    const server = await serve(app);
-    const chromium = await launchChromium({ width: 1280, height: 900 });
-    const raw = testClient();
+    const { bitmapist, server, chromium, close } = await seededDashboard({ width: 1280, height: 900 }, 'browser-trends');
     try {
-      await seed(bitmapist, { now: SEEDED_UNTIL });
       const engine = bitmapist.system();
       const page = await chromium.context.newPage();
 
@@ -75,11 +65,7 @@ describe('browser: trends, active users and sparklines in chromium', function ()
       await page.screenshot({ path: 'docs/active-users.png', fullPage: true });
       expect(statSync('docs/active-users.png').size).to.be.below(300_000);
     } finally {
-      await chromium.close();
-      await server.close();
-      await bitmapist.close();
-      await deleteUnder(raw, prefix);
-      raw.disconnect();
+      await close();
     }
   });
 });
