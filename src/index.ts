@@ -4,12 +4,14 @@
  * @packageDocumentation
  */
 export { Bitmapist } from './engine/bitmapist.js';
+export { MAX_EVENT_CHECK_DATES } from './engine/bitmapist.js';
 export type { BitmapistOptions, IdOf, PeriodOptions, UserIdOf } from './engine/bitmapist.js';
 export { IdMap, MAP_SHARDS } from './engine/id-map.js';
 export { DEFAULT_MAX_MAPPED_IDS, MAX_MAPPED_ID_LENGTH } from './engine/user-ids.js';
-export type { MappedUserId, UserIdMode } from './engine/user-ids.js';
+export type { AppUserId, MappedUserId, UserIdMode, UserIdRules } from './engine/user-ids.js';
 export { MARK_BATCH_SIZE } from './engine/marking.js';
 export { FORGET_BATCH_SIZE } from './engine/forget-user.js';
+export type { MarkGranularity, UserMark } from './engine/user-export.js';
 export { beyondRetention, EXPIRING_UNITS, MAX_EXPIRE_SECONDS, MAX_EXPIRED_KEYS } from './engine/expiry.js';
 export type { ExpireOptions, ExpiringUnit } from './engine/expiry.js';
 export type { BulkMark, MarkOptions } from './engine/marking.js';
@@ -33,6 +35,7 @@ export {
   BitmapistTimeZoneError,
   BitmapistKeyTypeError,
   BitmapistLimitError,
+  BitmapistOfflineError,
   BitmapistRegistryError,
   BitmapistScanError,
   BitmapistScriptError,

@@ -8,7 +8,7 @@ import { installConsumer, packPackage, ROOT, typeCheck, type PackedPackage } fro
 
 const run = promisify(execFile);
 /** Packages no entry point may load unless it is the one that needs them. */
-const OPTIONAL = ['koa', '@koa/router', 'koa-passport', 'passport', 'koa-session', 'typeorm', 'better-sqlite3', 'sql.js'];
+const OPTIONAL = ['koa', '@koa/router', 'koa-passport', 'passport', 'koa-session', 'typeorm', 'better-sqlite3', 'sql.js', 'testcontainers'];
 const KOA_ONLY = ['koa', '@koa/router'];
 
 /**

@@ -4,13 +4,15 @@ import { chainGroups, type ChainedEvent } from './chain.js';
 import { planCohort, type CohortOptions, type CohortResult } from './cohort.js';
 import { BitmapistArgumentError, BitmapistConfigError } from './errors.js';
 import { CohortRunner } from './cohort-runner.js';
-import { CallLimiter } from './call-limiter.js';
+import { RedisAvailability } from './availability.js';
+import { CallLimiter, READ_CALLS_IN_FLIGHT } from './call-limiter.js';
 import { Evaluator } from './evaluator.js';
 import { EventSet, PeriodEventSet, periodExpression, type ExpressionEvaluator } from './event-set.js';
 import { allOf, anyOf } from './expression.js';
 import { DEFAULT_KEY_PREFIX, KeyNames, ShardedKeyNames } from './keys.js';
 import { deleteEvents, eventNames } from './keyspace.js';
-import { forgetUserBits } from './forget-user.js';
+import { forgetUserBits, userBitmaps } from './forget-user.js';
+import { userMarks, type UserMark } from './user-export.js';
 import { ExpiringMarks } from './expiring-marks.js';
 import { checkExpireOptions, ExpiryWriter, type ExpireOptions } from './expiry.js';
 import { IdMap } from './id-map.js';
@@ -21,7 +23,7 @@ import { bothChecks, TimeZoneGuard } from './tz-record.js';
 import { MappedEvaluator } from './mapped-evaluator.js';
 import { Marker, type BulkMark, type MarkOptions } from './marking.js';
 import { assertUserIdMode, DEFAULT_MAX_MAPPED_IDS, mappedIdOf, type MappedUserId, type UserIdMode } from './user-ids.js';
-import { periodStart, timeGroupUnit, toUtc, type PeriodUnit, type TimeGroupInput } from './periods.js';
+import { periodStart, periodSuffix, timeGroupUnit, toUtc, type PeriodUnit, type TimeGroupInput } from './periods.js';
 import { defineCommands, type RedisClient } from './scripts.js';
 import {
   assertEventName,
@@ -86,6 +88,9 @@ export interface BitmapistOptions<Mode extends UserIdMode = 'integers'> {
   timezone?: string;
 }
 
+/** The most dates one `hasEvent` call checks. */
+export const MAX_EVENT_CHECK_DATES = 10;
+
 /** Options of `getEventData` and `chainEvents`. */
 export interface PeriodOptions {
   timeGroup?: TimeGroupInput;
@@ -118,8 +123,12 @@ export class Bitmapist<Mode extends UserIdMode = 'integers'> {
   private readonly registry: BlockRegistry;
   private readonly marker: Marker;
   private readonly evaluator: ExpressionEvaluator<IdOf<Mode>>;
-  /** Bounds the read script calls this instance has in flight, so Redis keeps answering other clients. */
-  readonly readLimiter = new CallLimiter();
+  /**
+   * Bounds the read script calls this instance has in flight, so Redis keeps answering other clients; fails
+   * them at once while Redis is unreachable.
+   */
+  readonly readLimiter: CallLimiter;
+  private readonly availability: RedisAvailability;
   private readonly cohorts: CohortRunner;
 
   constructor(options?: BitmapistOptions<Mode>);
@@ -164,6 +173,8 @@ export class Bitmapist<Mode extends UserIdMode = 'integers'> {
       throw new BitmapistConfigError('use the keyPrefix option of Bitmapist, not the one of the ioredis client');
     }
     defineCommands(this.redis);
+    this.availability = new RedisAvailability(this.redis);
+    this.readLimiter = new CallLimiter(READ_CALLS_IN_FLIGHT, () => this.availability.check());
     this.keys = keys;
     this.trackHourly = trackHourly;
     this.trackUnique = trackUnique;
@@ -180,6 +191,15 @@ export class Bitmapist<Mode extends UserIdMode = 'integers'> {
     this.cohorts = new CohortRunner(this.redis, keys, this.registry, {}, this.readLimiter);
     this.expire = expire;
     this.expiring = expire && new ExpiringMarks(new ExpiryWriter(this.redis, keys, expire, timeZone), (uid) => this.blockOf(uid), trackHourly, !this.idMap);
+  }
+
+  /**
+   * False while the client has lost its connection to Redis and not got it back: reads then fail at once with a
+   * `BitmapistOfflineError` instead of waiting for a reconnection attempt (a client that never connected yet
+   * counts as reachable: its first read waits for the connection).
+   */
+  get reachable(): boolean {
+    return !this.availability.offline;
   }
 
   /** Marks that `uid` did `event`: sets its bit in the month, ISO week and day bitmaps (and hour, unique). */
@@ -234,7 +254,7 @@ export class Bitmapist<Mode extends UserIdMode = 'integers'> {
     return this.periodSet(event, 'month', date);
   }
 
-  /** The users who did `event` in the year containing `date`: the OR of its months that have begun by now. */
+  /** The users who did `event` in the year containing `date`: the OR of its twelve months (as Python bitmapist). */
   year(event: string, date: Date = new Date()): PeriodEventSet<IdOf<Mode>> {
     return this.periodSet(event, 'year', date);
   }
@@ -258,7 +278,7 @@ export class Bitmapist<Mode extends UserIdMode = 'integers'> {
     const unit = timeGroupUnit(options.timeGroup ?? 'days');
     const start = periodStart(unit, toUtc(options.now ?? new Date(), 'now', this.timeZone).toDate(), this.timeZone);
     const groups = chainGroups(base, events);
-    const expression = allOf(groups.map((group) => anyOf(group.map((event) => periodExpression(event, unit, start, new Date(), this.timeZone)))));
+    const expression = allOf(groups.map((group) => anyOf(group.map((event) => periodExpression(event, unit, start, this.timeZone)))));
     return new EventSet(this.evaluator, expression);
   }
 
@@ -282,12 +302,34 @@ export class Bitmapist<Mode extends UserIdMode = 'integers'> {
   }
 
   /**
+   * Whether `event` has a bitmap among its all-time unique bitmap and the day, ISO week and month bitmaps of the
+   * periods containing each of `dates` (default: now; at most {@link MAX_EVENT_CHECK_DATES}): a check for an
+   * event just marked that never scans the keyspace nor reads a bitmap (one EXISTS per block in use).
+   */
+  async hasEvent(event: string, dates: readonly Date[] = [new Date()]): Promise<boolean> {
+    assertEventName(event);
+    if (!Array.isArray(dates) || dates.length > MAX_EVENT_CHECK_DATES) {
+      throw new BitmapistArgumentError('dates', `must be an array of at most ${MAX_EVENT_CHECK_DATES} dates`);
+    }
+    const suffixes = new Set(['u']);
+    for (const date of dates) {
+      const instant = toUtc(date, 'dates', this.timeZone).toDate();
+      for (const unit of ['day', 'week', 'month'] as const) suffixes.add(periodSuffix(unit, instant, this.timeZone));
+    }
+    // EXISTS, one command per block in use (a block's keys share one Cluster slot): no bitmap is read.
+    const blocks = await this.registry.inUse();
+    const found = await this.readLimiter.map(blocks, (block) => this.redis.exists(...[...suffixes].map((suffix) => this.keys.eventKey(event, suffix, block))));
+    return found.some((count) => count > 0);
+  }
+
+  /**
    * Every event name with at least one bitmap under this prefix, sorted. Uses SCAN, never KEYS; on a Cluster,
    * waits until the client is ready and scans every master of the slot map, rejecting with a
    * `BitmapistScanError` when one cannot be scanned. Names starting with `bitop_` (Python bitmapist's scratch
    * keys) are left out.
    */
   async getEventNames(options: { prefix?: string } = {}): Promise<string[]> {
+    this.availability.check();
     return eventNames(this.redis, this.keys, options.prefix ?? '');
   }
 
@@ -321,6 +363,23 @@ export class Bitmapist<Mode extends UserIdMode = 'integers'> {
     return changed;
   }
 
+  /**
+   * What this prefix holds about a user (right of access): every `{ event, granularity, period, start }` whose
+   * bitmap holds the user's bit, unique included, sorted by event, granularity and period. Found as
+   * `forgetUser` finds the bitmaps (bounded SCAN, batches of `FORGET_BATCH_SIZE` per script call) and read with
+   * GETBIT: nothing is written and no bitmap grows. A mapped id never marked holds nothing (`[]`).
+   */
+  async exportUser(uid: UserIdOf<Mode>): Promise<UserMark[]> {
+    let integer: number | undefined;
+    if (this.idMap) integer = await this.idMap.lookup(uid);
+    else {
+      assertUserId(uid, this.maxUserId);
+      integer = uid;
+    }
+    if (integer === undefined) return [];
+    return userMarks(await userBitmaps(this.redis, this.keys, this.keys.locate(integer)), this.keys, this.timeZone);
+  }
+
   /** The block of a user's bits once marked (see ExpiringMarks), undefined for a mapped id that has none. */
   private blockOf(uid: unknown): number | undefined | Promise<number | undefined> {
     if (!this.idMap) return typeof uid === 'number' && Number.isSafeInteger(uid) && uid >= 0 ? this.keys.locate(uid).block : undefined;
@@ -331,6 +390,7 @@ export class Bitmapist<Mode extends UserIdMode = 'integers'> {
 
   /** Closes the Redis connection if this instance opened it (a client passed in is left open). */
   async close(): Promise<void> {
+    this.availability.dispose();
     if (!this.ownsClient || this.redis.status === 'end') return;
     if (this.redis.status !== 'ready') {
       // Connecting or reconnecting (Redis is away): QUIT would wait for a server that may never come back.

@@ -13,6 +13,11 @@ export class CallLimiter {
   constructor(
     /** The most calls running at once (at least 1). */
     readonly maxInFlight: number = READ_CALLS_IN_FLIGHT,
+    /**
+     * Checked right before each call starts (after its wait): a throw fails the call without sending it, so
+     * calls queued behind a failing one fail at once (the engine's gate throws while Redis is unreachable).
+     */
+    private readonly gate: () => void = () => undefined,
   ) {
     if (!Number.isInteger(maxInFlight) || maxInFlight < 1) throw new RangeError('maxInFlight must be an integer >= 1');
   }
@@ -25,6 +30,7 @@ export class CallLimiter {
       this.inFlight += 1;
     }
     try {
+      this.gate();
       return await call();
     } finally {
       const next = this.waiting.shift();

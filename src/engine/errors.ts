@@ -78,3 +78,11 @@ export class BitmapistIdModeError extends BitmapistConfigError {
 export class BitmapistTimeZoneError extends BitmapistConfigError {
   override name = 'BitmapistTimeZoneError';
 }
+
+/**
+ * Redis is unreachable: the client lost its connection and has not got it back, so the read was not sent
+ * (reads fail at once while Redis is away instead of each waiting for a reconnection attempt).
+ */
+export class BitmapistOfflineError extends BitmapistError {
+  override name = 'BitmapistOfflineError';
+}

@@ -98,7 +98,7 @@ export class PeriodEventSet<Id = number> extends EventSet<Id> {
     /** The time zone whose local periods these are (default UTC). */
     readonly timeZone: TimeZone = UTC_ZONE,
   ) {
-    super(evaluator, periodExpression(event, unit, periodStart, new Date(), timeZone));
+    super(evaluator, periodExpression(event, unit, periodStart, timeZone));
   }
 
   /** The last millisecond of the period (a local day lasts 23, 24 or 25 hours). */
@@ -106,17 +106,20 @@ export class PeriodEventSet<Id = number> extends EventSet<Id> {
     return periodEnd(this.unit, this.periodStart, this.timeZone);
   }
 
-  /** The same event in the following period. */
+  /** The same event in the following period: the one containing the instant just after {@link periodEnd}. */
   next(): PeriodEventSet<Id> {
     return this.delta(1);
   }
 
-  /** The same event in the previous period. */
+  /** The same event in the previous period: the one containing the instant just before {@link periodStart}. */
   prev(): PeriodEventSet<Id> {
     return this.delta(-1);
   }
 
-  /** The same event `n` periods later (earlier when negative). */
+  /**
+   * The same event `n` periods later (earlier when negative): `n` times {@link next} (`-n` times {@link prev}).
+   * A local hour or day a change of offset skips whole (02:00 when clocks go from 02:00 to 03:00) is not counted.
+   */
   delta(n: number): PeriodEventSet<Id> {
     if (!Number.isSafeInteger(n)) throw new BitmapistArgumentError('n', 'must be an integer');
     const start = addPeriods(this.unit, this.periodStart, n, this.timeZone);
@@ -125,13 +128,10 @@ export class PeriodEventSet<Id = number> extends EventSet<Id> {
 }
 
 /**
- * The expression of one event in one period: a single bitmap, or the OR of a year's months. A year reads only
- * the months that have begun by `now` (the clock): later months hold no marks unless marked with a future
- * date, and a year that has not begun is empty (an OR of nothing).
+ * The expression of one event in one period: a single bitmap, or for a year the OR of all twelve months, as
+ * Python bitmapist's `YearEvents`, whatever the clock (a missing month costs nothing: the evaluation skips it).
  */
-export function periodExpression(event: string, unit: PeriodUnit, start: Date, now: Date = new Date(), zone: TimeZone = UTC_ZONE): Expression {
-  const suffixes = periodSuffixes(unit, start, zone);
-  const begun = unit === 'year' ? suffixes.filter((_, month) => addPeriods('month', start, month, zone).getTime() <= now.getTime()) : suffixes;
-  const leaves = begun.map((suffix): Expression => ({ kind: 'leaf', event, suffix }));
+export function periodExpression(event: string, unit: PeriodUnit, start: Date, zone: TimeZone = UTC_ZONE): Expression {
+  const leaves = periodSuffixes(unit, start, zone).map((suffix): Expression => ({ kind: 'leaf', event, suffix }));
   return leaves.length === 1 ? leaves[0]! : { kind: 'or', operands: leaves };
 }

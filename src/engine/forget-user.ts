@@ -4,44 +4,69 @@ import { escapeGlob, type BitLocation, type KeyNames } from './keys.js';
 import { scanTargets } from './keyspace.js';
 import { runScript, type RedisClient } from './scripts.js';
 
-/** The most bitmaps one `forget_user` script call clears a bit in: bounds how long one call holds Redis. */
+/**
+ * The most bitmaps one `forget_user` (or `user_bits`) script call reads or clears a bit in: bounds how long one
+ * call holds Redis.
+ */
 export const FORGET_BATCH_SIZE = 500;
 
 /**
  * Clears one user's bit in every bitmap of the prefix that can hold it (every event, every period, unique
- * included) and resolves to the number of bitmaps whose bit was set. The compatible layout scans the whole
- * prefix; the sharded layout scans only the user's block (`<prefix>{<block>}*`), on a Cluster only on the
- * master owning that block's slot. Keys come from SCAN (TYPE string) in batches of at most
- * {@link FORGET_BATCH_SIZE} per script call (lua/forget_user.lua), which clears the one bit with SETBIT 0 and
- * skips a key too short to hold it, so bitmaps never grow and no other user's bit is touched while other
- * processes mark.
+ * included) and resolves to the number of bitmaps whose bit was set. Keys come from {@link scanUserBitmaps};
+ * lua/forget_user.lua clears the one bit with SETBIT 0 and skips a key too short to hold it, so bitmaps never
+ * grow and no other user's bit is touched while other processes mark.
  */
 export async function forgetUserBits(redis: RedisClient, keys: KeyNames, location: BitLocation): Promise<number> {
+  let changed = 0;
+  await scanUserBitmaps(redis, keys, location, async (batch) => {
+    changed += await runScript(redis.bitmapistForgetUser(batch.length, ...batch, location.bit));
+  });
+  return changed;
+}
+
+/**
+ * The bitmaps of the prefix whose bit of one user is set (every event, every period, unique included), found
+ * as {@link forgetUserBits} finds them and read by lua/user_bits.lua (GETBIT, never past a bitmap's end):
+ * nothing is written.
+ */
+export async function userBitmaps(redis: RedisClient, keys: KeyNames, location: BitLocation): Promise<string[]> {
+  const holding: string[] = [];
+  await scanUserBitmaps(redis, keys, location, async (batch) => {
+    for (const position of await runScript(redis.bitmapistUserBits(batch.length, ...batch, location.bit))) holding.push(batch[position - 1]!);
+  });
+  return holding;
+}
+
+/**
+ * Hands the bitmaps that can hold a user's bit to `work`, in batches of at most {@link FORGET_BATCH_SIZE}, one
+ * batch at a time. The compatible layout scans the whole prefix; the sharded layout scans only the user's block
+ * (`<prefix>{<block>}*`), on a Cluster only on the master owning that block's slot. Keys come from SCAN (TYPE
+ * string, never KEYS).
+ */
+async function scanUserBitmaps(redis: RedisClient, keys: KeyNames, location: BitLocation, work: (batch: string[]) => Promise<void>): Promise<void> {
   const sharded = keys.layout === 'sharded';
   const pattern = sharded ? `${escapeGlob(keys.prefix)}{${location.block}}*` : keys.scanPattern();
   const node = await blockOwner(redis, sharded ? keys.eventKey('x', 'u', location.block) : undefined);
-  let changed = 0;
   let batch: string[] = [];
-  const clear = async () => {
+  const flush = async () => {
     const chunk = batch;
     batch = [];
-    changed += await runScript(redis.bitmapistForgetUser(chunk.length, ...chunk, location.bit));
+    await work(chunk);
   };
   try {
     for await (const found of node.scanStream({ match: pattern, count: 1000, type: 'string' })) {
       for (const key of found as string[]) {
         if (keys.eventOf(key) === undefined) continue;
         batch.push(key);
-        if (batch.length >= FORGET_BATCH_SIZE) await clear();
+        if (batch.length >= FORGET_BATCH_SIZE) await flush();
       }
     }
-    if (batch.length > 0) await clear();
+    if (batch.length > 0) await flush();
   } catch (error) {
     if (!(redis instanceof Cluster) || !isScanFailure(error)) throw error;
     const reason = error instanceof Error ? error.message : String(error);
     throw new BitmapistScanError(`cannot scan the Cluster master ${node.options.host}:${node.options.port} (${reason})`, { cause: error });
   }
-  return changed;
 }
 
 /** The server holding a key's slot: the Redis itself, or on a Cluster the master owning the slot. */

@@ -17,6 +17,7 @@ declare module 'ioredis' {
     bitmapistCohortRow(numKeys: number, ...keysAndArgs: ScriptArgument[]): Result<number[], Context>;
     bitmapistCohortWindows(numKeys: number, ...keysAndArgs: ScriptArgument[]): Result<number[], Context>;
     bitmapistForgetUser(numKeys: number, ...keysAndArgs: ScriptArgument[]): Result<number, Context>;
+    bitmapistUserBits(numKeys: number, ...keysAndArgs: ScriptArgument[]): Result<number[], Context>;
   }
 }
 

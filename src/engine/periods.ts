@@ -80,22 +80,83 @@ export function toUtc(date: unknown, argument = 'now', zone: TimeZone = UTC_ZONE
   return utcDate;
 }
 
+const HOUR_MS = 3_600_000;
+const DAY_MS = 86_400_000;
+
+/** Units of a fixed local length: their periods are plain arithmetic on wall times (1970-01-05 was a Monday). */
+const FIXED_UNITS: Partial<Record<PeriodUnit, { length: number; origin: number }>> = {
+  hour: { length: HOUR_MS, origin: 0 },
+  day: { length: DAY_MS, origin: 0 },
+  week: { length: 7 * DAY_MS, origin: 4 * DAY_MS },
+};
+
+/** The wall time (ms whose UTC fields are the local ones) the period of `unit` containing `wall` begins at. */
+function wallPeriodStart(unit: PeriodUnit, wall: number): number {
+  const fixed = FIXED_UNITS[unit];
+  if (fixed === undefined) return dayjs.utc(wall).startOf(unit).valueOf();
+  const into = (wall - fixed.origin) % fixed.length;
+  return wall - (into < 0 ? into + fixed.length : into);
+}
+
 /**
  * The start of the period that contains `date` in `zone` (default UTC): local midnight, ISO Monday, 1st of month,
  * Jan 1, as the true instant (a local midnight skipped by a change of offset: the first instant of the day).
  */
 export function periodStart(unit: PeriodUnit, date: Date, zone: TimeZone = UTC_ZONE): Date {
-  const d = dayjs.utc(zone.toWall(date.getTime()));
-  const wall = unit === 'week' ? d.startOf('isoWeek') : d.startOf(unit);
-  return new Date(zone.fromWall(wall.valueOf()));
+  return new Date(zone.fromWall(wallPeriodStart(unit, zone.toWall(date.getTime()))));
 }
 
-/** The start of the period `n` units after (or before, when negative) the period starting at `start`. */
+/**
+ * The start of the period `n` periods after (before, when negative) the period starting at `start`: `n` times
+ * the next period (the one containing the instant after the end), or `-n` times the previous one (containing
+ * the instant before the start). A period a change of offset skips whole (02:00 when clocks go from 02:00 to
+ * 03:00, Apia's 30 Dec 2011) is not counted and never returned. Outside UTC, hours and days read the zone's
+ * offset once per period on the way (cached per UTC hour).
+ */
 export function addPeriods(unit: PeriodUnit, start: Date, n: number, zone: TimeZone = UTC_ZONE): Date {
   if (zone.isUtc) return dayjs.utc(start).add(n, unit).toDate();
   // A local day whose midnight was skipped starts later than midnight: count from the wall-clock period start.
-  const wall = dayjs.utc(zone.toWall(start.getTime()));
-  return new Date(zone.fromWall((unit === 'week' ? wall.startOf('isoWeek') : wall.startOf(unit)).add(n, unit).valueOf()));
+  const wall = wallPeriodStart(unit, zone.toWall(start.getTime()));
+  const length = FIXED_UNITS[unit]?.length;
+  if (length === undefined) return new Date(zone.fromWall(dayjs.utc(wall).add(n, unit).valueOf()));
+  // Offsets lie within a day of UTC, so a change skips less than two days: never a whole week, month or year.
+  if (length >= 2 * DAY_MS) return new Date(zone.fromWall(wall + n * length));
+  return new Date(stepOver(unit, length, wall, n, zone));
+}
+
+/**
+ * The start of the hour or day `n` periods from the one beginning at the wall time `wall`: a jump by wall-clock
+ * arithmetic, less the periods skipped on the way; then the periods still owed, from there (skips are rare).
+ */
+function stepOver(unit: PeriodUnit, length: number, wall: number, n: number, zone: TimeZone): number {
+  let time = zone.fromWall(wall);
+  let steps = n;
+  while (steps !== 0) {
+    const direction = Math.sign(steps);
+    const target = wall + steps * length;
+    // The first instant of `target`; for a skipped one, the change of offset after it (the start of the next).
+    let landed = zone.fromWall(target);
+    if (direction < 0 && wallPeriodStart(unit, zone.toWall(landed)) !== target) landed -= 1;
+    const landedWall = wallPeriodStart(unit, zone.toWall(landed));
+    const landedTime = zone.fromWall(landedWall);
+    const [from, to, low, high] = direction > 0 ? [time, landedTime, wall, landedWall] : [landedTime, time, landedWall, wall];
+    // At least one: the period landed on exists.
+    steps -= direction * Math.max(1, (high - low) / length - skippedPeriods(length, from, to, low, high, zone));
+    wall = landedWall;
+    time = landedTime;
+  }
+  return time;
+}
+
+/** How many periods of `length`, strictly between the wall times `low` and `high`, changes in (from, to] skip. */
+function skippedPeriods(length: number, from: number, to: number, low: number, high: number, zone: TimeZone): number {
+  let skipped = 0;
+  for (const change of zone.changesForward(from, to, length)) {
+    const first = Math.max(Math.ceil((change.at + change.before) / length) * length, low + length);
+    const end = Math.min(Math.floor((change.at + change.after) / length) * length, high);
+    if (end > first) skipped += (end - first) / length;
+  }
+  return skipped;
 }
 
 /** The last millisecond of the period starting at `start` (a local day lasts 23, 24 or 25 hours). */

@@ -17,6 +17,7 @@ const COMMANDS = {
   bitmapistCohortRow: 'cohort_row.lua',
   bitmapistCohortWindows: 'cohort_windows.lua',
   bitmapistForgetUser: 'forget_user.lua',
+  bitmapistUserBits: 'user_bits.lua',
 } as const;
 
 const LUA_DIR = new URL('../../lua/', import.meta.url);

@@ -8,6 +8,13 @@ const MAX_CACHED_HOURS = 8192;
 /** Names Intl resolves to a zone that is always UTC: they share the default's keys and record nothing. */
 const UTC_NAMES = new Set(['UTC', 'Etc/UTC', 'Etc/GMT', 'GMT', 'Etc/UCT', 'UCT', 'Etc/Universal', 'Universal', 'Etc/Zulu', 'Zulu']);
 
+/** A change of offset: at the instant `at`, the offset (ms, local minus UTC) goes from `before` to `after`. */
+export interface OffsetChange {
+  at: number;
+  before: number;
+  after: number;
+}
+
 /** One UTC hour's offset, or the offsets before and after a change of offset inside that hour. */
 type HourOffset = number | { at: number; before: number; after: number };
 
@@ -110,6 +117,34 @@ export class TimeZone {
       else low = middle;
     }
     return this.toWall(low) >= wall ? low : high;
+  }
+
+  /**
+   * The changes of offset at instants in (from, to] that move the clock forward by `minimum` ms or more: each
+   * skips the local times from `at + before` to `at + after`. Reads the offset every `minimum` ms, so it
+   * assumes no two changes that cancel out within that ({@link fromWall} assumes none within a day).
+   */
+  changesForward(from: number, to: number, minimum: number): OffsetChange[] {
+    const changes: OffsetChange[] = [];
+    if (this.isUtc) return changes;
+    let before = this.offsetAt(from);
+    for (let low = from; low < to; ) {
+      const high = Math.min(low + minimum, to);
+      const after = this.offsetAt(high);
+      if (after - before >= minimum) changes.push({ at: this.changeIn(low, high, before), before, after });
+      [low, before] = [high, after];
+    }
+    return changes;
+  }
+
+  /** The first millisecond in (low, high] whose offset is not `before`, the offset at `low`. */
+  private changeIn(low: number, high: number, before: number): number {
+    while (high - low > 1) {
+      const middle = low + Math.floor((high - low) / 2);
+      if (this.offsetAt(middle) === before) low = middle;
+      else high = middle;
+    }
+    return high;
   }
 
   private hourOffset(start: number): HourOffset {

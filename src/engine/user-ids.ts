@@ -1,5 +1,5 @@
 import { BitmapistArgumentError } from './errors.js';
-import { assertWellFormed } from './validate.js';
+import { assertUserId, assertWellFormed } from './validate.js';
 
 /**
  * What kind of user ids a prefix holds: `integers` (Python bitmapist's, the bit offset is the id) or `mapped`
@@ -44,5 +44,49 @@ export function mappedIdOf(value: unknown, argument = 'uid'): string {
     );
   }
   assertWellFormed(id, argument, 'user id');
+  return id;
+}
+
+/**
+ * A user id as apps hold it: a number, a bigint, or a string (with integer ids a string of digits, as many ORMs
+ * return ids; with mapped ids any id string, e.g. a UUID or an ObjectId's hex string).
+ */
+export type AppUserId = number | bigint | string;
+
+/** The id rules of one engine: its id mode and its largest integer id (a `Bitmapist` is one). */
+export interface UserIdRules {
+  readonly userIds: UserIdMode;
+  readonly maxUserId: number;
+}
+
+const DIGITS = /^\d{1,15}$/;
+
+/**
+ * Whether `value` has the form of a user id of `mode`, ranges aside: with integer ids a number, a bigint or a
+ * string of digits; with mapped ids also any string of 1 to {@link MAX_MAPPED_ID_LENGTH} characters. Layers
+ * that find ids in app data (passport users, ORM entities) treat anything else as no id at all (anonymous).
+ */
+export function hasUserIdForm(value: unknown, mode: UserIdMode): value is AppUserId {
+  if (typeof value === 'number' || typeof value === 'bigint') return true;
+  if (typeof value !== 'string') return false;
+  return mode === 'mapped' ? value.length >= 1 && value.length <= MAX_MAPPED_ID_LENGTH : DIGITS.test(value);
+}
+
+/**
+ * Checks a user id as an app holds it ({@link AppUserId}) against an engine's rules and returns what the engine
+ * marks: with integer ids the number (a safe integer, a bigint or a string of digits, in `[0, maxUserId]`);
+ * with mapped ids the id's canonical string (see {@link mappedIdOf}). Anything else is a
+ * {@link BitmapistArgumentError} naming `argument`. The one set of id rules every layer uses.
+ */
+export function checkAppUserId(value: unknown, rules: UserIdRules, argument = 'uid'): number | string {
+  if (rules.userIds === 'mapped') return mappedIdOf(value, argument);
+  let id: unknown = value;
+  if (typeof value === 'bigint' && value >= 0n && value <= BigInt(Number.MAX_SAFE_INTEGER)) id = Number(value);
+  else if (typeof value === 'string' && DIGITS.test(value)) id = Number(value);
+  else if (typeof value !== 'number') {
+    const shown = typeof value === 'string' ? JSON.stringify(value.slice(0, 40)) : typeof value;
+    throw new BitmapistArgumentError(argument, `user id must be a non-negative integer or a string of digits, got ${shown}`);
+  }
+  assertUserId(id, rules.maxUserId, argument);
   return id;
 }

@@ -34,7 +34,7 @@ export function registerTrendRoutes(router: Router, { prefix, plugin, names, rou
       ctx.body = trendsPage({ prefix, query, eventNames: await names.list(system) });
       return;
     }
-    await names.assertKnown(system, query.events.map((event): [string, string] => ['event', event]));
+    await names.assertKnown(system, query.events.map((event): [string, string] => ['event', event]), query.now);
     const counted = await trendCounts(engine, query.events, { timeGroup: query.timeGroup, periods: query.periods, now: query.now ?? new Date() });
     const trend = trendView(counted, engine.expire, new Date());
     if (query.format === 'json') ctx.body = trendsJson(trend);
@@ -54,7 +54,7 @@ export function registerTrendRoutes(router: Router, { prefix, plugin, names, rou
       ctx.body = activeUsersPage({ prefix, query, eventNames: await names.list(system) });
       return;
     }
-    await names.assertKnown(system, [['event', query.event]]);
+    await names.assertKnown(system, [['event', query.event]], query.now);
     const counted = await activeUsers(engine, query.event, { days: query.days, now: query.now ?? new Date() });
     const active = activeUsersView(counted, engine.expire, new Date());
     if (query.format === 'json') ctx.body = activeUsersJson(active);
@@ -69,7 +69,7 @@ export function registerTrendRoutes(router: Router, { prefix, plugin, names, rou
     const query = parseSparklineQuery(ctx.query);
     const system = query.system ?? plugin.defaultSystem;
     const engine = plugin.system(system);
-    await names.assertKnown(system, [['event', query.event]]);
+    await names.assertKnown(system, [['event', query.event]], query.now);
     const counts = await eventSparkline(engine, query.event, query.now ?? new Date());
     const label = `${query.event}: users per day over the last ${SPARKLINE_LIMITS.days} days: ${counts.map((n) => n ?? 'expired').join(', ')}`;
     ctx.set('Cache-Control', 'no-store');

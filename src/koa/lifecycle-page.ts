@@ -24,7 +24,7 @@ export async function respondLifecycle(ctx: Context, plugin: KoaBitmapist, names
     ctx.body = lifecyclePage({ prefix, query, eventNames });
     return;
   }
-  await names.assertKnown(system, [['event', query.event], ...(query.created ? [['created', query.created] as [string, string]] : [])]);
+  await names.assertKnown(system, [['event', query.event], ...(query.created ? [['created', query.created] as [string, string]] : [])], query.now);
   const lifecycle = await engine.getLifecycle(query.event, { timeGroup: query.timeGroup, periods: query.periods, now: query.now, created: query.created });
   const result = engine.timeZone.name === 'UTC' ? lifecycle : { ...lifecycle, timeZone: engine.timeZone.name };
   const beyond = lifecycleRetention(result, engine.expire, new Date());

@@ -32,7 +32,7 @@ export function installLoginTracking(app: Koa, plugin: KoaBitmapist, options: Tr
   const settings: Settings = {
     loggedIn: options.loggedIn ?? 'user:logged_in',
     loggedOut: options.loggedOut ?? 'user:logged_out',
-    userId: options.userId ?? ((user) => passportUserId(user, plugin.system(options.system).idMap !== undefined)),
+    userId: options.userId ?? ((user) => passportUserId(user, plugin.system(options.system).userIds)),
     system: options.system,
     wrapLogin: options.wrapLogin ?? true,
   };

@@ -3,7 +3,7 @@ import { BitmapistConfigError } from '../engine/errors.js';
 import { assertEventName } from '../engine/validate.js';
 import { emitAppError } from './app-errors.js';
 import type { KoaBitmapist, KoaMarkOptions } from './plugin.js';
-import { toUserId, type UserId } from './user-id.js';
+import type { UserId } from './user-id.js';
 
 /** Who did the event: null or undefined means an anonymous request, which marks nothing. */
 export type UserIdResolver<StateT = DefaultState, ContextT = DefaultContext> = (
@@ -26,7 +26,7 @@ export function mark<StateT = DefaultState, ContextT = DefaultContext>(
   options: MarkMiddlewareOptions = {},
 ): Middleware<StateT, ContextT> {
   assertEventName(event);
-  if (typeof uid !== 'function') toUserId(uid);
+  // A constant id is checked with the marks, by the rules of the system that marks it (known at the first request).
   return async function bitmapistMark(ctx: ParameterizedContext<StateT, ContextT>, next: Next): Promise<void> {
     await next();
     const issuedAt = new Date();

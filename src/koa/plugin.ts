@@ -5,17 +5,18 @@ import type { ChainedEvent } from '../engine/chain.js';
 import type { CohortOptions, CohortResult } from '../engine/cohort.js';
 import type { EventSet, PeriodEventSet } from '../engine/event-set.js';
 import type { MarkOptions } from '../engine/marking.js';
+import type { UserMark } from '../engine/user-export.js';
 import { BitmapistArgumentError } from '../engine/errors.js';
 import { markTime } from '../engine/mark-keys.js';
 import type { UserIdMode } from '../engine/user-ids.js';
-import { assertEventName, assertOptionalBoolean, assertUserId } from '../engine/validate.js';
-import { mappedIdOf } from '../engine/user-ids.js';
+import { assertEventName, assertOptionalBoolean } from '../engine/validate.js';
+import { checkAppUserId } from '../engine/user-ids.js';
 import { emitAppError } from './app-errors.js';
 import { MarksNotWrittenError } from './errors.js';
 import type { MarkQueueMetrics } from './mark-queue.js';
 import type { ResolvedOptions, KoaBitmapistOptions } from './options.js';
 import { createSystem, type BitmapistSystem } from './systems.js';
-import { toUserId, type UserId } from './user-id.js';
+import type { UserId } from './user-id.js';
 
 /** Options of the plugin's `markEvent`: the engine's, plus the system to mark in. */
 export interface KoaMarkOptions extends MarkOptions {
@@ -80,7 +81,7 @@ export class KoaBitmapist<Mode extends UserIdMode = 'integers'> {
   }
 
   /**
-   * Queues a mark of `event` by `uid` (a number, bigint or string of digits) and returns at once. The
+   * Queues a mark of `event` by `uid` (a number, bigint or string of digits; with mapped ids any id) and returns at once. The
    * arguments are checked now (a bad one throws `BitmapistArgumentError`); Redis errors never reach the
    * caller: they go to `app.emit('error')` and the mark is retried.
    */
@@ -93,14 +94,13 @@ export class KoaBitmapist<Mode extends UserIdMode = 'integers'> {
     if (options === null || typeof options !== 'object') throw new BitmapistArgumentError('options', 'must be an object');
     const { engine, queue } = this.systemState(options.system);
     assertEventName(event);
-    const mappedId = engine.idMap ? mappedIdOf(uid) : undefined;
-    const id = mappedId === undefined ? toUserId(uid) : -1;
-    if (mappedId === undefined) assertUserId(id, engine.maxUserId);
+    const id = checkAppUserId(uid, engine);
+    const mappedId = typeof id === 'string' ? id : undefined;
     const now = new Date(markTime(options.now ?? new Date()));
     assertOptionalBoolean(options.trackHourly, 'trackHourly');
     assertOptionalBoolean(options.trackUnique, 'trackUnique');
     const { trackHourly, trackUnique } = options;
-    queue.push({ event, uid: id, mappedId, now, trackHourly, trackUnique, origin: origin && new WeakRef(origin) });
+    queue.push({ event, uid: typeof id === 'number' ? id : -1, mappedId, now, trackHourly, trackUnique, origin: origin && new WeakRef(origin) });
   }
 
   /** The users who did `event` in the period containing `now` (see the engine's `getEventData`). */
@@ -136,11 +136,22 @@ export class KoaBitmapist<Mode extends UserIdMode = 'integers'> {
   async forgetUser(uid: UserId, options: SystemOption = {}): Promise<number> {
     if (options === null || typeof options !== 'object') throw new BitmapistArgumentError('options', 'must be an object');
     const { engine, queue } = this.systemState(options.system);
-    // Checked before waiting for the queue: integers as marks take them, or in mapped mode any app id.
-    const id = engine.idMap ? mappedIdOf(uid) : toUserId(uid);
-    if (!engine.idMap) assertUserId(id, engine.maxUserId);
+    // Checked before waiting for the queue, by the rules marks are checked with.
+    const id = checkAppUserId(uid, engine);
     await queue.idle(this.closeTimeout);
     return engine.forgetUser(id as never);
+  }
+
+  /**
+   * What a system holds about a user (right of access; see the engine's `exportUser`): first writes the marks
+   * already queued (waiting at most the `closeTimeout` option), so the answer includes them. Its errors reject.
+   */
+  async exportUser(uid: UserId, options: SystemOption = {}): Promise<UserMark[]> {
+    if (options === null || typeof options !== 'object') throw new BitmapistArgumentError('options', 'must be an object');
+    const { engine, queue } = this.systemState(options.system);
+    const id = checkAppUserId(uid, engine);
+    await queue.idle(this.closeTimeout);
+    return engine.exportUser(id as never);
   }
 
   /** The mark queues' counters, summed over systems. */

@@ -1,4 +1,4 @@
-import { BitmapistArgumentError, BitmapistError, BitmapistScanError, BitmapistScriptError } from '../engine/errors.js';
+import { BitmapistArgumentError, BitmapistError, BitmapistOfflineError, BitmapistScanError, BitmapistScriptError } from '../engine/errors.js';
 import { isReplyError, isTransientReply } from '../engine/replies.js';
 
 /**
@@ -10,6 +10,8 @@ export function isRetryable(error: unknown): boolean {
   if (error instanceof BitmapistArgumentError) return false;
   // A Cluster master that cannot be scanned is an outage.
   if (error instanceof BitmapistScanError) return true;
+  // A read not sent because the client has lost its connection.
+  if (error instanceof BitmapistOfflineError) return true;
   if (error instanceof BitmapistScriptError) {
     return isTransientReply(error.cause instanceof Error ? error.cause.message : error.message);
   }

@@ -70,7 +70,7 @@ export function dashboardRouter(plugin: KoaBitmapist, options: DashboardOptions)
       ['primary', query.primary],
       ['secondary', query.secondary],
       ...query.additional.map((event): [string, string] => ['additional', event.name]),
-    ]);
+    ], query.now);
     const result = await plugin.getCohort(query.primary, query.secondary, {
       system,
       additionalEvents: query.additional,

@@ -13,7 +13,7 @@ import type {
   UpdateEvent,
 } from 'typeorm';
 import { BitmapistConfigError } from '../engine/errors.js';
-import { MAX_MAPPED_ID_LENGTH } from '../engine/user-ids.js';
+import { checkAppUserId, hasUserIdForm, type AppUserId, type UserIdMode, type UserIdRules } from '../engine/user-ids.js';
 import { bitmapistableName, isBitmapistable } from './bitmapistable.js';
 
 /**
@@ -22,6 +22,10 @@ import { bitmapistableName, isBitmapistable } from './bitmapistable.js';
  */
 export interface EntityMarker {
   markEvent(event: string, uid: number | string, options?: { system?: string; now?: Date }): unknown;
+  /** The kind of ids it marks (an engine's `userIds`; the plugin's come from its system). */
+  readonly userIds?: UserIdMode;
+  /** The largest integer id it marks (an engine's `maxUserId`). */
+  readonly maxUserId?: number;
 }
 
 /** Options of {@link trackEntities}. */
@@ -34,7 +38,7 @@ export interface TrackEntitiesOptions {
 
 interface PendingMark {
   event: string;
-  id: number | string;
+  id: AppUserId;
   depth: number;
 }
 
@@ -114,7 +118,7 @@ class BitmapistableSubscriber implements EntitySubscriberInterface<ObjectLiteral
   private record(runner: QueryRunner, metadata: EntityMetadata, action: string, ...sources: unknown[]): void {
     const target = metadata.target;
     if (!isBitmapistable(target)) return;
-    const id = entityId(metadata, sources, mapsIds(this.marker, this.options.system));
+    const id = entityId(metadata, sources, idRules(this.marker, this.options.system).userIds);
     if (id === undefined) return;
     const event = `${bitmapistableName(target as typeof target & { name: string })}:${action}`;
     if (!runner?.isTransactionActive) return this.mark(event, id);
@@ -123,10 +127,12 @@ class BitmapistableSubscriber implements EntitySubscriberInterface<ObjectLiteral
     this.pending.set(runner, marks);
   }
 
-  private mark(event: string, id: number | string): void {
+  private mark(event: string, id: AppUserId): void {
     const report = this.options.onError ?? ((error: unknown) => console.error(error));
     try {
-      const result = this.marker.markEvent(event, id, { system: this.options.system });
+      // The engine's id rules, as every layer checks ids: an ORM's string of digits is the integer it holds.
+      const uid = checkAppUserId(id, idRules(this.marker, this.options.system));
+      const result = this.marker.markEvent(event, uid, { system: this.options.system });
       if (result instanceof Promise) result.catch(report);
     } catch (error) {
       report(error);
@@ -134,24 +140,28 @@ class BitmapistableSubscriber implements EntitySubscriberInterface<ObjectLiteral
   }
 }
 
-/** Whether the marker takes mapped ids: an engine with an id map, or a plugin whose system has one. */
-function mapsIds(marker: EntityMarker, system: string | undefined): boolean {
-  const { idMap, system: systemOf } = marker as { idMap?: unknown; system?: (name?: string) => { idMap?: unknown } };
-  return typeof systemOf === 'function' ? systemOf.call(marker, system).idMap !== undefined : idMap !== undefined;
+/**
+ * The id rules of the engine the marker marks with: the plugin's system, an engine itself, or for another marker
+ * its `userIds` (else `mapped` when it has an `idMap`) with its own range check.
+ */
+function idRules(marker: EntityMarker, system: string | undefined): UserIdRules {
+  const { system: systemOf } = marker as { system?: (name?: string) => UserIdRules };
+  if (typeof systemOf === 'function') return systemOf.call(marker, system);
+  const { userIds, maxUserId, idMap } = marker as Partial<UserIdRules> & { idMap?: unknown };
+  return { userIds: userIds ?? (idMap !== undefined ? 'mapped' : 'integers'), maxUserId: maxUserId ?? Number.MAX_SAFE_INTEGER };
 }
 
 /**
- * The entity's id as a mark id: the first source that holds a numeric single primary key, or with mapped ids
- * (`anyString`) a string one of 1 to 256 characters, e.g. a UUID.
+ * The entity's id as a mark id: the first source that holds a single primary key with the form of a user id
+ * of `mode` (the engine's rules: with integer ids a number or a string of digits, with mapped ids also any
+ * string of 1 to 256 characters, e.g. a UUID). Its range is checked when it is marked.
  */
-function entityId(metadata: EntityMetadata, sources: unknown[], anyString: boolean): number | string | undefined {
+function entityId(metadata: EntityMetadata, sources: unknown[], mode: UserIdMode): AppUserId | undefined {
   const [primary, ...more] = metadata.primaryColumns;
   if (primary === undefined || more.length > 0) return undefined;
   for (const source of sources) {
     const value = source !== null && typeof source === 'object' ? primary.getEntityValue(source as ObjectLiteral) : source;
-    const id = typeof value === 'string' && /^\d{1,15}$/.test(value) ? Number(value) : value;
-    if (typeof id === 'number' && Number.isSafeInteger(id) && id >= 0) return id;
-    if (anyString && typeof id === 'string' && id.length >= 1 && id.length <= MAX_MAPPED_ID_LENGTH) return id;
+    if (hasUserIdForm(value, mode)) return value;
   }
   return undefined;
 }

@@ -1,7 +1,9 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { Redis } from 'ioredis';
-import { freePort, startRedisServer, type RedisServer } from './redis-server.js';
+import { startRedisClusterContainer } from './redis-container.js';
+import { freeClusterPorts, waitForClusterOk } from './redis-probe.js';
+import { REDIS_INSTALL_COMMANDS, redisRuntime } from './redis-runtime.js';
+import { RedisServerNotFoundError, startLocalRedisServer, type RedisServer } from './redis-server.js';
 
 const run = promisify(execFile);
 
@@ -30,20 +32,25 @@ export interface RedisClusterOptions {
 /**
  * Starts a Redis Cluster of `masters` nodes (no replicas) on free loopback ports with `redis-server
  * --cluster-enabled yes` and `redis-cli --cluster create`, and waits until it is healthy.
+ * Without `redis-server` and `redis-cli` on the PATH, it runs the nodes in one Docker container through
+ * testcontainers when a Docker engine on this machine answers; else it throws {@link RedisServerNotFoundError}.
  */
 export async function startRedisCluster(options: RedisClusterOptions = {}): Promise<RedisCluster> {
-  const { masters = 3, nodeTimeoutMs = 2000, args = [] } = options;
-  const ports: number[] = [];
-  while (ports.length < masters) {
-    const port = await freePort();
-    // The cluster bus listens on port + 10000: keep both in range and distinct.
-    if (port < 55_000 && !ports.includes(port)) ports.push(port);
+  const runtime = await redisRuntime(['redis-server', 'redis-cli']);
+  if (runtime === 'docker') return startRedisClusterContainer(options);
+  if (runtime === undefined) {
+    throw new RedisServerNotFoundError(
+      `redis-server and redis-cli are not both on PATH and no Docker engine answers. Install Redis (${REDIS_INSTALL_COMMANDS}) ` +
+        'or start a Docker engine (the cluster then runs in a container through testcontainers).',
+    );
   }
+  const { masters = 3, nodeTimeoutMs = 2000, args = [] } = options;
+  const ports = await freeClusterPorts(masters);
   const servers: RedisServer[] = [];
   try {
     for (const port of ports) {
       servers.push(
-        await startRedisServer({
+        await startLocalRedisServer({
           port,
           args: [
             '--cluster-enabled', 'yes', '--cluster-config-file', `nodes-${port}.conf`,
@@ -67,28 +74,4 @@ export async function startRedisCluster(options: RedisClusterOptions = {}): Prom
     waitUntilHealthy: (timeoutMs = 20_000) => waitForClusterOk(ports, timeoutMs),
     stop: async () => void (await Promise.all(servers.map((server) => server.stop()))),
   };
-}
-
-async function waitForClusterOk(ports: number[], timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const states = await Promise.all(ports.map((port) => clusterState(port)));
-    if (states.every((state) => state === 'ok')) return;
-    if (Date.now() > deadline) throw new Error(`Redis Cluster not healthy after ${timeoutMs} ms: ${states.join(', ')}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
-
-async function clusterState(port: number): Promise<string> {
-  const client = new Redis({ port, host: '127.0.0.1', lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 0 });
-  client.on('error', () => undefined);
-  try {
-    await client.connect();
-    const info = (await client.call('CLUSTER', 'INFO')) as string;
-    return /cluster_state:(\w+)/.exec(info)?.[1] ?? 'unknown';
-  } catch {
-    return 'down';
-  } finally {
-    client.disconnect();
-  }
 }

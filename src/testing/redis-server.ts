@@ -1,9 +1,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Redis } from 'ioredis';
+import { startRedisContainer } from './redis-container.js';
+import { freePort, waitForPing } from './redis-probe.js';
+import { REDIS_INSTALL_COMMANDS, redisRuntime } from './redis-runtime.js';
 
 /** A redis-server started by {@link startRedisServer}. */
 export interface RedisServer {
@@ -27,29 +28,28 @@ export interface RedisServerOptions {
   args?: string[];
 }
 
-/** Thrown when no `redis-server` executable can be started. */
+/** Thrown when no `redis-server` executable can be started and no Docker engine answers. */
 export class RedisServerNotFoundError extends Error {
   override name = 'RedisServerNotFoundError';
-}
-
-/** A TCP port on 127.0.0.1 that was free a moment ago. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.unref();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 /**
  * Starts a private, non-persistent redis-server on loopback and waits until it answers PING.
  * It is killed when this process exits, whatever happens.
+ * Without `options.bin` and without `redis-server` on the PATH, it runs Redis in a Docker container through
+ * testcontainers when a Docker engine answers (see `redisRuntime()`); else it throws {@link RedisServerNotFoundError}.
  */
 export async function startRedisServer(options: RedisServerOptions = {}): Promise<RedisServer> {
+  if (options.bin === undefined) {
+    const runtime = await redisRuntime(['redis-server']);
+    if (runtime === 'docker') return startRedisContainer(options);
+    if (runtime === undefined) throw new RedisServerNotFoundError(notFound('redis-server'));
+  }
+  return startLocalRedisServer(options);
+}
+
+/** `startRedisServer()` without the Docker fallback: spawns `options.bin` (default `redis-server`). */
+export async function startLocalRedisServer(options: RedisServerOptions = {}): Promise<RedisServer> {
   const bin = options.bin ?? 'redis-server';
   const port = options.port ?? (await freePort());
   const dir = mkdtempSync(join(tmpdir(), 'bitmapist-redis-'));
@@ -64,9 +64,7 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
     child = proc;
     const exited = new Promise<never>((_, reject) => {
       proc.once('error', (error: NodeJS.ErrnoException) =>
-        reject(error.code === 'ENOENT'
-          ? new RedisServerNotFoundError(`${bin} was not found on PATH. Install Redis (Debian/Ubuntu: apt-get install -y redis-server; macOS: brew install redis) or set REDIS_URL.`)
-          : error));
+        reject(error.code === 'ENOENT' ? new RedisServerNotFoundError(notFound(bin)) : error));
       proc.once('exit', (code) => reject(new Error(`${bin} exited with code ${code} before it was ready`)));
     });
     exited.catch(() => undefined);
@@ -107,19 +105,7 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
   };
 }
 
-async function waitForPing(port: number, signal: AbortSignal, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!signal.aborted) {
-    const client = new Redis({ port, host: '127.0.0.1', lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 0 });
-    client.on('error', () => undefined);
-    try {
-      await client.connect();
-      if ((await client.ping()) === 'PONG') return;
-    } catch {
-      if (Date.now() > deadline) throw new Error(`redis-server on port ${port} did not answer within ${timeoutMs} ms`);
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    } finally {
-      client.disconnect();
-    }
-  }
+function notFound(bin: string): string {
+  return `${bin} was not found on PATH. Install Redis (${REDIS_INSTALL_COMMANDS}), start a Docker engine (Redis then runs ` +
+    'in a container through testcontainers), or set REDIS_URL.';
 }

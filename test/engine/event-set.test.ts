@@ -116,21 +116,13 @@ describe('EventSet', () => {
     expect(await t.bm.hour('y', new Date('2024-12-31T22:30:00Z')).ids()).to.deep.equal([]);
   });
 
-  it('reads only the months of a year that have begun, so a year ahead is empty even if marked', async () => {
-    const today = new Date();
-    const nextYear = new Date(Date.UTC(today.getUTCFullYear() + 1, 0, 15));
+  it('reads all twelve months of a year, even one ahead of the clock (more in year.test.ts)', async () => {
+    const nextYear = new Date(Date.UTC(new Date().getUTCFullYear() + 1, 0, 15));
     await t.bm.markEvent('future', 7, { now: nextYear });
     expect(await t.bm.month('future', nextYear).ids()).to.deep.equal([7]);
-    const { result, names } = await countCommands(t.bm.redis, () => t.bm.year('future', nextYear).count());
-    expect(result).to.equal(0);
-    expect(names).to.deep.equal([]); // nothing to read
-    expect(await t.bm.year('future', nextYear).not().ids()).to.deep.equal([]);
-    expect(await t.bm.year('future', nextYear).not().has(0)).to.equal(false);
-    expect(t.bm.year('future', nextYear).expression).to.deep.equal({ kind: 'or', operands: [] });
-    const current = t.bm.year('future', today).expression;
-    const months = current.kind === 'or' ? current.operands.length : 1;
-    expect(months).to.equal(today.getUTCMonth() + 1);
-    expect(t.bm.year('future', new Date('2024-03-01T00:00:00Z')).expression).to.deep.include({ kind: 'or' });
+    expect(await t.bm.year('future', nextYear).ids()).to.deep.equal([7]);
+    expect(await t.bm.year('future', nextYear).not().ids()).to.deep.equal([0, 1, 2, 3, 4, 5, 6]);
+    expect((t.bm.year('future', nextYear).expression as { operands: unknown[] }).operands).to.have.length(12);
     expect((t.bm.year('future', new Date('2024-03-01T00:00:00Z')).expression as { operands: unknown[] }).operands).to.have.length(12);
   });
 

@@ -123,9 +123,9 @@ describe('koa: mapped user ids (UUID, ObjectId)', () => {
 
   it('reads passport ids: a UUID id, an ObjectId _id, a serialized string (any string only with mapped ids)', async () => {
     const { passportUserId } = await import('../../src/koa/user-id.js');
-    expect(passportUserId(alice, true)).to.equal(alice.id);
-    expect(passportUserId(bob, true)).to.equal('507f1f77bcf86cd799439011');
-    expect(passportUserId('some-session-id', true)).to.equal('some-session-id');
+    expect(passportUserId(alice, 'mapped')).to.equal(alice.id);
+    expect(passportUserId(bob, 'mapped')).to.equal('507f1f77bcf86cd799439011');
+    expect(passportUserId('some-session-id', 'mapped')).to.equal('some-session-id');
     expect(passportUserId(alice)).to.equal(undefined);
     expect(passportUserId({ id: '42' })).to.equal('42');
   });

@@ -1,23 +1,51 @@
 /**
  * Mocha global fixtures: find the Redis the tests use, in this order: REDIS_URL; a private redis-server
- * from PATH on a free loopback port; else fail at once with the install instruction. A missing Chromium
- * (for the browser test) stops the run at once too.
+ * from PATH on a free loopback port; else Redis in a Docker container through testcontainers when a Docker
+ * engine answers. The cluster tests likewise: REDIS_CLUSTER_NODES; redis-server and redis-cli on PATH; Docker.
+ * Before anything starts, whatever is missing (Redis, the cluster, Chromium for the browser test) stops the run
+ * at once, every missing piece named with its install command in one error.
  * The chosen URL is handed to the tests in BITMAPIST_TEST_REDIS_URL.
  */
 // The dashboard serves without authorize(ctx) only in development and test: the suite is a test.
 process.env.NODE_ENV ??= 'test';
 import { Redis } from 'ioredis';
-import { RedisServerNotFoundError, startRedisCluster, startRedisServer } from '../../src/testing/index.js';
-import { findChromium } from '../browser/find-chromium.js';
+import { redisRuntime, startRedisCluster, startRedisServer } from '../../src/testing/index.js';
+import { REDIS_INSTALL_COMMANDS } from '../../src/testing/redis-runtime.js';
+import { ChromiumNotFoundError, findChromium } from '../browser/find-chromium.js';
 import { TEST_KEY_PREFIX } from './redis.js';
 
 let stopServer: (() => Promise<void>) | undefined;
 let stopCluster: (() => Promise<void>) | undefined;
 
 export async function mochaGlobalSetup(): Promise<void> {
-  findChromium(); // the browser test needs it: stop now, with the install instruction, not after the whole suite
+  const missing = await missingPieces();
+  if (missing.length > 0) throw new Error(`The tests cannot run. Missing:\n- ${missing.join('\n- ')}`);
   await setUpRedis();
   await setUpCluster();
+}
+
+/** What the suite needs and cannot find, each with its install command (none of it is started here). */
+async function missingPieces(env: NodeJS.ProcessEnv = process.env): Promise<string[]> {
+  const missing: string[] = [];
+  const docker = ' (Redis then runs in a container through testcontainers)';
+  if (!env.REDIS_URL && (await redisRuntime(['redis-server'], env)) === undefined) {
+    missing.push(
+      `The tests need Redis and none was found: install redis-server (${REDIS_INSTALL_COMMANDS}), start a Docker ` +
+        `engine${docker}, or set REDIS_URL to an empty database (and REDIS_CLUSTER_NODES to an empty cluster).`,
+    );
+  } else if (!env.REDIS_CLUSTER_NODES && (await redisRuntime(['redis-server', 'redis-cli'], env)) === undefined) {
+    missing.push(
+      `The cluster tests need redis-server and redis-cli and they were not found: install them (${REDIS_INSTALL_COMMANDS}), ` +
+        `start a Docker engine${docker}, or set REDIS_CLUSTER_NODES to an empty cluster.`,
+    );
+  }
+  try {
+    findChromium(env);
+  } catch (error) {
+    if (!(error instanceof ChromiumNotFoundError)) throw error;
+    missing.push(`${error.name}: ${error.message}`);
+  }
+  return missing;
 }
 
 export async function mochaGlobalTeardown(): Promise<void> {
@@ -26,7 +54,8 @@ export async function mochaGlobalTeardown(): Promise<void> {
 
 /**
  * The Redis Cluster of the cluster tests: REDIS_CLUSTER_NODES (`host:port,host:port,...`, an otherwise empty
- * cluster) when set, else three local masters started here. Handed to the tests in BITMAPIST_TEST_CLUSTER_NODES.
+ * cluster) when set, else three masters started here (from PATH, or in Docker). Handed to the tests in
+ * BITMAPIST_TEST_CLUSTER_NODES.
  */
 async function setUpCluster(): Promise<void> {
   if (process.env.REDIS_CLUSTER_NODES) {
@@ -35,8 +64,8 @@ async function setUpCluster(): Promise<void> {
   }
   const cluster = await startRedisCluster().catch((error: unknown) => {
     throw new Error(
-      `The cluster tests could not start a local Redis Cluster (${String(error)}). They need redis-server and ` +
-        'redis-cli on PATH (Debian/Ubuntu: apt-get install -y redis-server redis-tools), or REDIS_CLUSTER_NODES.',
+      `The cluster tests could not start a Redis Cluster (${String(error)}). They need redis-server and redis-cli ` +
+        `on PATH (${REDIS_INSTALL_COMMANDS}), a Docker engine on this machine, or REDIS_CLUSTER_NODES.`,
     );
   });
   stopCluster = () => cluster.stop();
@@ -50,18 +79,10 @@ async function setUpRedis(): Promise<void> {
     process.env.BITMAPIST_TEST_REDIS_URL = external;
     return;
   }
-  try {
-    const server = await startRedisServer();
-    stopServer = () => server.stop();
-    process.env.BITMAPIST_TEST_REDIS_URL = server.url;
-    process.env.BITMAPIST_TEST_REDIS_OWNED = '1';
-  } catch (error) {
-    if (!(error instanceof RedisServerNotFoundError)) throw error;
-    throw new Error(
-      'The tests need Redis and none was found: install redis-server (Debian/Ubuntu: apt-get install -y redis-server; ' +
-        'macOS: brew install redis), or set REDIS_URL to an empty database.',
-    );
-  }
+  const server = await startRedisServer();
+  stopServer = () => server.stop();
+  process.env.BITMAPIST_TEST_REDIS_URL = server.url;
+  process.env.BITMAPIST_TEST_REDIS_OWNED = '1';
 }
 
 /** Refuses a database that holds keys the tests did not write (they never FLUSHALL a server they did not start). */
