@@ -5,7 +5,7 @@
  */
 import { Redis } from 'ioredis';
 import { isDeepStrictEqual } from 'node:util';
-import { planCohort } from '../src/engine/cohort.js';
+import { planCohort } from '../src/engine/insights/cohort/plan.js';
 import { Bitmapist, type ChainedEvent, type CohortMode, type CohortResult } from '../src/index.js';
 import { num, times, type BenchContext, type BenchOutput } from './context.js';
 import { naiveCohort } from './naive.js';

@@ -9,7 +9,7 @@ import { keysUnder, MismatchError } from './keyspace.js';
 import { naiveAddPeriods, naivePeriodStart, type NaiveUnit } from './naive-keys.js';
 import { activityDays, buildProduct, DAY_MS, popcount, SIGNUP_DAYS, signupRange, type ScaleProduct } from './scale-product.js';
 import { eventBitmaps, SCALE_EVENTS, writeBitmaps } from './scale-writer.js';
-import { KeyNames, ShardedKeyNames } from '../src/engine/keys.js';
+import { KeyNames, ShardedKeyNames } from '../src/engine/keys/key-names.js';
 
 /** A cohort of `user:signed_up` then `user:active`, as the scaling benchmark asks it. */
 export interface ScaleCohortQuery {

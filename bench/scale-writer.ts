@@ -5,7 +5,7 @@
  * registry). Built one at a time and dropped once sent, so memory stays bounded.
  */
 import type { Cluster, Redis } from 'ioredis';
-import { ShardedKeyNames, type KeyNames } from '../src/engine/keys.js';
+import { ShardedKeyNames, type KeyNames } from '../src/engine/keys/key-names.js';
 import { isoWeekOf } from './naive-keys.js';
 import { DAY_MS, SIGNUP_DAYS, type ScaleProduct } from './scale-product.js';
 

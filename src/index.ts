@@ -6,27 +6,27 @@
 export { Bitmapist } from './engine/bitmapist.js';
 export { MAX_EVENT_CHECK_DATES } from './engine/bitmapist.js';
 export type { BitmapistOptions, IdOf, PeriodOptions, UserIdOf } from './engine/bitmapist.js';
-export { IdMap, MAP_SHARDS } from './engine/id-map.js';
-export { DEFAULT_MAX_MAPPED_IDS, MAX_MAPPED_ID_LENGTH } from './engine/user-ids.js';
-export type { AppUserId, MappedUserId, UserIdMode, UserIdRules } from './engine/user-ids.js';
-export { MARK_BATCH_SIZE } from './engine/marking.js';
-export { FORGET_BATCH_SIZE } from './engine/forget-user.js';
-export type { MarkGranularity, UserMark } from './engine/user-export.js';
-export { beyondRetention, EXPIRING_UNITS, MAX_EXPIRE_SECONDS, MAX_EXPIRED_KEYS } from './engine/expiry.js';
-export type { ExpireOptions, ExpiringUnit } from './engine/expiry.js';
-export type { BulkMark, MarkOptions } from './engine/marking.js';
-export { EventSet, PeriodEventSet } from './engine/event-set.js';
-export { EVALUATE_CALL_BUDGET_US, MAX_IDS } from './engine/block-calls.js';
-export { CallLimiter, READ_CALLS_IN_FLIGHT } from './engine/call-limiter.js';
-export type { Expression, Leaf } from './engine/expression.js';
-export type { ChainedEvent } from './engine/chain.js';
-export { MAX_COHORT_SIZE } from './engine/cohort.js';
-export { MAX_LIFECYCLE_PERIODS } from './engine/lifecycle.js';
-export type { LifecycleOptions, LifecycleResult } from './engine/lifecycle.js';
-export { activeUsers, trendCounts, ACTIVE_USERS_LIMITS, ACTIVE_USERS_WINDOWS, TREND_LIMITS } from './engine/trends.js';
-export type { ActiveUsers, Trend, TrendOptions } from './engine/trends.js';
-export { MAX_COHORT_BYTES } from './engine/cohort-runner.js';
-export type { CohortMode, CohortOptions, CohortResult } from './engine/cohort.js';
+export { IdMap, MAP_SHARDS } from './engine/ids/id-map.js';
+export { DEFAULT_MAX_MAPPED_IDS, MAX_MAPPED_ID_LENGTH } from './engine/ids/user-ids.js';
+export type { AppUserId, MappedUserId, UserIdMode, UserIdRules } from './engine/ids/user-ids.js';
+export { MARK_BATCH_SIZE } from './engine/marking/marker.js';
+export { FORGET_BATCH_SIZE } from './engine/users/user-bitmaps.js';
+export type { MarkGranularity, UserMark } from './engine/users/user-marks.js';
+export { beyondRetention, EXPIRING_UNITS, MAX_EXPIRE_SECONDS, MAX_EXPIRED_KEYS } from './engine/time/retention.js';
+export type { ExpireOptions, ExpiringUnit } from './engine/time/retention.js';
+export type { BulkMark, MarkOptions } from './engine/marking/marker.js';
+export { EventSet, PeriodEventSet } from './engine/query/event-set.js';
+export { EVALUATE_CALL_BUDGET_US, MAX_IDS } from './engine/query/block-calls.js';
+export { CallLimiter, READ_CALLS_IN_FLIGHT } from './engine/redis/call-limiter.js';
+export type { Expression, Leaf } from './engine/query/expression.js';
+export type { ChainedEvent } from './engine/query/chain.js';
+export { MAX_COHORT_SIZE } from './engine/insights/cohort/plan.js';
+export { MAX_LIFECYCLE_PERIODS } from './engine/insights/lifecycle.js';
+export type { LifecycleOptions, LifecycleResult } from './engine/insights/lifecycle.js';
+export { activeUsers, trendCounts, ACTIVE_USERS_LIMITS, ACTIVE_USERS_WINDOWS, TREND_LIMITS } from './engine/insights/trends.js';
+export type { ActiveUsers, Trend, TrendOptions } from './engine/insights/trends.js';
+export { MAX_COHORT_BYTES } from './engine/insights/cohort/runner.js';
+export type { CohortMode, CohortOptions, CohortResult } from './engine/insights/cohort/plan.js';
 export {
   BitmapistArgumentError,
   BitmapistConfigError,
@@ -40,8 +40,8 @@ export {
   BitmapistScanError,
   BitmapistScriptError,
 } from './engine/errors.js';
-export { DEFAULT_KEY_PREFIX, KeyNames, ShardedKeyNames } from './engine/keys.js';
-export { CalendarDay, periodEnd, periodStart, periodSuffix } from './engine/periods.js';
-export { TimeZone, UTC_ZONE } from './engine/time-zone.js';
-export type { PeriodUnit, TimeGroup, TimeGroupInput } from './engine/periods.js';
-export { DEFAULT_MAX_USER_ID, MAX_BITMAP_USER_ID, MAX_EVENT_NAME_LENGTH } from './engine/validate.js';
+export { DEFAULT_KEY_PREFIX, KeyNames, ShardedKeyNames } from './engine/keys/key-names.js';
+export { CalendarDay, periodEnd, periodStart, periodSuffix } from './engine/time/periods.js';
+export { TimeZone, UTC_ZONE } from './engine/time/time-zone.js';
+export type { PeriodUnit, TimeGroup, TimeGroupInput } from './engine/time/periods.js';
+export { DEFAULT_MAX_USER_ID, MAX_BITMAP_USER_ID, MAX_EVENT_NAME_LENGTH } from './engine/arguments.js';

@@ -1,30 +1,30 @@
 import { Cluster, Redis } from 'ioredis';
-import { RedisBlockRegistry, SINGLE_BLOCK, type BlockRegistry } from './blocks.js';
-import { chainGroups, type ChainedEvent } from './chain.js';
-import { planCohort, type CohortOptions, type CohortResult } from './cohort.js';
+import { RedisBlockRegistry, SINGLE_BLOCK, type BlockRegistry } from './keys/blocks.js';
+import { chainGroups, type ChainedEvent } from './query/chain.js';
+import { planCohort, type CohortOptions, type CohortResult } from './insights/cohort/plan.js';
 import { BitmapistArgumentError, BitmapistConfigError } from './errors.js';
-import { CohortRunner } from './cohort-runner.js';
-import { RedisAvailability } from './availability.js';
-import { CallLimiter, READ_CALLS_IN_FLIGHT } from './call-limiter.js';
-import { Evaluator } from './evaluator.js';
-import { EventSet, PeriodEventSet, periodExpression, type ExpressionEvaluator } from './event-set.js';
-import { allOf, anyOf } from './expression.js';
-import { DEFAULT_KEY_PREFIX, KeyNames, ShardedKeyNames } from './keys.js';
-import { deleteEvents, eventNames } from './keyspace.js';
-import { forgetUserBits, userBitmaps } from './forget-user.js';
-import { userMarks, type UserMark } from './user-export.js';
-import { ExpiringMarks } from './expiring-marks.js';
-import { checkExpireOptions, ExpiryWriter, type ExpireOptions } from './expiry.js';
-import { IdMap } from './id-map.js';
-import { lifecycle, type LifecycleOptions, type LifecycleResult } from './lifecycle.js';
-import { IdModeGuard } from './id-mode.js';
-import { TimeZone } from './time-zone.js';
-import { bothChecks, TimeZoneGuard } from './tz-record.js';
-import { MappedEvaluator } from './mapped-evaluator.js';
-import { Marker, type BulkMark, type MarkOptions } from './marking.js';
-import { assertUserIdMode, DEFAULT_MAX_MAPPED_IDS, mappedIdOf, type MappedUserId, type UserIdMode } from './user-ids.js';
-import { periodStart, periodSuffix, timeGroupUnit, toUtc, type PeriodUnit, type TimeGroupInput } from './periods.js';
-import { defineCommands, type RedisClient } from './scripts.js';
+import { CohortRunner } from './insights/cohort/runner.js';
+import { RedisAvailability } from './redis/availability.js';
+import { CallLimiter, READ_CALLS_IN_FLIGHT } from './redis/call-limiter.js';
+import { Evaluator } from './query/evaluator.js';
+import { EventSet, PeriodEventSet, periodExpression, type ExpressionEvaluator } from './query/event-set.js';
+import { allOf, anyOf } from './query/expression.js';
+import { DEFAULT_KEY_PREFIX, KeyNames, ShardedKeyNames } from './keys/key-names.js';
+import { deleteEvents, eventNames } from './keys/keyspace.js';
+import { forgetUserBits, userBitmaps } from './users/user-bitmaps.js';
+import { userMarks, type UserMark } from './users/user-marks.js';
+import { ExpiringMarks } from './marking/expiring-marks.js';
+import { checkExpireOptions, ExpiryWriter, type ExpireOptions } from './time/retention.js';
+import { IdMap } from './ids/id-map.js';
+import { lifecycle, type LifecycleOptions, type LifecycleResult } from './insights/lifecycle.js';
+import { IdModeGuard } from './ids/id-mode.js';
+import { TimeZone } from './time/time-zone.js';
+import { bothChecks, TimeZoneGuard } from './time/tz-record.js';
+import { MappedEvaluator } from './query/mapped-evaluator.js';
+import { Marker, type BulkMark, type MarkOptions } from './marking/marker.js';
+import { assertUserIdMode, DEFAULT_MAX_MAPPED_IDS, mappedIdOf, type MappedUserId, type UserIdMode } from './ids/user-ids.js';
+import { periodStart, periodSuffix, timeGroupUnit, toUtc, type PeriodUnit, type TimeGroupInput } from './time/periods.js';
+import { defineCommands, type RedisClient } from './redis/scripts.js';
 import {
   assertEventName,
   assertIntegerInRange,
@@ -33,7 +33,7 @@ import {
   assertWellFormed,
   DEFAULT_MAX_USER_ID,
   MAX_BITMAP_USER_ID,
-} from './validate.js';
+} from './arguments.js';
 
 /** The user ids a {@link Bitmapist} of id mode `Mode` takes: integers, or in mapped mode any {@link MappedUserId}. */
 export type UserIdOf<Mode extends UserIdMode> = Mode extends 'mapped' ? MappedUserId : number;

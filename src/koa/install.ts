@@ -1,10 +1,10 @@
 import type Koa from 'koa';
-import type { UserIdMode } from '../engine/user-ids.js';
+import type { UserIdMode } from '../engine/ids/user-ids.js';
 import { registerInstalled } from './installed.js';
 import { installLoginTracking } from './logins.js';
 import { resolveOptions, type KoaBitmapistOptions } from './options.js';
 import { KoaBitmapist } from './plugin.js';
-import { dashboardRouter } from './router.js';
+import { dashboardRouter } from '../dashboard/router.js';
 
 /**
  * Installs koa-bitmapist on a Koa app, the twin of Flask-Bitmapist's `init_app`: opens the systems,

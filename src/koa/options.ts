@@ -2,9 +2,9 @@ import type { Context } from 'koa';
 import type { Cluster, Redis } from 'ioredis';
 import type { Bitmapist, BitmapistOptions } from '../engine/bitmapist.js';
 import { BitmapistConfigError } from '../engine/errors.js';
-import { checkExpireOptions } from '../engine/expiry.js';
-import { TimeZone } from '../engine/time-zone.js';
-import type { UserIdMode } from '../engine/user-ids.js';
+import { checkExpireOptions } from '../engine/time/retention.js';
+import { TimeZone } from '../engine/time/time-zone.js';
+import type { UserIdMode } from '../engine/ids/user-ids.js';
 import type { TrackLoginsOptions } from './logins.js';
 
 /** Where a system's bitmaps live: a Redis URL (the plugin opens and closes the client), a client or an engine of yours (never closed). */

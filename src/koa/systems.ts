@@ -1,7 +1,7 @@
 import { Redis, type Cluster, type RedisOptions } from 'ioredis';
 import { Bitmapist } from '../engine/bitmapist.js';
-import type { UserIdMode } from '../engine/user-ids.js';
-import { MarkQueue } from './mark-queue.js';
+import type { UserIdMode } from '../engine/ids/user-ids.js';
+import { MarkQueue } from './queue/mark-queue.js';
 import type { KoaBitmapistOptions, SystemSource } from './options.js';
 
 /**

@@ -1,4 +1,4 @@
-import { hasUserIdForm, type AppUserId, type UserIdMode } from '../engine/user-ids.js';
+import { hasUserIdForm, type AppUserId, type UserIdMode } from '../engine/ids/user-ids.js';
 
 /**
  * A user id as apps hold it: a number, a bigint, or a string (with integer ids a string of digits, as many

@@ -13,7 +13,7 @@ import type {
   UpdateEvent,
 } from 'typeorm';
 import { BitmapistConfigError } from '../engine/errors.js';
-import { checkAppUserId, hasUserIdForm, type AppUserId, type UserIdMode, type UserIdRules } from '../engine/user-ids.js';
+import { checkAppUserId, hasUserIdForm, type AppUserId, type UserIdMode, type UserIdRules } from '../engine/ids/user-ids.js';
 import { bitmapistableName, isBitmapistable } from './bitmapistable.js';
 
 /**

@@ -64,7 +64,7 @@ describe('browser: finding Chromium', () => {
     const bin = join(root, 'bin');
     mkdirSync(bin);
     const mocha = resolve(import.meta.dirname, '../../node_modules/mocha/bin/mocha.js');
-    const args = [mocha, '--no-config', '--import=tsx', '--require', 'test/support/global.ts', 'test/engine/keys.test.ts'];
+    const args = [mocha, '--no-config', '--import=tsx', '--require', 'test/support/global.ts', 'test/engine/keys/key-names.test.ts'];
     const env = { ...process.env, PATH: bin, CHROMIUM_PATH: '', BROWSER_PATH: '' };
     const failure = await run(process.execPath, args, { env, cwd: resolve(import.meta.dirname, '../..') }).then(
       () => expect.fail('mocha should have stopped'),

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { Bitmapist, BitmapistArgumentError, MAX_EVENT_NAME_LENGTH } from '../../src/index.js';
-import { runScript } from '../../src/engine/scripts.js';
+import { runScript } from '../../src/engine/redis/scripts.js';
 import { testBitmapist } from '../support/redis.js';
 
 /** Awaits `fn` and returns the BitmapistArgumentError it throws or rejects with. */

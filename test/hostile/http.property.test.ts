@@ -3,7 +3,7 @@ import fc from 'fast-check';
 import { Cluster, Redis } from 'ioredis';
 import { BitmapistArgumentError, type ChainedEvent } from '../../src/index.js';
 import { DASHBOARD_LIMITS, koaBitmapist } from '../../src/koa/index.js';
-import { buildCohortView, cohortJson } from '../../src/koa/cohort-table.js';
+import { buildCohortView, cohortJson } from '../../src/dashboard/cohort/data.js';
 import { quiet, serve } from '../koa/support.js';
 import { testClusterNodes, testRedisUrl, uniquePrefix } from '../support/redis.js';
 import {

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import Koa from 'koa';
 import { BitmapistArgumentError } from '../../src/index.js';
-import { checkAppUserId, hasUserIdForm } from '../../src/engine/user-ids.js';
+import { checkAppUserId, hasUserIdForm } from '../../src/engine/ids/user-ids.js';
 import { mark } from '../../src/koa/index.js';
 import { passportUserId } from '../../src/koa/user-id.js';
 import { serve, testApp } from './support.js';

@@ -36,7 +36,7 @@ async function failedStart(root: string, path: string, dockerHost: string, optio
  */
 async function failedGlobalSetup(env: NodeJS.ProcessEnv): Promise<{ code: number; stdout: string; stderr: string }> {
   const mocha = join(ROOT, 'node_modules/mocha/bin/mocha.js');
-  const args = [mocha, '--no-config', '--import=tsx', '--require', 'test/support/global.ts', 'test/engine/keys.test.ts'];
+  const args = [mocha, '--no-config', '--import=tsx', '--require', 'test/support/global.ts', 'test/engine/keys/key-names.test.ts'];
   return run(process.execPath, args, { env: { ...process.env, ...env }, cwd: ROOT }).then(
     () => expect.fail('mocha should have stopped'),
     (error: { code: number; stdout: string; stderr: string }) => error,

@@ -3,7 +3,7 @@
  * `npm test`) fails if the custom commands lose their types. Nothing here runs.
  */
 import type { Redis } from 'ioredis';
-import '../../src/engine/ioredis-commands.js';
+import '../../src/engine/redis/ioredis-commands.js';
 
 export async function typedCommands(redis: Redis): Promise<void> {
   const changed: number = await redis.bitmapistMark(1, 'key', 42, 1, 100);

@@ -1,0 +1,181 @@
+import { BitmapistIdModeError, BitmapistKeyTypeError, BitmapistLimitError, BitmapistScriptError } from '../errors.js';
+import type { KeyNames } from '../keys/key-names.js';
+import { runScript, type RedisClient } from '../redis/scripts.js';
+import { mappedIdOf } from './user-ids.js';
+
+/** How many map shards the sharded layout spreads a prefix's id map over (one in the compatible layout). */
+export const MAP_SHARDS = 16;
+/** Ids remembered per process by default (least recently used forgotten first). */
+export const DEFAULT_ID_CACHE_SIZE = 100_000;
+const READ_CHUNK = 1000;
+
+/** The keys of one map shard: id -> integer, integer -> id, and its counter. */
+export interface MapShardKeys {
+  ids: string;
+  uids: string;
+  seq: string;
+}
+
+/**
+ * The id map of mapped mode: each app user id (a string) has a dense integer, its bit offset. The compatible
+ * layout keeps one map (`<prefix>~ids`, `<prefix>~uids`, `<prefix>~idseq`); the sharded layout spreads it over
+ * {@link MAP_SHARDS} shards (`<prefix>~ids{m<s>}`, ...; an id's shard is a hash of it), each allocating in a
+ * stride so no single key is on the path of every first-seen user. Integers are never reused. Ids already seen
+ * are remembered in a bounded per-process cache.
+ */
+export class IdMap {
+  /** The number of map shards. */
+  readonly shards: number;
+  /** The key recording which kind of ids the prefix holds. */
+  readonly modeKey: string;
+  private readonly cache = new Map<string, number>();
+
+  constructor(
+    private readonly redis: RedisClient,
+    private readonly keys: KeyNames,
+    /** The largest integer that may be handed out. */
+    readonly maxInteger: number,
+    private readonly cacheSize = DEFAULT_ID_CACHE_SIZE,
+  ) {
+    this.shards = keys.layout === 'sharded' ? MAP_SHARDS : 1;
+    this.modeKey = `${keys.prefix}~idmode`;
+  }
+
+  /** The keys of map shard `shard`. */
+  shardKeys(shard: number): MapShardKeys {
+    const p = this.keys.prefix;
+    if (this.shards === 1) return { ids: `${p}~ids`, uids: `${p}~uids`, seq: `${p}~idseq` };
+    const tag = `{m${shard}}`;
+    return { ids: `${p}~ids${tag}`, uids: `${p}~uids${tag}`, seq: `${p}~idseq${tag}` };
+  }
+
+  /** The map shard of an id (FNV-1a of its UTF-16 code units): fixed forever for a given id. */
+  shardOf(id: string): number {
+    if (this.shards === 1) return 0;
+    let hash = 0x811c9dc5;
+    for (let i = 0; i < id.length; i++) hash = Math.imul(hash ^ id.charCodeAt(i), 0x01000193);
+    return (hash >>> 0) % this.shards;
+  }
+
+  /** The integer of an id if this process has seen it recently (no I/O). */
+  cached(id: string): number | undefined {
+    const integer = this.cache.get(id);
+    if (integer !== undefined) {
+      this.cache.delete(id);
+      this.cache.set(id, integer);
+    }
+    return integer;
+  }
+
+  /** Remembers an id's integer. */
+  remember(id: string, integer: number): void {
+    this.cache.delete(id);
+    this.cache.set(id, integer);
+    if (this.cache.size > this.cacheSize) this.cache.delete(this.cache.keys().next().value!);
+  }
+
+  /** Drops an id (or, without one, every id) from this process's cache, e.g. after another process forgot it. */
+  invalidate(uid?: unknown): void {
+    if (uid === undefined) this.cache.clear();
+    else this.cache.delete(mappedIdOf(uid));
+  }
+
+  /** The integer of a user id, or undefined when it was never marked (or was forgotten). Allocates nothing. */
+  async lookup(uid: unknown): Promise<number | undefined> {
+    const id = mappedIdOf(uid);
+    const known = this.cached(id);
+    if (known !== undefined) return known;
+    const value = await this.redis.hget(this.shardKeys(this.shardOf(id)).ids, id);
+    if (value === null) return undefined;
+    this.remember(id, Number(value));
+    return Number(value);
+  }
+
+  /**
+   * Removes a user id's map entries (its integer is never handed out again) and drops it from the cache.
+   * Resolves to the integer it had, or undefined when it had none. Its bits are left to `forgetUser`.
+   */
+  async forget(uid: unknown): Promise<number | undefined> {
+    const id = mappedIdOf(uid);
+    this.cache.delete(id);
+    const keys = this.shardKeys(this.shardOf(id));
+    const value = await this.redis.hget(keys.ids, id);
+    if (value === null) return undefined;
+    await this.redis.multi().hdel(keys.ids, id).hdel(keys.uids, value).exec();
+    return Number(value);
+  }
+
+  /**
+   * The integers of ids (canonical strings), allocating those not seen yet when `allocate`: one script call
+   * per map shard involved. Unknown ids are -1 when not allocating. A full map rejects with a
+   * {@link BitmapistLimitError} and allocates nothing in that shard.
+   */
+  async resolve(ids: readonly string[], allocate: boolean): Promise<number[]> {
+    const result = ids.map((id) => this.cached(id) ?? -1);
+    const byShard = new Map<number, number[]>();
+    result.forEach((integer, i) => {
+      if (integer >= 0) return;
+      const shard = this.shardOf(ids[i]!);
+      const list = byShard.get(shard);
+      if (list) list.push(i);
+      else byShard.set(shard, [i]);
+    });
+    await Promise.all(
+      [...byShard].map(async ([shard, positions]) => {
+        const keys = this.shardKeys(shard);
+        const call = this.redis.bitmapistMapIds(
+          3, keys.ids, keys.uids, keys.seq, allocate ? 1 : 0, this.shards, shard, this.maxInteger,
+          ...positions.map((i) => ids[i]!),
+        );
+        const found = await idMapCall(call, [keys.ids, keys.uids, keys.seq]);
+        positions.forEach((position, j) => {
+          const integer = Number(found[j]);
+          result[position] = integer;
+          if (integer >= 0) this.remember(ids[position]!, integer);
+        });
+      }),
+    );
+    return result;
+  }
+
+  /** The app ids of integers, in the same order (undefined for an integer no id holds any more). */
+  async idsOf(integers: readonly number[]): Promise<(string | undefined)[]> {
+    const result: (string | undefined)[] = new Array(integers.length);
+    const byShard = new Map<number, number[]>();
+    integers.forEach((integer, i) => {
+      const shard = integer % this.shards;
+      const list = byShard.get(shard);
+      if (list) list.push(i);
+      else byShard.set(shard, [i]);
+    });
+    for (const [shard, positions] of byShard) {
+      const { uids } = this.shardKeys(shard);
+      for (let start = 0; start < positions.length; start += READ_CHUNK) {
+        const chunk = positions.slice(start, start + READ_CHUNK);
+        const values = await this.redis.hmget(uids, ...chunk.map((i) => String(integers[i])));
+        chunk.forEach((position, j) => (result[position] = values[j] ?? undefined));
+      }
+    }
+    return result;
+  }
+}
+
+/**
+ * Runs an id map script call: `BITMAPIST_IDMODE` becomes a {@link BitmapistIdModeError}, `BITMAPIST_LIMIT`
+ * a {@link BitmapistLimitError}, `BITMAPIST_WRONGTYPE`
+ * a {@link BitmapistKeyTypeError} naming `keys[i - 1]`.
+ */
+export async function idMapCall<T>(call: Promise<T>, keys: readonly string[]): Promise<T> {
+  try {
+    return await runScript(call);
+  } catch (error) {
+    if (!(error instanceof BitmapistScriptError) || !(error.cause instanceof Error)) throw error;
+    const [code, ...rest] = error.cause.message.split(' ');
+    if (code === 'BITMAPIST_IDMODE') {
+      throw new BitmapistIdModeError(`the prefix holds ${rest[0] ?? 'other'} user ids, not mapped ones: nothing was written`);
+    }
+    if (code === 'BITMAPIST_LIMIT') throw new BitmapistLimitError(rest.join(' '), { cause: error.cause });
+    if (code === 'BITMAPIST_WRONGTYPE') throw new BitmapistKeyTypeError(keys[Number(rest[0]) - 1] ?? '?', rest[1] ?? 'unknown');
+    throw error;
+  }
+}

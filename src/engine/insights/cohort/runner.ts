@@ -1,0 +1,152 @@
+import { Cluster } from 'ioredis';
+import type { BlockRegistry } from '../../keys/blocks.js';
+import { forEachBounded } from '../../redis/bounded.js';
+import { CallLimiter } from '../../redis/call-limiter.js';
+import { CHAIN_START, cellsCall, readCellsReply, rowBytes, rowUnits, windowsCall, workedPeriods, type RowWork } from './calls.js';
+import { assembleCohort, type CohortPlan, type CohortResult, type CohortSums } from './plan.js';
+import { BitmapistArgumentError } from '../../errors.js';
+import { SCRATCH_TTL_MS } from '../../query/evaluator.js';
+import type { Leaf } from '../../query/expression.js';
+import type { KeyNames } from '../../keys/key-names.js';
+import { runScript, type RedisClient } from '../../redis/scripts.js';
+
+/** The most bytes of bitmaps one cohort may read (its rows' windows times the bitmaps they read): 1 GiB. */
+export const MAX_COHORT_BYTES = 2 ** 30;
+
+/** How a cohort's work is cut into script calls. */
+export interface CohortLimits {
+  /**
+   * Microseconds of Redis time one script call may spend before it stops (at its next bitmap read) and lets
+   * other clients run; the next call resumes there.
+   */
+  callBudget: number;
+  /** The most keys one script call carries (a bound on its arguments, not a hard cap). */
+  maxKeysPerCall: number;
+  /** Chains (so script calls) one cohort keeps in flight at once. */
+  callsInFlight: number;
+  /** See {@link MAX_COHORT_BYTES}. */
+  maxBytes: number;
+}
+
+/** The limits `getCohort` uses: calls of about 2 ms of Redis time, two in flight. */
+export const DEFAULT_COHORT_LIMITS: CohortLimits = {
+  callBudget: 2_000,
+  maxKeysPerCall: 4_000,
+  callsInFlight: 2,
+  maxBytes: MAX_COHORT_BYTES,
+};
+
+/**
+ * Runs planned cohorts. Per block in use (per group of blocks on one Redis): `cohort_windows` calls find the
+ * byte range of every row's population (rows without users stop there), then the rows with users are cut into
+ * chains of about one call budget each, and each chain runs `cohort_row` calls until done, each resuming where
+ * the last one stopped. At most `callsInFlight` chains run at once, and every call goes through the limiter
+ * (shared with the instance's other reads), so other clients are served between short calls.
+ */
+export class CohortRunner {
+  private readonly limits: CohortLimits;
+
+  constructor(
+    private readonly redis: RedisClient,
+    private readonly keys: KeyNames,
+    private readonly registry: BlockRegistry,
+    limits: Partial<CohortLimits> = {},
+    /** Bounds script calls across everything sharing it (the Bitmapist instance's read calls). */
+    private readonly limiter = new CallLimiter(limits.callsInFlight ?? DEFAULT_COHORT_LIMITS.callsInFlight),
+  ) {
+    this.limits = { ...DEFAULT_COHORT_LIMITS, ...limits };
+  }
+
+  /** Computes a planned cohort; throws {@link BitmapistArgumentError} when it would read over `maxBytes`. */
+  async cohort(plan: CohortPlan): Promise<CohortResult> {
+    const groups = blockGroups(await this.registry.inUse(), this.redis instanceof Cluster ? 1 : BLOCKS_PER_GROUP);
+    const work: RowWork[][] = [];
+    let bytes = 0;
+    await forEachBounded(groups.keys(), this.limits.callsInFlight, async (g) => {
+      work[g] = await this.populatedRows(plan, groups[g]!);
+      for (const row of work[g]!) bytes += rowBytes(row);
+    });
+    if (bytes > this.limits.maxBytes) {
+      throw new BitmapistArgumentError(
+        'cohort',
+        `would read about ${Math.ceil(bytes / 2 ** 20)} MB of bitmaps, over the limit of ${this.limits.maxBytes / 2 ** 20} MB ` +
+          '(MAX_COHORT_BYTES): ask for fewer rows, columns or additional events, or a shorter time group',
+      );
+    }
+    const sums: CohortSums = { totals: [], cells: [] };
+    const chains = function* (this: CohortRunner) {
+      for (const rows of work) yield* this.chains(rows);
+    };
+    await forEachBounded(chains.call(this), this.limits.callsInFlight, (chain) => this.runChain(plan, chain, sums));
+    return assembleCohort(plan, sums);
+  }
+
+  /**
+   * The rows with users in a group of blocks, with their population's byte range (`cohort_windows` calls; a
+   * row of each block counts as a row of the call).
+   */
+  private async populatedRows(plan: CohortPlan, blocks: number[]): Promise<RowWork[]> {
+    const rows = blocks.flatMap((block) => plan.rows.map((row, index) => ({ block, index, row })));
+    const primaries = rows.map(({ block, row }) => row.primary.map((leaf) => this.keys.eventKey(leaf.event, leaf.suffix, block)));
+    const populated: RowWork[] = [];
+    for (let from = 0; from < primaries.length; ) {
+      const { keys, args } = windowsCall(primaries, from, this.limits.callBudget, this.limits.maxKeysPerCall);
+      const reply = await this.limiter.run(() => runScript(this.redis.bitmapistCohortWindows(keys.length, ...keys, ...args)));
+      const done = reply[0]!;
+      for (let r = 0; r < done; r++) {
+        const [lo, hi] = [reply[1 + 2 * r]!, reply[2 + 2 * r]!];
+        const { block, index, row } = rows[from + r]!;
+        if (lo >= 0) populated.push({ block, row: index, lo, hi, primary: row.primary, periods: workedPeriods(plan.mode, row) });
+      }
+      from += Math.max(done, 1);
+    }
+    return populated;
+  }
+
+  /** Cuts a block's rows into chains of about one call budget each (rowUnits estimates nanoseconds). */
+  private *chains(rows: RowWork[]): Generator<RowWork[]> {
+    let chain: RowWork[] = [];
+    let units = 0;
+    for (const row of rows) {
+      if (chain.length > 0 && units + rowUnits(row) > this.limits.callBudget * 1000) {
+        yield chain;
+        chain = [];
+        units = 0;
+      }
+      chain.push(row);
+      units += rowUnits(row);
+    }
+    if (chain.length > 0) yield chain;
+  }
+
+  /** Runs one chain: `cohort_row` calls, each resuming where the previous one stopped. */
+  private async runChain(plan: CohortPlan, rows: RowWork[], sums: CohortSums): Promise<void> {
+    const scratch = this.keys.scratchKeys(5, rows[0]!.block);
+    const keyOf = (leaf: Leaf, block: number) => this.keys.eventKey(leaf.event, leaf.suffix, block);
+    const limits = { ttlMs: SCRATCH_TTL_MS, budget: this.limits.callBudget, maxKeys: this.limits.maxKeysPerCall };
+    let at = CHAIN_START;
+    try {
+      while (at.row < rows.length) {
+        const { keys, args, slices } = cellsCall(plan.mode, rows, at, keyOf, scratch, limits);
+        const reply = await this.limiter.run(() => runScript(this.redis.bitmapistCohortRow(keys.length, ...keys, ...args)));
+        at = readCellsReply(reply, rows, slices, sums);
+      }
+    } catch (error) {
+      // A chain that failed half-way may have left its state behind: delete it (its TTL is the safety net).
+      await this.redis.del(...scratch).catch(() => undefined);
+      throw error;
+    }
+  }
+}
+
+/**
+ * On one Redis a script may read keys of many blocks, so blocks are worked in groups; on a Cluster each block
+ * is its own group (a script's keys must share the block's hash slot).
+ */
+const BLOCKS_PER_GROUP = 64;
+
+function blockGroups(blocks: number[], size: number): number[][] {
+  const groups: number[][] = [];
+  for (let i = 0; i < blocks.length; i += size) groups.push(blocks.slice(i, i + size));
+  return groups;
+}

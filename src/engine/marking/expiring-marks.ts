@@ -1,0 +1,98 @@
+import type { ExpiryWriter } from '../time/retention.js';
+import type { MarkOptions } from './marker.js';
+
+/** The block of a user id's bits once its mark is written, or undefined when it has none (a mapped id never seen). */
+export type BlockOf = (uid: unknown) => number | undefined | Promise<number | undefined>;
+
+const HOUR_MS = 3_600_000;
+
+/** A mark as the bulk import takes it. */
+interface AnyMark {
+  event: string;
+  uid: unknown;
+  now?: Date;
+}
+
+/**
+ * Marks through the engine's writer, then gives the bitmaps they wrote their expiry (see {@link ExpiryWriter}).
+ * A mark without `now` gets it here, so the expiry goes to the very bitmaps the mark wrote. Used only when
+ * the `expire` option is set: without it marks go straight to the writer and no EXPIREAT is ever sent.
+ */
+export class ExpiringMarks {
+  constructor(
+    private readonly expiry: ExpiryWriter,
+    private readonly blockOf: BlockOf,
+    private readonly trackHourly: boolean,
+    /** Whether `blockOf` answers at once, before the marks are written (integer ids). */
+    private readonly blockIsKnown: boolean,
+  ) {}
+
+  /** One mark (or unmark) written by `write`, then its bitmaps' expiry. */
+  async mark(write: (options: MarkOptions) => Promise<void>, event: string, uid: unknown, options: MarkOptions): Promise<void> {
+    const stamped = isObject(options) && options.now === undefined ? { ...options, now: new Date() } : options;
+    await write(stamped);
+    const block = await this.blockOf(uid);
+    if (block === undefined) return;
+    await this.expiry.afterWrite(this.expiry.keysOf(event, block, stamped.now!, stamped.trackHourly ?? this.trackHourly), true);
+  }
+
+  /**
+   * A bulk import written by `write`, then the expiry of every bitmap its marks wrote. When the import fails
+   * half-way, the bitmaps of the marks seen so far still get theirs (an EXPIREAT on a bitmap never written
+   * does nothing and is sent again after its first write).
+   */
+  async markMany<T extends AnyMark>(
+    write: (marks: Iterable<T> | AsyncIterable<T>) => Promise<number>,
+    marks: Iterable<T> | AsyncIterable<T>,
+  ): Promise<number> {
+    const stamp = new Date();
+    // One entry per event, hour and block (or mapped id): what the expiry needs, bounded by the keys written.
+    const seen = new Map<string, AnyMark>();
+    const stamped = (mark: T): T => {
+      if (!isObject(mark)) return mark;
+      const withTime = mark.now === undefined ? { ...mark, now: stamp } : mark;
+      const time = withTime.now instanceof Date ? Math.floor(withTime.now.getTime() / HOUR_MS) : Number.NaN;
+      const block = this.blockIsKnown ? this.blockOf(mark.uid) : undefined;
+      seen.set(`${String(mark.event)}\u0000${time}\u0000${typeof block === 'number' ? block : String(mark.uid)}`, withTime);
+      return withTime;
+    };
+    let source: Iterable<T> | AsyncIterable<T> = marks;
+    if (Array.isArray(marks)) source = (marks as T[]).map(stamped);
+    else if (isObject(marks) && Symbol.iterator in marks) source = mapSync(marks as Iterable<T>, stamped);
+    else if (isObject(marks) && Symbol.asyncIterator in marks) source = mapAsync(marks as AsyncIterable<T>, stamped);
+    let written: number;
+    try {
+      written = await write(source);
+    } catch (error) {
+      await this.expireSeen(seen.values(), false).catch(() => undefined);
+      throw error;
+    }
+    await this.expireSeen(seen.values(), true);
+    return written;
+  }
+
+  private async expireSeen(marks: Iterable<AnyMark>, written: boolean): Promise<void> {
+    const keys = [];
+    for (const { event, uid, now } of marks) {
+      try {
+        const block = await this.blockOf(uid);
+        if (block !== undefined) keys.push(...this.expiry.keysOf(event, block, now!, this.trackHourly));
+      } catch {
+        // A mark the import refused: it wrote nothing.
+      }
+    }
+    await this.expiry.afterWrite(keys, written);
+  }
+}
+
+function isObject(value: unknown): value is Record<string | symbol, unknown> {
+  return value !== null && typeof value === 'object';
+}
+
+function* mapSync<T>(items: Iterable<T>, map: (item: T) => T): Iterable<T> {
+  for (const item of items) yield map(item);
+}
+
+async function* mapAsync<T>(items: AsyncIterable<T>, map: (item: T) => T): AsyncIterable<T> {
+  for await (const item of items) yield map(item);
+}

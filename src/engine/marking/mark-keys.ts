@@ -1,0 +1,82 @@
+import type { KeyNames } from '../keys/key-names.js';
+import { MAX_YEAR, MIN_YEAR, toUtc } from '../time/periods.js';
+import { UTC_ZONE, type TimeZone } from '../time/time-zone.js';
+
+const HOUR_MS = 3_600_000;
+const DAY_MS = 86_400_000;
+/** The first and the first refused millisecond of the years `toUtc` accepts. */
+const MIN_TIME = new Date(0).setUTCFullYear(MIN_YEAR, 0, 1);
+const END_TIME = new Date(0).setUTCFullYear(MAX_YEAR + 1, 0, 1);
+/** Cached key lists before the cache starts over (a few per event and day in practice). */
+const MAX_CACHED = 4096;
+
+/**
+ * Checks a mark's date and returns its time in ms. Anything `toUtc` refuses is refused the same way, with
+ * the same error, but valid dates skip dayjs (the hot path of every mark).
+ */
+export function markTime(date: unknown, argument = 'now'): number {
+  const time = date instanceof Date ? date.getTime() : Number.NaN;
+  if (!(time >= MIN_TIME && time < END_TIME)) toUtc(date, argument);
+  return time;
+}
+
+/**
+ * The bitmapist suffixes of one UTC day (days since 1970-01-01): month `2025-1`, ISO week `W2025-1`, day
+ * `2025-1-31`. Equal to `periodSuffix` for every date `toUtc` accepts.
+ */
+export function daySuffixes(day: number): { month: string; week: string; day: string } {
+  const date = new Date(day * DAY_MS);
+  const year = date.getUTCFullYear();
+  const month = `${year}-${date.getUTCMonth() + 1}`;
+  const thursday = new Date((day + 3 - ((date.getUTCDay() + 6) % 7)) * DAY_MS);
+  const isoYear = thursday.getUTCFullYear();
+  const yearStart = new Date(0).setUTCFullYear(isoYear, 0, 1);
+  const week = 1 + Math.floor((thursday.getTime() - yearStart) / (7 * DAY_MS));
+  return { month, week: `W${isoYear}-${week}`, day: `${month}-${date.getUTCDate()}` };
+}
+
+/**
+ * The keys a mark sets (month, ISO week, day, then hour and unique when tracked), cached per event, block
+ * and local day (or local hour: an hour that occurs twice shares one key), so that marks of the same event and day share one array: no date library and no
+ * string building per mark, and batches can group marks by array identity. The arrays are shared:
+ * never modify one.
+ */
+export class MarkKeyCache {
+  private readonly cache = new Map<string, Map<number, Map<number, readonly string[]>>>();
+  private size = 0;
+
+  constructor(
+    private readonly keys: KeyNames,
+    /** The zone whose local dates name the keys (default UTC: no conversion at all). */
+    private readonly zone: TimeZone = UTC_ZONE,
+  ) {}
+
+  /** The keys of a mark of `event` at `instant` (ms, checked by {@link markTime}) in `block`. */
+  markKeys(event: string, block: number, instant: number, hourly: boolean, unique: boolean): readonly string[] {
+    const time = this.zone.isUtc ? instant : this.zone.toWall(instant);
+    const slot = (hourly ? Math.floor(time / HOUR_MS) * 2 + 1 : Math.floor(time / DAY_MS) * 2) * 2 + (unique ? 1 : 0);
+    let byBlock = this.cache.get(event);
+    let bySlot = byBlock?.get(block);
+    const cached = bySlot?.get(slot);
+    if (cached !== undefined) return cached;
+    if (this.size >= MAX_CACHED) {
+      this.cache.clear();
+      this.size = 0;
+      byBlock = bySlot = undefined;
+    }
+    if (byBlock === undefined) this.cache.set(event, (byBlock = new Map()));
+    if (bySlot === undefined) byBlock.set(block, (bySlot = new Map()));
+    const built = this.build(event, block, time, hourly, unique);
+    bySlot.set(slot, built);
+    this.size += 1;
+    return built;
+  }
+
+  private build(event: string, block: number, time: number, hourly: boolean, unique: boolean): readonly string[] {
+    const suffixes = daySuffixes(Math.floor(time / DAY_MS));
+    const keys = [suffixes.month, suffixes.week, suffixes.day].map((suffix) => this.keys.eventKey(event, suffix, block));
+    if (hourly) keys.push(this.keys.eventKey(event, `${suffixes.day}-${new Date(time).getUTCHours()}`, block));
+    if (unique) keys.push(this.keys.eventKey(event, 'u', block));
+    return Object.freeze(keys);
+  }
+}

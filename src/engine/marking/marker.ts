@@ -1,0 +1,178 @@
+import type { BlockRegistry } from '../keys/blocks.js';
+import { BitmapistArgumentError } from '../errors.js';
+import type { IdMap } from '../ids/id-map.js';
+import type { IdModeGuard } from '../ids/id-mode.js';
+import type { KeyNames } from '../keys/key-names.js';
+import { MarkBatcher, type PendingMark } from './batcher.js';
+import { MarkKeyCache, markTime } from './mark-keys.js';
+import { writeBlock } from './writer.js';
+import { writeInBatches } from './bulk.js';
+import { writeMappedBatch } from './mapped-writer.js';
+import type { RedisClient } from '../redis/scripts.js';
+import type { TimeZone } from '../time/time-zone.js';
+import { mappedIdOf, type MappedUserId } from '../ids/user-ids.js';
+import { assertEventName, assertOptionalBoolean, assertUserId } from '../arguments.js';
+
+/** Per-call options of `markEvent` and `unmarkEvent`. */
+export interface MarkOptions {
+  /** When the event happened (default: now). */
+  now?: Date;
+  trackHourly?: boolean;
+  trackUnique?: boolean;
+}
+
+/** One mark of a bulk import (`Id`: `number`, or in mapped mode any {@link MappedUserId}). */
+export interface BulkMark<Id = number> {
+  event: string;
+  uid: Id;
+  now?: Date;
+}
+
+/** The most marks in one `mark_many` call: bounds how long one call holds Redis. */
+export const MARK_BATCH_SIZE = 500;
+const BULK_CALLS_IN_FLIGHT = 4;
+
+/** Writes marks: validates them, names their keys, and sends them through the mark scripts. */
+export class Marker {
+  private readonly batcher = new MarkBatcher((bit, marks) => this.writeMarks(bit, marks), MARK_BATCH_SIZE);
+  private readonly keyCache: MarkKeyCache;
+  private readonly modeKeyInScript: string | undefined;
+
+  constructor(
+    private readonly redis: RedisClient,
+    private readonly keys: KeyNames,
+    private readonly registry: BlockRegistry,
+    private readonly defaults: { trackHourly: boolean; trackUnique: boolean; maxUserId: number; timeZone?: TimeZone },
+    /** The id mode check (with the time zone check: `ready` and `check()` cover both). */
+    private readonly guard: Pick<IdModeGuard, 'modeKey' | 'ready' | 'check'>,
+    /** The id map in mapped mode, undefined with integer ids. */
+    private readonly idMap?: IdMap,
+  ) {
+    this.keyCache = new MarkKeyCache(keys, defaults.timeZone);
+    // Integer ids in the compatible layout: the mark scripts check the id mode marker on every call.
+    this.modeKeyInScript = keys.blockBytes === undefined && !idMap ? guard.modeKey : undefined;
+  }
+
+  /** Sets (bit 1) or clears (bit 0) one mark; marks issued in the same tick share one script call. */
+  mark(bit: 0 | 1, event: string, uid: MappedUserId, options: MarkOptions = {}): Promise<void> {
+    return this.batcher.add(bit, this.pendingMark(event, uid, options));
+  }
+
+  /** Sets or clears a user in an event's all-time unique bitmap only. */
+  markUnique(bit: 0 | 1, event: string, uid: MappedUserId): Promise<void> {
+    assertEventName(event);
+    return this.batcher.add(bit, this.located(this.checkedId(uid), (block) => [this.keys.eventKey(event, 'u', block)]));
+  }
+
+  /** Bulk import; see `Bitmapist.markEvents`. */
+  async markEvents(marks: Iterable<BulkMark<unknown>> | AsyncIterable<BulkMark<unknown>>): Promise<number> {
+    if (marks === null || typeof marks !== 'object' || !(Symbol.iterator in marks || Symbol.asyncIterator in marks)) {
+      throw new BitmapistArgumentError('marks', 'must be an iterable or async iterable of { event, uid, now? }');
+    }
+    const toPending = (mark: BulkMark<unknown>, index: number): PendingMark => {
+      if (mark === null || typeof mark !== 'object') {
+        throw new BitmapistArgumentError(`marks[${index}]`, 'must be { event, uid, now? }');
+      }
+      return this.pendingMark(mark.event, mark.uid, { now: mark.now });
+    };
+    return writeInBatches(marks, toPending, (batch) => this.writeMarks(1, batch), MARK_BATCH_SIZE, BULK_CALLS_IN_FLIGHT);
+  }
+
+  private pendingMark(event: string, uid: unknown, options: MarkOptions): PendingMark {
+    assertEventName(event);
+    const id = this.checkedId(uid);
+    if (options === null || typeof options !== 'object') throw new BitmapistArgumentError('options', 'must be an object');
+    const time = markTime(options.now ?? new Date());
+    assertOptionalBoolean(options.trackHourly, 'trackHourly');
+    assertOptionalBoolean(options.trackUnique, 'trackUnique');
+    const hourly = options.trackHourly ?? this.defaults.trackHourly;
+    const unique = options.trackUnique ?? this.defaults.trackUnique;
+    return this.located(id, (block) => this.keyCache.markKeys(event, block, time, hourly, unique));
+  }
+
+  /** Checks a user id: an integer id in range, or a mapped id as its canonical string. */
+  private checkedId(uid: unknown): number | string {
+    if (this.idMap) return mappedIdOf(uid);
+    assertUserId(uid, this.defaults.maxUserId);
+    return uid;
+  }
+
+  /** A mark of a checked user id (see {@link checkedId}) with keys named per block. */
+  private located(id: number | string, keysOf: (block: number) => readonly string[]): PendingMark {
+    if (typeof id === 'number') {
+      const { block, bit } = this.keys.locate(id);
+      return { keys: keysOf(block), uid: bit, block };
+    }
+    const integer = this.idMap!.cached(id);
+    if (integer === undefined) return { keys: this.keys.blockBytes === undefined ? keysOf(0) : [], uid: -1, block: -1, id, keysOf };
+    const { block, bit } = this.keys.locate(integer);
+    return { keys: keysOf(block), uid: bit, block, id };
+  }
+
+  /**
+   * Writes a batch once this process may write in its id mode and the integers of its mapped ids are known:
+   * the compatible layout finds or allocates them in the mark's own script call; the sharded layout first
+   * asks the map shards (one call each), then marks. An unmark of an id never seen has nothing to clear.
+   */
+  private writeMarks(bit: 0 | 1, marks: PendingMark[]): Promise<void>[] {
+    const unresolved = marks.filter((mark) => mark.uid < 0);
+    if (this.guard.ready && unresolved.length === 0) return this.writeResolved(bit, marks);
+    const written = this.guard.check().then(async (): Promise<Promise<void>[]> => {
+      if (unresolved.length === 0) return this.writeResolved(bit, marks);
+      if (this.keys.blockBytes === undefined) {
+        const refusals = writeMappedBatch(this.redis, this.idMap!, bit, marks);
+        return marks.map(({ keys }) =>
+          refusals.then((refused) => {
+            if (refused.has(keys)) throw refused.get(keys);
+          }),
+        );
+      }
+      const integers = await this.idMap!.resolve(unresolved.map((mark) => mark.id!), bit === 1);
+      unresolved.forEach((mark, i) => {
+        if (integers[i]! < 0) return;
+        const { block, bit: offset } = this.keys.locate(integers[i]!);
+        Object.assign(mark, { keys: mark.keysOf!(block), uid: offset, block });
+      });
+      const known = marks.filter((mark) => mark.uid >= 0);
+      const results = known.length > 0 ? this.writeResolved(bit, known) : [];
+      const byMark = new Map(known.map((mark, i) => [mark, results[i]!]));
+      return marks.map((mark) => byMark.get(mark) ?? Promise.resolve());
+    });
+    return marks.map((_, i) => written.then((results) => results[i]));
+  }
+
+  /**
+   * Writes marks with one script call per block (the compatible layout has one block), and registers their
+   * blocks with one SADD sent along; returns one promise per mark. A mark rejects with its block's call
+   * error, with a {@link BitmapistKeyTypeError} when one of its keys is not a bitmap (nothing of it written,
+   * the other marks of the call are), or with the registration's error (its bits are written).
+   */
+  private writeResolved(bit: 0 | 1, marks: PendingMark[]): Promise<void>[] {
+    const byBlock = new Map<number, PendingMark[]>();
+    for (const mark of marks) {
+      const group = byBlock.get(mark.block);
+      if (group) group.push(mark);
+      else byBlock.set(mark.block, [mark]);
+    }
+    // An unmark registers too: in the compatible layout it creates a zero-filled key that widens NOT.
+    const registered = this.registry.register(byBlock.keys());
+    registered.catch(() => undefined);
+    const maxBit = this.keys.blockBytes === undefined ? this.defaults.maxUserId : this.keys.blockBytes * 8 - 1;
+    const settled = new Map<number, Map<readonly string[], Promise<void>>>();
+    for (const [block, group] of byBlock) {
+      const refusals = writeBlock(this.redis, bit, group, maxBit, this.modeKeyInScript);
+      const byKeys = new Map<readonly string[], Promise<void>>();
+      for (const { keys } of group) {
+        if (byKeys.has(keys)) continue;
+        const done = refusals.then((refused) => {
+          const refusal = refused.get(keys);
+          if (refusal) throw refusal;
+          return registered;
+        });
+        byKeys.set(keys, done);
+      }
+      settled.set(block, byKeys);
+    }
+    return marks.map((mark) => settled.get(mark.block)!.get(mark.keys)!);
+  }
+}

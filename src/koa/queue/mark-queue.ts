@@ -1,0 +1,283 @@
+import { BitmapistKeyTypeError, BitmapistRegistryError } from '../../engine/errors.js';
+import { HeldMarks } from './held-marks.js';
+import { MarkList } from './mark-list.js';
+import { PartitionOutages } from './partition-outages.js';
+import { QueueReports } from './queue-reports.js';
+import { isRetryable } from '../../engine/redis/outage.js';
+
+/** One mark waiting to be written. `now` is when it was issued, so a late write lands in the right period. */
+export interface QueuedMark {
+  event: string;
+  /** The integer user id; -1 with mapped ids, whose id is `mappedId`. */
+  uid: number;
+  /** With `userIds: 'mapped'`: the id's canonical string. */
+  mappedId?: string;
+  now: Date;
+  trackHourly?: boolean;
+  trackUnique?: boolean;
+  /** The request that issued the mark, if it is still alive when an error is reported. */
+  origin?: WeakRef<object>;
+}
+
+/** Counters of a mark queue (summed over systems on the plugin). */
+export interface MarkQueueMetrics {
+  /** Marks waiting or being written now; never more than `queueLimit` per system. */
+  queued: number;
+  /** Marks written to Redis. */
+  written: number;
+  /** Oldest marks dropped because the queue was full (one being written when dropped counts here only if that write fails). */
+  dropped: number;
+  /** Marks given up: refused by Redis, unwritten when `close()` timed out, or issued after `close()`. */
+  failed: number;
+}
+
+/** What a {@link MarkQueue} needs: a writer, somewhere to report errors, and how marks share fate. */
+export interface MarkQueueOptions {
+  /** The system name, for messages. */
+  name: string;
+  /** The most marks held (waiting or being written); beyond it the oldest are dropped. */
+  limit: number;
+  write(mark: QueuedMark): Promise<unknown>;
+  report(error: Error, origin?: object): void;
+  /**
+   * The partition of a mark: marks of one partition live on one Redis node (the engine's block, one
+   * Cluster hash slot). A failing partition waits and is probed on its own while the others keep flowing.
+   * Default: a single partition.
+   */
+  partition?(mark: QueuedMark): number;
+}
+
+/** The most marks being written at once (the engine turns those of one tick into script calls of 500). */
+export const MAX_IN_FLIGHT = 2000;
+
+/** A mark in the queue. */
+interface Entry {
+  readonly mark: QueuedMark;
+  readonly partition: number;
+  state: 'waiting' | 'writing' | 'gone';
+  /** The list it waits in. */
+  list: MarkList<Entry> | undefined;
+  /** Dropped while being written: it counts as written if that write succeeds, else as dropped. */
+  abandoned: boolean;
+  /** Refused in a script call shared with other marks: sent again on its own to tell who was refused. */
+  alone: boolean;
+}
+
+const isGone = (entry: Entry) => entry.state !== 'waiting';
+
+/**
+ * A bounded in-memory queue of marks and the writer that drains it, up to {@link MAX_IN_FLIGHT} marks at
+ * a time. Marks of a partition whose writes fail wait without being re-sent while one of them probes
+ * Redis (see {@link PartitionOutages}), so a dead Cluster master holds back only its own blocks. When
+ * full, the oldest mark held is dropped, even one being written. Callers only ever `push`: nothing here
+ * makes a request wait.
+ */
+export class MarkQueue {
+  /** Every mark not yet written, dropped or given up. */
+  private readonly held = new HeldMarks<Entry>();
+  private readonly fresh = new MarkList(isGone);
+  private readonly alone = new MarkList(isGone);
+  private readonly outages = new PartitionOutages(isGone);
+  private inFlight = 0;
+  private abandonedInFlight = 0;
+  private counts = { written: 0, dropped: 0, failed: 0 };
+  private pumpScheduled = false;
+  private timer: NodeJS.Timeout | undefined;
+  private closed = false;
+  private finished = false;
+  private idleWaiters: (() => void)[] = [];
+  private readonly reports: QueueReports;
+
+  constructor(private readonly options: MarkQueueOptions) {
+    this.reports = new QueueReports(options.name, options.limit, options.report);
+  }
+
+  /** The queue's counters. */
+  get metrics(): MarkQueueMetrics {
+    return { queued: this.held.size, ...this.counts };
+  }
+
+  /** Queues a mark (dropping the oldest one when full) and schedules the writer. */
+  push(mark: QueuedMark): void {
+    if (this.closed) {
+      this.counts.failed += 1;
+      return this.reports.closed(mark.origin?.deref());
+    }
+    if (this.held.size >= this.options.limit) this.dropOldest(mark.origin);
+    const partition = this.options.partition?.(mark) ?? 0;
+    const entry: Entry = { mark, partition, state: 'waiting', list: undefined, abandoned: false, alone: false };
+    this.held.add(entry);
+    this.wait(entry, this.fresh);
+    this.schedulePump();
+  }
+
+  /** The client is ready again: probe every waiting partition at once, and report the next outage again. */
+  wake(): void {
+    this.reports.outageOver();
+    this.outages.retryNow();
+    this.schedulePump();
+  }
+
+  /** A connection error seen on the client; reported once per outage. */
+  connectionFailed(error: unknown): void {
+    if (!this.finished) this.reports.unavailable(error);
+  }
+
+  /** Resolves once nothing is waiting or in flight, or after `timeoutMs`, with the number of marks still queued. */
+  idle(timeoutMs = Number.POSITIVE_INFINITY): Promise<number> {
+    if (this.isIdle()) return Promise.resolve(0);
+    return new Promise((resolve) => {
+      let timer: NodeJS.Timeout | undefined;
+      const done = () => {
+        clearTimeout(timer);
+        this.idleWaiters = this.idleWaiters.filter((waiter) => waiter !== done);
+        resolve(this.held.size);
+      };
+      if (Number.isFinite(timeoutMs)) timer = setTimeout(done, timeoutMs);
+      this.idleWaiters.push(done);
+    });
+  }
+
+  /** Stops accepting marks, drains for at most `timeoutMs`, then gives up the rest; resolves with how many. */
+  async close(timeoutMs: number): Promise<number> {
+    this.closed = true;
+    await this.idle(timeoutMs);
+    this.finished = true;
+    clearTimeout(this.timer);
+    const unwritten = this.held.size;
+    this.counts.failed += unwritten;
+    this.counts.dropped += this.abandonedInFlight;
+    for (const entry of this.held.clear()) entry.state = 'gone';
+    this.fresh.clear();
+    this.alone.clear();
+    this.outages.clear();
+    this.inFlight = this.abandonedInFlight = 0;
+    return unwritten;
+  }
+
+  /** Sends what may be sent: marks of partitions that are up, and the probes that are due. */
+  private pump(): void {
+    this.pumpScheduled = false;
+    if (this.finished) return;
+    if (this.alone.size > 0) {
+      // A suspect goes alone: nothing else may share its script call.
+      if (this.inFlight > 0) return;
+      const suspect = this.alone.shift();
+      if (suspect) return this.send(suspect);
+    }
+    const now = Date.now();
+    const room = () => this.inFlight < MAX_IN_FLIGHT;
+    this.outages.release(now, room, (entry) => this.send(entry));
+    for (let entry; room() && (entry = this.fresh.shift()); ) {
+      const waiting = this.outages.waitingList(entry.partition);
+      if (waiting) this.wait(entry, waiting);
+      else this.send(entry);
+    }
+    clearTimeout(this.timer);
+    const probeAt = this.outages.nextProbeAt();
+    if (probeAt !== Number.POSITIVE_INFINITY) {
+      this.timer = setTimeout(() => this.schedulePump(), Math.max(0, probeAt - now));
+      this.timer.unref();
+    }
+    this.checkIdle();
+  }
+
+  private send(entry: Entry): void {
+    entry.state = 'writing';
+    entry.list = undefined;
+    this.inFlight += 1;
+    let written: Promise<unknown>;
+    try {
+      written = this.options.write(entry.mark);
+    } catch (error) {
+      written = Promise.reject(error);
+    }
+    written.then(
+      () => this.settled(entry, false),
+      (error: unknown) => this.settled(entry, true, error),
+    );
+  }
+
+  private settled(entry: Entry, failed: boolean, error?: unknown): void {
+    if (this.finished) return;
+    this.inFlight -= 1;
+    if (entry.abandoned) this.abandonedInFlight -= 1;
+    const retryable = failed && isRetryable(error);
+    if (retryable) {
+      const waiting = this.outages.failed(entry.partition, entry, Date.now());
+      this.reports.unavailable(error, entry.mark.origin?.deref());
+      if (!entry.abandoned) {
+        entry.alone = false;
+        this.wait(entry, waiting);
+      }
+    } else {
+      // Redis answered: the partition is up.
+      this.outages.succeeded(entry.partition, entry);
+      if (!this.outages.anyDown) this.reports.outageOver();
+    }
+    // The engine settles each mark of a shared call on its own: a mark refused for a key of the wrong type is
+    // given up at once; a refused registration still wrote the mark's bits.
+    const registryRefused = error instanceof BitmapistRegistryError;
+    if (registryRefused) this.reports.registryRefused(error);
+    else if (!failed) this.reports.registryOver();
+    if (!failed || registryRefused) {
+      this.counts.written += 1;
+      this.forget(entry);
+    } else if (entry.abandoned) {
+      this.counts.dropped += 1;
+      entry.state = 'gone';
+    } else if (!retryable && (entry.alone || error instanceof BitmapistKeyTypeError)) {
+      this.counts.failed += 1;
+      this.forget(entry);
+      this.reports.refused(error, entry.mark);
+    } else if (!retryable) {
+      entry.alone = true;
+      this.wait(entry, this.alone);
+    }
+    this.schedulePump();
+  }
+
+  /** Drops the oldest mark held to make room for a new one. */
+  private dropOldest(origin?: WeakRef<object>): void {
+    const oldest = this.held.oldest()!;
+    this.held.delete(oldest);
+    if (oldest.state === 'writing') {
+      oldest.abandoned = true;
+      this.abandonedInFlight += 1;
+    } else {
+      oldest.state = 'gone';
+      oldest.list?.noteGone();
+      oldest.list = undefined;
+      this.counts.dropped += 1;
+    }
+    this.reports.overflowing(origin?.deref());
+  }
+
+  private wait(entry: Entry, list: MarkList<Entry>): void {
+    entry.state = 'waiting';
+    entry.list = list;
+    list.push(entry);
+  }
+
+  private forget(entry: Entry): void {
+    entry.state = 'gone';
+    this.held.delete(entry);
+    this.checkIdle();
+  }
+
+  private schedulePump(): void {
+    if (this.pumpScheduled || this.finished) return;
+    this.pumpScheduled = true;
+    setImmediate(() => this.pump());
+  }
+
+  private isIdle(): boolean {
+    return this.held.size === 0 && this.inFlight === 0;
+  }
+
+  private checkIdle(): void {
+    if (!this.isIdle()) return;
+    this.reports.overflowOver();
+    for (const waiter of [...this.idleWaiters]) waiter();
+  }
+}

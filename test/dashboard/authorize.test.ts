@@ -1,0 +1,98 @@
+import { expect } from 'chai';
+import type { KoaBitmapistOptions } from '../../src/koa/index.js';
+import { serve, testApp } from '../koa/support.js';
+
+/** An app with the dashboard as configured, and a fallback answer for the paths the dashboard does not take. */
+async function dashboard(options: KoaBitmapistOptions) {
+  const t = testApp(options);
+  t.app.use((ctx) => {
+    ctx.status = 404;
+    ctx.body = 'app 404';
+  });
+  const server = await serve(t.app);
+  const get = async (path: string, headers: Record<string, string> = {}) => {
+    const response = await fetch(server.base + path, { headers });
+    return { status: response.status, body: await response.text() };
+  };
+  return {
+    ...t,
+    get,
+    async close() {
+      await server.close();
+      await t.cleanup();
+    },
+  };
+}
+
+describe('koa: dashboard access', () => {
+  it('answers 403 when authorize(ctx) is false, and serves when it is true', async () => {
+    const t = await dashboard({ authorize: async (ctx) => ctx.get('x-admin') === 'yes' });
+    try {
+      const denied = await t.get('/bitmapist/cohort?format=json');
+      expect([denied.status, JSON.parse(denied.body)]).to.deep.equal([403, { error: 'You are not allowed to see the bitmapist dashboard.' }]);
+      const page = await t.get('/bitmapist/');
+      expect(page.status).to.equal(403);
+      expect(page.body).to.contain('<h1>Forbidden</h1>');
+      const allowed = await t.get('/bitmapist/?format=json', { 'x-admin': 'yes' });
+      expect([allowed.status, JSON.parse(allowed.body).events]).to.deep.equal([200, []]);
+    } finally {
+      await t.close();
+    }
+  });
+
+  it('without authorize: serves and warns only when NODE_ENV is exactly development or test', async () => {
+    const warnings: string[] = [];
+    const logger = { warn: (message: string) => warnings.push(message) };
+    const dev = await dashboard({ logger, env: { NODE_ENV: 'development' } });
+    const test = await dashboard({ logger, env: { NODE_ENV: 'test' } });
+    try {
+      const warning = (prefix: string) =>
+        `koa-bitmapist: the dashboard at ${prefix} is open to every visitor because no authorize(ctx) option was given ` +
+        'and NODE_ENV is development or test; with any other NODE_ENV it answers 403.';
+      expect(warnings).to.deep.equal([warning('/bitmapist'), warning('/bitmapist')]);
+      for (const open of [dev, test]) {
+        expect((await open.get('/bitmapist/')).status).to.equal(200);
+        expect((await open.get('/bitmapist/cohort')).status).to.equal(200);
+      }
+      expect(warnings).to.have.length(2);
+    } finally {
+      await dev.close();
+      await test.close();
+    }
+  });
+
+  it('without authorize: fails closed with a 403 saying how to open it for every other NODE_ENV, without a warning', async () => {
+    const warnings: string[] = [];
+    const logger = { warn: (message: string) => warnings.push(message) };
+    const message =
+      'The bitmapist dashboard is closed: give koaBitmapist an authorize(ctx) option, ' +
+      'or run with NODE_ENV=development to open it to every visitor.';
+    for (const NODE_ENV of [undefined, '', 'staging', 'Production', 'prod', 'production ', 'production', 'Development', ' test']) {
+      const closed = await dashboard({ logger, env: NODE_ENV === undefined ? {} : { NODE_ENV } });
+      try {
+        const json = await closed.get('/bitmapist/cohort?format=json');
+        expect([NODE_ENV, json.status, JSON.parse(json.body)]).to.deep.equal([NODE_ENV, 403, { error: message }]);
+        const page = await closed.get('/bitmapist/');
+        expect([NODE_ENV, page.status, page.body.includes(message)]).to.deep.equal([NODE_ENV, 403, true]);
+      } finally {
+        await closed.close();
+      }
+    }
+    expect(warnings).to.deep.equal([]);
+  });
+
+  it('mounts at `prefix`, and not at all with disableRouter or BITMAPIST_DISABLE_ROUTER', async () => {
+    const moved = await dashboard({ prefix: '/admin/stats' });
+    const off = await dashboard({ env: { BITMAPIST_DISABLE_ROUTER: 'true' } });
+    try {
+      expect((await moved.get('/admin/stats/cohort')).status).to.equal(200);
+      expect(await moved.get('/bitmapist/')).to.deep.equal({ status: 404, body: 'app 404' });
+      expect(off.bitmapist.router).to.equal(undefined);
+      expect(await off.get('/bitmapist/')).to.deep.equal({ status: 404, body: 'app 404' });
+      expect(await off.get('/bitmapist/cohort')).to.deep.equal({ status: 404, body: 'app 404' });
+    } finally {
+      await moved.close();
+      await off.close();
+    }
+  });
+});

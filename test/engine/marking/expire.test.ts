@@ -1,0 +1,130 @@
+import { expect } from 'chai';
+import { Bitmapist, BitmapistArgumentError } from '../../../src/index.js';
+import { beyondRetention, expiresAt } from '../../../src/engine/time/retention.js';
+import { countCommands } from '../../support/model.js';
+import { testBitmapist } from '../../support/redis.js';
+
+const HOUR = 3600;
+const DAY = 86_400;
+/** A mark in the future, so that no expiry has passed yet. */
+const now = new Date('2031-02-20T12:34:00Z');
+const unix = (iso: string) => Date.parse(iso) / 1000;
+const expireCalls = (names: string[]) => names.filter((name) => name === 'expireat').length;
+
+/** The calls of the EXPIRE family Redis has served (INFO commandstats). */
+async function expireCommandsServed(raw: Bitmapist['redis']): Promise<number> {
+  const info = await raw.info('commandstats');
+  return [...info.matchAll(/^cmdstat_(?:expire|expireat|pexpire|pexpireat):calls=(\d+)/gm)].reduce((sum, m) => sum + Number(m[1]), 0);
+}
+
+describe('expire: bitmaps that expire after their period', function () {
+  this.timeout(30_000);
+  let t: ReturnType<typeof testBitmapist>;
+  afterEach(() => t.cleanup());
+
+  it('gives each granularity its expiry (period end + seconds) on the first write, and unique none', async () => {
+    t = testBitmapist({ expire: { hour: HOUR, day: 2 * DAY, week: 7 * DAY, month: 30 * DAY }, trackHourly: true, trackUnique: true });
+    const { names } = await countCommands(t.bm.redis, () => t.bm.markEvent('login', 5, { now }));
+    expect(expireCalls(names)).to.equal(4);
+    const at = async (suffix: string) => t.raw.expiretime(`${t.prefix}login_${suffix}`);
+    expect(await at('2031-2-20-12')).to.equal(unix('2031-02-20T13:00:00Z') + HOUR);
+    expect(await at('2031-2-20')).to.equal(unix('2031-02-21T00:00:00Z') + 2 * DAY);
+    // 2031-02-20 is a Thursday of ISO week 8 (Monday 2031-02-17 to Sunday 2031-02-23).
+    expect(await at('W2031-8')).to.equal(unix('2031-02-24T00:00:00Z') + 7 * DAY);
+    expect(await at('2031-2')).to.equal(unix('2031-03-01T00:00:00Z') + 30 * DAY);
+    expect(await at('u')).to.equal(-1);
+  });
+
+  it('sends EXPIREAT once per key per process; NX keeps the first expiry when another process writes', async () => {
+    t = testBitmapist({ expire: { day: DAY, month: 0 } });
+    const first = await countCommands(t.bm.redis, async () => {
+      await Promise.all([t.bm.markEvent('a', 1, { now }), t.bm.markEvent('a', 2, { now }), t.bm.unmarkEvent('a', 3, { now })]);
+    });
+    expect(expireCalls(first.names)).to.equal(2);
+    const again = await countCommands(t.bm.redis, async () => {
+      await t.bm.markEvent('a', 4, { now });
+      await t.bm.markEvent('a', 5, { now: new Date('2031-02-20T23:59:59Z') });
+    });
+    expect(expireCalls(again.names)).to.equal(0);
+    const day = `${t.prefix}a_2031-2-20`;
+    expect(await t.raw.expiretime(day)).to.equal(unix('2031-02-22T00:00:00Z'));
+    // Another process with another retention: its EXPIREAT NX leaves the expiry set first.
+    const other = new Bitmapist({ redis: t.raw, keyPrefix: t.prefix, expire: { day: 5 * DAY } });
+    const theirs = await countCommands(t.raw, () => other.markEvent('a', 6, { now }));
+    expect(expireCalls(theirs.names)).to.equal(1);
+    expect(await t.raw.expiretime(day)).to.equal(unix('2031-02-22T00:00:00Z'));
+    expect(await t.raw.expiretime(`${t.prefix}a_W2031-8`)).to.equal(-1);
+    expect(await t.raw.expiretime(`${t.prefix}a_2031-2`)).to.equal(unix('2031-03-01T00:00:00Z'));
+    expect(await t.bm.day('a', now).ids()).to.deep.equal([1, 2, 4, 5, 6]);
+  });
+
+  it('bulk imports give each key written its expiry once, in both layouts', async () => {
+    t = testBitmapist({ expire: { day: DAY } });
+    const marks = [0, 1, 2].flatMap((d) => [10, 300, 700].map((uid) => ({ event: 'bulk', uid, now: new Date(now.getTime() + d * DAY * 1000) })));
+    const compat = await countCommands(t.bm.redis, () => t.bm.markEvents(marks));
+    expect(compat.result).to.equal(9);
+    expect(expireCalls(compat.names)).to.equal(3);
+    expect(await t.raw.expiretime(`${t.prefix}bulk_2031-2-22`)).to.equal(unix('2031-02-24T00:00:00Z'));
+    const sharded = new Bitmapist({ redis: t.raw, keyPrefix: `${t.prefix}s_`, layout: 'sharded', shardBits: 8, expire: { day: DAY } });
+    const generated = function* () {
+      yield* marks;
+    };
+    const split = await countCommands(t.raw, () => sharded.markEvents(generated()));
+    expect(split.result).to.equal(9);
+    // Blocks 0, 1 and 2 (uids 10, 300, 700) on 3 days.
+    expect(expireCalls(split.names)).to.equal(9);
+    expect(await t.raw.expiretime(`${t.prefix}s_{2}bulk_2031-2-21`)).to.equal(unix('2031-02-23T00:00:00Z'));
+    expect(await t.raw.expiretime(`${t.prefix}s_{2}bulk_2031-2`)).to.equal(-1);
+  });
+
+  it('a period beyond retention reads as empty (its bitmap expired at once)', async () => {
+    t = testBitmapist({ expire: { day: DAY } });
+    const old = new Date('2020-05-01T10:00:00Z');
+    await t.bm.markEvent('old', 1, { now: old });
+    expect(await t.bm.day('old', old).ids()).to.deep.equal([]);
+    expect(await t.bm.month('old', old).ids()).to.deep.equal([1]);
+    expect(beyondRetention(t.bm.expire, 'day', old, new Date())).to.equal(true);
+    expect(beyondRetention(t.bm.expire, 'month', old, new Date())).to.equal(false);
+    expect(beyondRetention(t.bm.expire, 'day', new Date('2020-05-01T10:00:00Z'), new Date('2020-05-02T23:59:59Z'))).to.equal(false);
+    expect(beyondRetention(t.bm.expire, 'day', new Date('2020-05-01T10:00:00Z'), new Date('2020-05-03T00:00:00Z'))).to.equal(true);
+    expect(expiresAt('week', new Date('2021-01-03T12:00:00Z'), 0)).to.equal(unix('2021-01-04T00:00:00Z'));
+  });
+
+  it('without `expire` sends no EXPIRE command at all and keys never expire', async () => {
+    t = testBitmapist({ trackHourly: true, trackUnique: true });
+    const before = await expireCommandsServed(t.raw);
+    const { names } = await countCommands(t.bm.redis, async () => {
+      await t.bm.markEvent('plain', 1, { now });
+      await t.bm.unmarkEvent('plain', 2, { now });
+      await t.bm.markEvents([{ event: 'plain', uid: 3, now }]);
+    });
+    expect(names.filter((name) => name.includes('expire'))).to.deep.equal([]);
+    expect(await expireCommandsServed(t.raw)).to.equal(before);
+    expect(t.bm.expire).to.equal(undefined);
+    for (const key of await t.keys()) expect(await t.raw.ttl(key), key).to.equal(-1);
+  });
+
+  it('refuses a bad expire option', () => {
+    for (const expire of ['90d', null, [1], { unique: 5 }, { year: 5 }, { day: -1 }, { day: 1.5 }, { day: '5' }, { hour: 2 ** 40 }]) {
+      expect(() => new Bitmapist({ redis: 'redis://127.0.0.1:1', expire: expire as never }), JSON.stringify(expire)).to.throw(BitmapistArgumentError);
+    }
+    t = testBitmapist({ expire: {} });
+    expect(t.bm.expire).to.equal(undefined);
+  });
+
+  it('mapped ids: each bitmap of the id\'s block gets its expiry once (sharded layout)', async () => {
+    t = testBitmapist();
+    const bm = new Bitmapist({ redis: t.raw, keyPrefix: t.prefix, layout: 'sharded', shardBits: 8, userIds: 'mapped', expire: { week: 0 } });
+    const { names } = await countCommands(t.raw, async () => {
+      await bm.markEvent('m', 'first-id', { now });
+      await bm.markEvent('m', 'second-id', { now });
+      await bm.markEvents([{ event: 'm', uid: 'third-id', now }]);
+    });
+    // The first integers share block 0: one week bitmap, one EXPIREAT.
+    expect(expireCalls(names)).to.equal(1);
+    expect(await t.raw.expiretime(`${t.prefix}{0}m_W2031-8`)).to.equal(unix('2031-02-24T00:00:00Z'));
+    expect(await t.raw.expiretime(`${t.prefix}{0}m_2031-2-20`)).to.equal(-1);
+    expect(await bm.week('m', now).count()).to.equal(3);
+  });
+});
+

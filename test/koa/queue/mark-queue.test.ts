@@ -1,0 +1,278 @@
+import { expect } from 'chai';
+import {
+  BitmapistArgumentError,
+  BitmapistKeyTypeError,
+  BitmapistRegistryError,
+  BitmapistScanError,
+  BitmapistScriptError,
+} from '../../../src/index.js';
+import { MarkQueueOverflowError, MarksNotWrittenError } from '../../../src/koa/index.js';
+import { BitmapistUnavailableError } from '../../../src/koa/errors.js';
+import { HeldMarks } from '../../../src/koa/queue/held-marks.js';
+import { MarkList } from '../../../src/koa/queue/mark-list.js';
+import { MarkQueue, type QueuedMark } from '../../../src/koa/queue/mark-queue.js';
+import { isRetryable } from '../../../src/engine/redis/outage.js';
+
+function replyError(message: string): BitmapistScriptError {
+  const cause = Object.assign(new Error(message), { name: 'ReplyError' });
+  return new BitmapistScriptError(message, { cause });
+}
+
+/** A writer that fails with a connection error while `down`, and records what it wrote. */
+function fakeRedis() {
+  const state = { down: false, written: [] as number[], refuse: new Set<number>() };
+  const write = async (mark: QueuedMark) => {
+    await Promise.resolve();
+    if (state.down) throw new Error('connect ECONNREFUSED 127.0.0.1:1');
+    if (state.refuse.has(mark.uid)) throw replyError('WRONGTYPE Operation against a key holding the wrong kind of value');
+    state.written.push(mark.uid);
+  };
+  return { state, write };
+}
+
+function queueWith(write: (mark: QueuedMark) => Promise<unknown>, limit = 100, partition?: (mark: QueuedMark) => number) {
+  const reports: { error: Error; origin?: object }[] = [];
+  const queue = new MarkQueue({ name: 'default', limit, write, partition, report: (error, origin) => reports.push({ error, origin }) });
+  const push = (uid: number, origin?: object) =>
+    queue.push({ event: 'e', uid, now: new Date(), origin: origin && new WeakRef(origin) });
+  return { queue, reports, push };
+}
+
+describe('koa: MarkList and HeldMarks', () => {
+  it('MarkList: FIFO that skips items gone meanwhile and compacts once most of it is gone', () => {
+    const gone = new Set<number>();
+    const list = new MarkList<number>((n) => gone.has(n));
+    for (let n = 1; n <= 5; n += 1) list.push(n);
+    gone.add(1).add(3);
+    list.noteGone();
+    list.noteGone();
+    expect([list.shift(), list.shift(), list.shift(), list.shift()]).to.deep.equal([2, 4, 5, undefined]);
+    for (let n = 0; n < 1000; n += 1) list.push(n + 10);
+    for (let n = 0; n < 900; n += 1) {
+      gone.add(n + 10);
+      list.noteGone();
+    }
+    expect(list.size).to.be.at.most(200);
+    expect(list.shift()).to.equal(910);
+  });
+
+  it('HeldMarks: finds the oldest item in insertion order whatever was removed', () => {
+    const held = new HeldMarks<number>();
+    expect(held.oldest()).to.equal(undefined);
+    for (let n = 1; n <= 4; n += 1) held.add(n);
+    expect(held.oldest()).to.equal(1);
+    held.delete(1);
+    held.delete(3);
+    expect(held.oldest()).to.equal(2);
+    held.delete(2);
+    held.delete(4);
+    expect([held.oldest(), held.size]).to.deep.equal([undefined, 0]);
+    held.add(9);
+    expect(held.oldest()).to.equal(9);
+    expect(held.clear()).to.deep.equal([9]);
+  });
+});
+
+describe('koa: isRetryable', () => {
+  it('retries connection trouble and transient replies, never refused arguments or hard replies', () => {
+    expect(isRetryable(new Error('Connection is closed.'))).to.equal(true);
+    expect(isRetryable(Object.assign(new Error('x'), { name: 'MaxRetriesPerRequestError' }))).to.equal(true);
+    expect(isRetryable(replyError('LOADING Redis is loading the dataset in memory'))).to.equal(true);
+    expect(isRetryable(replyError('BUSY Redis is busy running a script'))).to.equal(true);
+    expect(isRetryable(replyError('WRONGTYPE Operation against a key'))).to.equal(false);
+    expect(isRetryable(new BitmapistArgumentError('uid', 'bad'))).to.equal(false);
+    expect(isRetryable(new TypeError('bug'))).to.equal(false);
+  });
+
+  it('does not take a hard error reply outside a script (WRONGTYPE on the block registry) for an outage', () => {
+    const wrongType = Object.assign(new Error('WRONGTYPE Operation against a key holding the wrong kind of value'), { name: 'ReplyError' });
+    expect(isRetryable(wrongType)).to.equal(false);
+    expect(isRetryable(Object.assign(new Error('CLUSTERDOWN The cluster is down'), { name: 'ReplyError' }))).to.equal(true);
+    expect(isRetryable(new BitmapistRegistryError('registry refused', { cause: wrongType }))).to.equal(false);
+    expect(isRetryable(new BitmapistKeyTypeError('k', 'hash'))).to.equal(false);
+    // A Cluster master that cannot be scanned is an outage (the dashboard answers 503).
+    expect(isRetryable(new BitmapistScanError('cannot scan the Cluster master 127.0.0.1:7001'))).to.equal(true);
+  });
+});
+
+describe('koa: MarkQueue', () => {
+  it('writes every mark in order and counts them', async () => {
+    const redis = fakeRedis();
+    const { queue, push, reports } = queueWith(redis.write);
+    for (let uid = 1; uid <= 5; uid += 1) push(uid);
+    expect(queue.metrics).to.deep.equal({ queued: 5, written: 0, dropped: 0, failed: 0 });
+    expect(await queue.idle(2000)).to.equal(0);
+    expect(redis.state.written).to.deep.equal([1, 2, 3, 4, 5]);
+    expect(queue.metrics).to.deep.equal({ queued: 0, written: 5, dropped: 0, failed: 0 });
+    expect(reports).to.have.length(0);
+  });
+
+  it('keeps marks while Redis is down, drops the oldest beyond the bound, and reports each once', async () => {
+    const redis = fakeRedis();
+    redis.state.down = true;
+    const { queue, push, reports } = queueWith(redis.write, 3);
+    const request = {};
+    for (let uid = 1; uid <= 7; uid += 1) push(uid, request);
+    expect(queue.metrics).to.deep.equal({ queued: 3, written: 0, dropped: 4, failed: 0 });
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    for (let uid = 8; uid <= 9; uid += 1) push(uid);
+    expect(queue.metrics.dropped).to.equal(6);
+    redis.state.down = false;
+    queue.wake();
+    expect(await queue.idle(3000)).to.equal(0);
+    expect(redis.state.written).to.deep.equal([7, 8, 9]);
+    expect(queue.metrics).to.deep.equal({ queued: 0, written: 3, dropped: 6, failed: 0 });
+    expect(reports.map((r) => r.error.constructor)).to.deep.equal([MarkQueueOverflowError, BitmapistUnavailableError]);
+    expect(reports[0]!.origin).to.equal(request);
+  });
+
+  it('writes the marks of a refused batch one by one and gives up only the refused one', async () => {
+    const redis = fakeRedis();
+    redis.state.refuse.add(13);
+    const { queue, push, reports } = queueWith(redis.write);
+    const request = {};
+    push(12);
+    push(13, request);
+    push(14);
+    await queue.idle(2000);
+    expect(redis.state.written).to.deep.equal([12, 14]);
+    expect(queue.metrics).to.deep.equal({ queued: 0, written: 2, dropped: 0, failed: 1 });
+    expect(reports).to.have.length(1);
+    expect(reports[0]!.error).to.be.instanceOf(MarksNotWrittenError);
+    expect(reports[0]!.error.message).to.contain('"e" of user 13');
+    expect(reports[0]!.origin).to.equal(request);
+  });
+
+  it('gives up a mark refused for a key of the wrong type at once, without stalling the others', async () => {
+    const written: number[] = [];
+    const sent: number[] = [];
+    const write = async (mark: QueuedMark) => {
+      sent.push(mark.uid);
+      await Promise.resolve();
+      if (mark.uid % 10 === 3) throw new BitmapistKeyTypeError('k', 'hash');
+      written.push(mark.uid);
+    };
+    const { queue, push, reports } = queueWith(write);
+    const request = {};
+    for (let uid = 1; uid <= 20; uid += 1) push(uid, uid === 13 ? request : undefined);
+    expect(await queue.idle(2000)).to.equal(0);
+    expect(sent).to.have.length(20); // each mark sent once: no one-by-one retry
+    expect(written).to.have.length(18);
+    expect(queue.metrics).to.deep.equal({ queued: 0, written: 18, dropped: 0, failed: 2 });
+    expect(reports.map((r) => r.error.constructor)).to.deep.equal([MarksNotWrittenError, MarksNotWrittenError]);
+    expect(reports[1]!.error.cause).to.be.instanceOf(BitmapistKeyTypeError);
+    expect(reports[1]!.origin).to.equal(request);
+  });
+
+  it('counts marks whose block registration was refused as written and reports the registry once', async () => {
+    let registryBroken = true;
+    const write = async () => {
+      await Promise.resolve();
+      if (registryBroken) throw new BitmapistRegistryError('registry refused');
+    };
+    const { queue, push, reports } = queueWith(write);
+    for (let uid = 1; uid <= 5; uid += 1) push(uid);
+    expect(await queue.idle(2000)).to.equal(0);
+    expect(queue.metrics).to.deep.equal({ queued: 0, written: 5, dropped: 0, failed: 0 });
+    expect(reports.map((r) => r.error.constructor)).to.deep.equal([BitmapistRegistryError]);
+    registryBroken = false;
+    push(6);
+    expect(await queue.idle(2000)).to.equal(0);
+    registryBroken = true;
+    push(7);
+    expect(await queue.idle(2000)).to.equal(0);
+    expect(queue.metrics).to.deep.equal({ queued: 0, written: 7, dropped: 0, failed: 0 });
+    expect(reports).to.have.length(2);
+  });
+
+  it('retries transient replies such as LOADING', async () => {
+    let attempts = 0;
+    const { queue, push } = queueWith(async () => {
+      attempts += 1;
+      if (attempts < 3) throw replyError('LOADING Redis is loading the dataset in memory');
+    });
+    push(1);
+    expect(await queue.idle(3000)).to.equal(0);
+    expect(attempts).to.equal(3);
+    expect(queue.metrics.written).to.equal(1);
+  });
+
+  it('close() gives up after its timeout, counts what it could not write, and refuses later marks once', async () => {
+    const { queue, push, reports } = queueWith(() => new Promise(() => undefined));
+    push(1);
+    push(2);
+    await new Promise((resolve) => setImmediate(resolve));
+    push(3);
+    expect(await queue.close(100)).to.equal(3);
+    push(4);
+    push(5);
+    expect(queue.metrics).to.deep.equal({ queued: 0, written: 0, dropped: 0, failed: 5 });
+    expect(reports.map((r) => r.error.constructor)).to.deep.equal([MarksNotWrittenError]);
+    expect(reports[0]!.error.message).to.contain('marks issued after close() are not written');
+  });
+
+  it('holds back only the partition whose writes fail, probing it with one mark at a time', async () => {
+    const down = new Set([1]);
+    const written: number[] = [];
+    const attempts = [0, 0];
+    const { queue, push, reports } = queueWith(
+      async (mark) => {
+        await Promise.resolve();
+        attempts[mark.uid % 2]! += 1;
+        if (down.has(mark.uid % 2)) throw new Error('connect ECONNREFUSED 127.0.0.1:1');
+        written.push(mark.uid);
+      },
+      1000,
+      (mark) => mark.uid % 2,
+    );
+    for (let uid = 1; uid <= 100; uid += 1) push(uid);
+    await until(() => written.length === 50);
+    for (let uid = 101; uid <= 200; uid += 1) push(uid);
+    await until(() => written.length === 100);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(written.every((uid) => uid % 2 === 0)).to.equal(true);
+    // The first 50 odd marks were sent before the partition was known to be down; since then, only probes.
+    expect(attempts[1]).to.be.within(51, 60);
+    expect(queue.metrics).to.deep.equal({ queued: 100, written: 100, dropped: 0, failed: 0 });
+    down.clear();
+    queue.wake();
+    expect(await queue.idle(3000)).to.equal(0);
+    expect(written.toSorted((a, b) => a - b)).to.deep.equal(Array.from({ length: 200 }, (_, i) => i + 1));
+    expect(queue.metrics).to.deep.equal({ queued: 0, written: 200, dropped: 0, failed: 0 });
+    expect(reports.map((r) => r.error.constructor)).to.deep.equal([BitmapistUnavailableError]);
+  });
+
+  it('never holds more than its limit: drops the oldest even while it is being written, counting it once that write fails', async () => {
+    const calls = new Map<number, { resolve: () => void; reject: (error: Error) => void }>();
+    const { queue, push, reports } = queueWith((mark) => new Promise((resolve, reject) => calls.set(mark.uid, { resolve: () => resolve(undefined), reject })), 3);
+    const tick = () => new Promise((resolve) => setImmediate(resolve));
+    push(1);
+    await tick();
+    expect([...calls.keys()]).to.deep.equal([1]);
+    for (const uid of [2, 3, 4]) push(uid);
+    expect(queue.metrics).to.deep.equal({ queued: 3, written: 0, dropped: 0, failed: 0 });
+    await tick();
+    expect([...calls.keys()]).to.deep.equal([1, 2, 3, 4]);
+    calls.get(1)!.reject(new Error('Connection is closed.'));
+    await tick();
+    expect(queue.metrics).to.deep.equal({ queued: 3, written: 0, dropped: 1, failed: 0 });
+    push(5);
+    // 2 is dropped while being written, but its write succeeds: it counts as written, not dropped.
+    calls.get(2)!.resolve();
+    for (const uid of [3, 4]) calls.get(uid)!.resolve();
+    await tick();
+    await tick();
+    calls.get(5)!.resolve();
+    expect(await queue.idle(1000)).to.equal(0);
+    expect(queue.metrics).to.deep.equal({ queued: 0, written: 4, dropped: 1, failed: 0 });
+    expect(reports.map((r) => r.error.constructor)).to.deep.equal([MarkQueueOverflowError, BitmapistUnavailableError]);
+  });
+});
+
+async function until(condition: () => boolean, timeoutMs = 3000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
