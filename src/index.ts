@@ -12,7 +12,8 @@ export type { AppUserId, MappedUserId, UserIdMode, UserIdRules } from './engine/
 export { MARK_BATCH_SIZE } from './engine/marking/marker.js';
 export { FORGET_BATCH_SIZE } from './engine/users/user-bitmaps.js';
 export type { MarkGranularity, UserMark } from './engine/users/user-marks.js';
-export { beyondRetention, EXPIRING_UNITS, MAX_EXPIRE_SECONDS, MAX_EXPIRED_KEYS } from './engine/time/retention.js';
+export { beyondRetention, EXPIRING_UNITS, MAX_EXPIRE_SECONDS } from './engine/time/retention.js';
+export { MAX_EXPIRED_KEYS } from './engine/marking/expiry-writer.js';
 export type { ExpireOptions, ExpiringUnit } from './engine/time/retention.js';
 export type { BulkMark, MarkOptions } from './engine/marking/marker.js';
 export { EventSet, PeriodEventSet } from './engine/query/event-set.js';
@@ -23,8 +24,10 @@ export type { ChainedEvent } from './engine/query/chain.js';
 export { MAX_COHORT_SIZE } from './engine/insights/cohort/plan.js';
 export { MAX_LIFECYCLE_PERIODS } from './engine/insights/lifecycle.js';
 export type { LifecycleOptions, LifecycleResult } from './engine/insights/lifecycle.js';
-export { activeUsers, trendCounts, ACTIVE_USERS_LIMITS, ACTIVE_USERS_WINDOWS, TREND_LIMITS } from './engine/insights/trends.js';
-export type { ActiveUsers, Trend, TrendOptions } from './engine/insights/trends.js';
+export { activeUsers, ACTIVE_USERS_LIMITS, ACTIVE_USERS_WINDOWS } from './engine/insights/active-users.js';
+export { trendCounts, TREND_LIMITS } from './engine/insights/trends.js';
+export type { ActiveUsers } from './engine/insights/active-users.js';
+export type { Trend, TrendOptions } from './engine/insights/trends.js';
 export { MAX_COHORT_BYTES } from './engine/insights/cohort/runner.js';
 export type { CohortMode, CohortOptions, CohortResult } from './engine/insights/cohort/plan.js';
 export {
@@ -41,7 +44,10 @@ export {
   BitmapistScriptError,
 } from './engine/errors.js';
 export { DEFAULT_KEY_PREFIX, KeyNames, ShardedKeyNames } from './engine/keys/key-names.js';
-export { CalendarDay, periodEnd, periodStart, periodSuffix } from './engine/time/periods.js';
+export { CalendarDay, periodStart } from './engine/time/periods.js';
+export { periodEnd } from './engine/time/steps.js';
+export { periodSuffix } from './engine/time/suffixes.js';
 export { TimeZone, UTC_ZONE } from './engine/time/time-zone.js';
-export type { PeriodUnit, TimeGroup, TimeGroupInput } from './engine/time/periods.js';
-export { DEFAULT_MAX_USER_ID, MAX_BITMAP_USER_ID, MAX_EVENT_NAME_LENGTH } from './engine/arguments.js';
+export type { PeriodUnit, TimeGroup, TimeGroupInput } from './engine/time/time-groups.js';
+export { DEFAULT_MAX_USER_ID, MAX_BITMAP_USER_ID } from './engine/ids/user-ids.js';
+export { MAX_EVENT_NAME_LENGTH } from './engine/keys/names.js';

@@ -14,26 +14,23 @@ import { deleteEvents, eventNames } from './keys/keyspace.js';
 import { forgetUserBits, userBitmaps } from './users/user-bitmaps.js';
 import { userMarks, type UserMark } from './users/user-marks.js';
 import { ExpiringMarks } from './marking/expiring-marks.js';
-import { checkExpireOptions, ExpiryWriter, type ExpireOptions } from './time/retention.js';
+import { checkExpireOptions, type ExpireOptions } from './time/retention.js';
+import { ExpiryWriter } from './marking/expiry-writer.js';
 import { IdMap } from './ids/id-map.js';
 import { lifecycle, type LifecycleOptions, type LifecycleResult } from './insights/lifecycle.js';
 import { IdModeGuard } from './ids/id-mode.js';
 import { TimeZone } from './time/time-zone.js';
 import { bothChecks, TimeZoneGuard } from './time/tz-record.js';
 import { MappedEvaluator } from './query/mapped-evaluator.js';
-import { Marker, type BulkMark, type MarkOptions } from './marking/marker.js';
-import { assertUserIdMode, DEFAULT_MAX_MAPPED_IDS, mappedIdOf, type MappedUserId, type UserIdMode } from './ids/user-ids.js';
-import { periodStart, periodSuffix, timeGroupUnit, toUtc, type PeriodUnit, type TimeGroupInput } from './time/periods.js';
+import { Marker, type BulkMark, type CheckedMark, type MarkOptions } from './marking/marker.js';
+import { assertUserIdMode, DEFAULT_MAX_MAPPED_IDS, mappedIdOf, type AppUserId, type MappedUserId, type UserIdMode } from './ids/user-ids.js';
+import { periodStart, toUtc } from './time/periods.js';
+import { periodSuffix } from './time/suffixes.js';
+import { timeGroupUnit, type PeriodUnit, type TimeGroupInput } from './time/time-groups.js';
 import { defineCommands, type RedisClient } from './redis/scripts.js';
-import {
-  assertEventName,
-  assertIntegerInRange,
-  assertOptionalBoolean,
-  assertUserId,
-  assertWellFormed,
-  DEFAULT_MAX_USER_ID,
-  MAX_BITMAP_USER_ID,
-} from './arguments.js';
+import { assertEventName, assertWellFormed } from './keys/names.js';
+import { assertIntegerInRange, assertOptionalBoolean } from './arguments.js';
+import { assertUserId, DEFAULT_MAX_USER_ID, MAX_BITMAP_USER_ID } from './ids/user-ids.js';
 
 /** The user ids a {@link Bitmapist} of id mode `Mode` takes: integers, or in mapped mode any {@link MappedUserId}. */
 export type UserIdOf<Mode extends UserIdMode> = Mode extends 'mapped' ? MappedUserId : number;
@@ -204,14 +201,32 @@ export class Bitmapist<Mode extends UserIdMode = 'integers'> {
 
   /** Marks that `uid` did `event`: sets its bit in the month, ISO week and day bitmaps (and hour, unique). */
   async markEvent(event: string, uid: UserIdOf<Mode>, options: MarkOptions = {}): Promise<void> {
-    if (this.expiring) return this.expiring.mark((stamped) => this.marker.mark(1, event, uid, stamped), event, uid, options);
-    return this.marker.mark(1, event, uid, options);
+    return this.writeMark(this.marker.check(event, uid, options), 1);
   }
 
   /** Clears what `markEvent` with the same arguments set. */
   async unmarkEvent(event: string, uid: UserIdOf<Mode>, options: MarkOptions = {}): Promise<void> {
-    if (this.expiring) return this.expiring.mark((stamped) => this.marker.mark(0, event, uid, stamped), event, uid, options);
-    return this.marker.mark(0, event, uid, options);
+    return this.writeMark(this.marker.check(event, uid, options), 0);
+  }
+
+  /**
+   * Checks a mark once, as `markEvent` would (a {@link BitmapistArgumentError} for a bad argument; `now` defaults
+   * to the time of the call), for {@link writeMark} to write later, e.g. from a queue. The user id may be given
+   * as apps hold ids: with integer ids also a bigint or a string of digits.
+   */
+  prepareMark(event: string, uid: AppUserId, options: MarkOptions = {}): CheckedMark {
+    return this.marker.check(event, uid, options, true);
+  }
+
+  /** Writes (or with `bit` 0 clears) a mark checked by {@link prepareMark}, without checking it again. */
+  async writeMark(mark: CheckedMark, bit: 0 | 1 = 1): Promise<void> {
+    await this.marker.write(bit, mark);
+    await this.expiring?.marked(mark.event, this.marker.blockOf(mark), mark.time, mark.hourly);
+  }
+
+  /** The block of a checked mark's bits (the mark queue keeps the marks of one block together). */
+  blockOfMark(mark: CheckedMark): number | undefined {
+    return this.marker.blockOf(mark);
   }
 
   /** Marks `uid` in the event's all-time unique bitmap only. */

@@ -4,7 +4,7 @@ import { registerInstalled } from './installed.js';
 import { installLoginTracking } from './logins.js';
 import { resolveOptions, type KoaBitmapistOptions } from './options.js';
 import { KoaBitmapist } from './plugin.js';
-import { dashboardRouter } from '../dashboard/router.js';
+import { dashboardRouter } from './dashboard.js';
 
 /**
  * Installs koa-bitmapist on a Koa app, the twin of Flask-Bitmapist's `init_app`: opens the systems,

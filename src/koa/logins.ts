@@ -1,22 +1,9 @@
 import type Koa from 'koa';
 import type { Context, Next } from 'koa';
 import { emitAppError } from './app-errors.js';
+import type { TrackLoginsOptions } from './options.js';
 import type { KoaBitmapist } from './plugin.js';
 import { passportUserId, type UserId } from './user-id.js';
-
-/** Options of the automatic login marks (`trackLogins` of the plugin). */
-export interface TrackLoginsOptions {
-  /** Event marked when a user logs in (default `user:logged_in`). */
-  loggedIn?: string;
-  /** Event marked when a user logs out (default `user:logged_out`). */
-  loggedOut?: string;
-  /** The id of a passport user: the session's serialized value or a user object (default: a number, digits, or `.id`). */
-  userId?: (user: unknown) => UserId | null | undefined;
-  /** The system to mark in (default: the plugin's default). */
-  system?: string;
-  /** Also mark when the app calls `ctx.login()` / `ctx.logout()` itself, for session-less apps (default true). */
-  wrapLogin?: boolean;
-}
 
 type Settings = Required<Omit<TrackLoginsOptions, 'system'>> & { system?: string };
 type Marker = (event: string, user: unknown, ctx: Context) => void;

@@ -1,6 +1,6 @@
 import type { DefaultContext, DefaultState, Middleware, Next, ParameterizedContext } from 'koa';
 import { BitmapistConfigError } from '../engine/errors.js';
-import { assertEventName } from '../engine/arguments.js';
+import { assertEventName } from '../engine/keys/names.js';
 import { emitAppError } from './app-errors.js';
 import type { KoaBitmapist, KoaMarkOptions } from './plugin.js';
 import type { UserId } from './user-id.js';

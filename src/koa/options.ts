@@ -5,10 +5,24 @@ import { BitmapistConfigError } from '../engine/errors.js';
 import { checkExpireOptions } from '../engine/time/retention.js';
 import { TimeZone } from '../engine/time/time-zone.js';
 import type { UserIdMode } from '../engine/ids/user-ids.js';
-import type { TrackLoginsOptions } from './logins.js';
+import type { UserId } from './user-id.js';
 
 /** Where a system's bitmaps live: a Redis URL (the plugin opens and closes the client), a client or an engine of yours (never closed). */
 export type SystemSource = string | Redis | Cluster | Bitmapist<UserIdMode>;
+
+/** Options of the automatic login marks (`trackLogins` of the plugin). */
+export interface TrackLoginsOptions {
+  /** Event marked when a user logs in (default `user:logged_in`). */
+  loggedIn?: string;
+  /** Event marked when a user logs out (default `user:logged_out`). */
+  loggedOut?: string;
+  /** The id of a passport user: the session's serialized value or a user object (default: a number, digits, or `.id`). */
+  userId?: (user: unknown) => UserId | null | undefined;
+  /** The system to mark in (default: the plugin's default). */
+  system?: string;
+  /** Also mark when the app calls `ctx.login()` / `ctx.logout()` itself, for session-less apps (default true). */
+  wrapLogin?: boolean;
+}
 
 /** Options of {@link koaBitmapist}; each one with an env variable is read from it when not given. */
 export interface KoaBitmapistOptions extends Pick<BitmapistOptions, 'layout' | 'shardBits' | 'expire' | 'maxMappedIds' | 'timezone'> {

@@ -7,9 +7,7 @@ import type { EventSet, PeriodEventSet } from '../engine/query/event-set.js';
 import type { MarkOptions } from '../engine/marking/marker.js';
 import type { UserMark } from '../engine/users/user-marks.js';
 import { BitmapistArgumentError } from '../engine/errors.js';
-import { markTime } from '../engine/marking/mark-keys.js';
 import type { UserIdMode } from '../engine/ids/user-ids.js';
-import { assertEventName, assertOptionalBoolean } from '../engine/arguments.js';
 import { checkAppUserId } from '../engine/ids/user-ids.js';
 import { emitAppError } from './app-errors.js';
 import { MarksNotWrittenError } from './errors.js';
@@ -89,18 +87,16 @@ export class KoaBitmapist<Mode extends UserIdMode = 'integers'> {
     this.enqueue(event, uid, options);
   }
 
-  /** @internal `markEvent` remembering the request that issued the mark, for error reports. */
+  /**
+   * @internal `markEvent` remembering the request that issued the mark. The mark is checked once, by the
+   * engine of its system (`prepareMark`), and queued as checked: the queue writes it without another check.
+   */
   enqueue(event: string, uid: unknown, options: KoaMarkOptions = {}, origin?: object): void {
     if (options === null || typeof options !== 'object') throw new BitmapistArgumentError('options', 'must be an object');
-    const { engine, queue } = this.systemState(options.system);
-    assertEventName(event);
-    const id = checkAppUserId(uid, engine);
-    const mappedId = typeof id === 'string' ? id : undefined;
-    const now = new Date(markTime(options.now ?? new Date()));
-    assertOptionalBoolean(options.trackHourly, 'trackHourly');
-    assertOptionalBoolean(options.trackUnique, 'trackUnique');
-    const { trackHourly, trackUnique } = options;
-    queue.push({ event, uid: typeof id === 'number' ? id : -1, mappedId, now, trackHourly, trackUnique, origin: origin && new WeakRef(origin) });
+    const { system, ...markOptions } = options;
+    const { engine, queue } = this.systemState(system);
+    const checked = engine.prepareMark(event, uid as UserId, markOptions);
+    queue.push({ event: checked.event, uid: checked.uid, checked, origin: origin && new WeakRef(origin) });
   }
 
   /** The users who did `event` in the period containing `now` (see the engine's `getEventData`). */

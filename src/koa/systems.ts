@@ -1,7 +1,8 @@
 import { Redis, type Cluster, type RedisOptions } from 'ioredis';
 import { Bitmapist } from '../engine/bitmapist.js';
 import type { UserIdMode } from '../engine/ids/user-ids.js';
-import { MarkQueue } from './queue/mark-queue.js';
+import type { CheckedMark } from '../engine/marking/marker.js';
+import { MarkQueue, type QueuedMark } from './queue/mark-queue.js';
 import type { KoaBitmapistOptions, SystemSource } from './options.js';
 
 /**
@@ -22,11 +23,16 @@ export const PLUGIN_REDIS_OPTIONS: RedisOptions = {
   commandTimeout: 10_000,
 };
 
+/** A mark in a system's queue: checked by the system's engine, written without another check. */
+export interface SystemMark extends QueuedMark {
+  readonly checked: CheckedMark;
+}
+
 /** One named system: an engine, its mark queue, and what the plugin must undo on close. */
 export interface BitmapistSystem {
   readonly name: string;
   readonly engine: Bitmapist<UserIdMode>;
-  readonly queue: MarkQueue;
+  readonly queue: MarkQueue<SystemMark>;
   /** Stops listening to the client and closes it if the plugin opened it. */
   close(): Promise<void>;
 }
@@ -49,18 +55,15 @@ export function createSystem(name: string, source: SystemSource, settings: Syste
           redis: owned ?? (source as Redis | Cluster),
           ...{ keyPrefix, trackHourly, trackUnique, maxUserId, layout, shardBits, expire, userIds, maxMappedIds, timezone },
         });
-  const queue = new MarkQueue({
+  const queue = new MarkQueue<SystemMark>({
     name,
     limit: settings.queueLimit,
     report: settings.report,
-    write: (mark) =>
-      engine.markEvent(mark.event, mark.mappedId ?? mark.uid, { now: mark.now, trackHourly: mark.trackHourly, trackUnique: mark.trackUnique }),
+    // Checked once when queued (`prepareMark`): written as is.
+    write: (mark) => engine.writeMark(mark.checked),
     // A block's keys share one Cluster slot: a dead master holds back only the marks of its own blocks.
     // A mapped id is located by its integer once this process knows it; until then its marks share one partition.
-    partition: (mark) => {
-      const integer = mark.mappedId === undefined ? mark.uid : engine.idMap?.cached(mark.mappedId);
-      return integer === undefined ? -1 : engine.keys.locate(integer).block;
-    },
+    partition: (mark) => engine.blockOfMark(mark.checked) ?? -1,
   });
   const client = engine.redis;
   const onReady = () => queue.wake();

@@ -1,7 +1,8 @@
 import { mkdirSync, statSync } from 'node:fs';
 import { expect } from 'chai';
 import type { Page } from 'playwright-core';
-import { activeUsers, trendCounts } from '../../src/engine/insights/trends.js';
+import { activeUsers } from '../../src/engine/insights/active-users.js';
+import { trendCounts } from '../../src/engine/insights/trends.js';
 import { seededDashboard } from './seeded-dashboard.js';
 
 const AS_OF = new Date('2025-03-15T23:59:59.999Z');

@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
 import { Cluster } from 'ioredis';
 import { Bitmapist } from '../../src/index.js';
-import { daySuffixes } from '../../src/engine/marking/mark-keys.js';
+import { daySuffixes } from '../../src/engine/time/suffixes.js';
 import { testClusterNodes, uniquePrefix } from '../support/redis.js';
 import { FORGOTTEN, forgottenMarks, markOf } from './support/busy-marks.js';
 

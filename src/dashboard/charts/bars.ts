@@ -1,4 +1,5 @@
 import { html, type SafeHtml } from '../shared/html.js';
+import { niceTop, tenth } from './scale.js';
 
 /** One layer of a {@link stackedBars} chart: a count per bar, drawn above the axis or, with `below`, under it. */
 export interface BarSeries {
@@ -26,12 +27,6 @@ const WIDTH = 760;
 const HEIGHT = 300;
 const MARGIN = { top: 14, right: 16, bottom: 36, left: 56 };
 
-/** A round axis end at or above `max` (1, 2 or 5 times a power of ten); 1 for nothing. */
-export function roundUp(max: number): number {
-  if (max <= 0) return 1;
-  const power = 10 ** Math.floor(Math.log10(max));
-  return [1, 2, 5, 10].map((m) => m * power).find((end) => end >= max)!;
-}
 
 /**
  * A server-rendered SVG stacked bar chart (readable without JavaScript): layers stacked up from the zero
@@ -43,12 +38,12 @@ export function stackedBars(options: StackedBarsOptions): SafeHtml {
   const stackSum = (below: boolean, i: number) =>
     series.filter((s) => Boolean(s.below) === below).reduce((sum, s) => sum + (s.values[i] ?? 0), 0);
   const bars = xLabels.map((_, i) => i);
-  const up = roundUp(Math.max(0, ...bars.map((i) => stackSum(false, i))));
+  const up = niceTop(Math.max(0, ...bars.map((i) => stackSum(false, i))));
   const hasBelow = series.some((s) => s.below);
-  const down = hasBelow ? roundUp(Math.max(0, ...bars.map((i) => stackSum(true, i)))) : 0;
+  const down = hasBelow ? niceTop(Math.max(0, ...bars.map((i) => stackSum(true, i)))) : 0;
   const plotW = WIDTH - MARGIN.left - MARGIN.right;
   const plotH = HEIGHT - MARGIN.top - MARGIN.bottom;
-  const round = (n: number) => Math.round(n * 10) / 10;
+  const round = tenth;
   // y(v): v > 0 above the zero line, v < 0 below it.
   const y = (v: number) => round(MARGIN.top + ((up - v) / (up + down)) * plotH);
   const slot = plotW / Math.max(1, xLabels.length);

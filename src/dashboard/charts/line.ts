@@ -1,4 +1,5 @@
 import { html, type SafeHtml } from '../shared/html.js';
+import { chartColour, niceTop, tenth } from './scale.js';
 
 /** One line of a {@link lineChart}: a name and one value per x label (null leaves a gap). */
 export interface ChartSeries {
@@ -22,15 +23,6 @@ export interface LineChartOptions {
 const WIDTH = 720;
 const HEIGHT = 280;
 const MARGIN = { top: 16, right: 28, bottom: 40, left: 56 };
-/** The series colours, in order (a series past the last reuses them). */
-export const CHART_COLOURS = ['#2563eb', '#dc2626', '#16a34a', '#9333ea', '#ea580c', '#0891b2', '#be185d', '#4d7c0f', '#a16207', '#475569'];
-
-/** A y axis top that is a round number at or above `max` (1, 2 or 5 times a power of ten). */
-function niceMax(max: number): number {
-  if (max <= 0) return 1;
-  const power = 10 ** Math.floor(Math.log10(max));
-  return ([1, 2, 5, 10].map((m) => m * power).find((top) => top >= max))!;
-}
 
 function yText(value: number, unit: 'count' | 'percent'): string {
   return unit === 'percent' ? `${Math.round(value * 1000) / 10}%` : String(Math.round(value * 100) / 100);
@@ -44,12 +36,12 @@ export function lineChart(options: LineChartOptions): SafeHtml {
   const { title, xLabels, series } = options;
   const unit = options.yUnit ?? 'count';
   const values = series.flatMap((s) => s.values.filter((v): v is number => v !== null));
-  const top = unit === 'percent' ? Math.min(1, niceMax(Math.max(0, ...values))) : niceMax(Math.max(0, ...values));
+  const top = unit === 'percent' ? Math.min(1, niceTop(Math.max(0, ...values))) : niceTop(Math.max(0, ...values));
   const plotW = WIDTH - MARGIN.left - MARGIN.right;
   const plotH = HEIGHT - MARGIN.top - MARGIN.bottom;
   const x = (i: number) => MARGIN.left + (xLabels.length <= 1 ? plotW / 2 : (i * plotW) / (xLabels.length - 1));
   const y = (v: number) => MARGIN.top + plotH - (Math.min(v, top) / top) * plotH;
-  const round = (n: number) => Math.round(n * 10) / 10;
+  const round = tenth;
   const ticks = [0, 0.25, 0.5, 0.75, 1].map((f) => f * top);
   const labelEvery = Math.max(1, Math.ceil(xLabels.length / 8));
   const lastIndex = xLabels.length - 1;
@@ -60,7 +52,7 @@ export function lineChart(options: LineChartOptions): SafeHtml {
     `${series.map((s) => s.name).join(', ')} over ${xLabels.length} periods, ${xLabels[0] ?? ''} to ${xLabels.at(-1) ?? ''}.`;
   const id = `chart-${Math.abs(hash(title + description)).toString(36)}`;
   const lines = series.map((s, n) => {
-    const colour = CHART_COLOURS[n % CHART_COLOURS.length]!;
+    const colour = chartColour(n);
     let d = '';
     s.values.forEach((v, i) => {
       if (v === null) return;
@@ -85,21 +77,9 @@ export function lineChart(options: LineChartOptions): SafeHtml {
 ${lines}
 </svg>
 <figcaption class="legend">${series.map(
-    (s, n) => html`<span class="legend-item"><span class="swatch" style="background:${CHART_COLOURS[n % CHART_COLOURS.length]!}"></span>${s.name}</span>`,
+    (s, n) => html`<span class="legend-item"><span class="swatch" style="background:${chartColour(n)}"></span>${s.name}</span>`,
   )}</figcaption>
 </figure>`;
-}
-
-/** A small inline SVG sparkline of counts (no axes; null leaves a gap), with an accessible label. */
-export function sparkline(values: readonly (number | null)[], label: string): SafeHtml {
-  const w = 84;
-  const h = 20;
-  const top = Math.max(1, ...values.map((v) => v ?? 0));
-  const x = (i: number) => (values.length <= 1 ? w / 2 : (i * (w - 2)) / (values.length - 1) + 1);
-  const y = (v: number) => h - 1 - (v / top) * (h - 2);
-  const round = (n: number) => Math.round(n * 10) / 10;
-  const d = values.map((v, i) => (v === null ? '' : `${i === 0 || values[i - 1] === null ? 'M' : 'L'}${round(x(i))},${round(y(v))}`)).join('');
-  return html`<svg xmlns="http://www.w3.org/2000/svg" class="sparkline" width="${w}" height="${h}" viewBox="0 0 ${w} ${h}" role="img" aria-label="${label}"><title>${label}</title><path d="${d}" fill="none" stroke="#2563eb" stroke-width="1.5"></path></svg>`;
 }
 
 function hash(text: string): number {

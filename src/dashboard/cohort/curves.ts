@@ -1,5 +1,7 @@
-import { columnLabel, periodLabel, type CohortView } from './data.js';
+import { percentTop, tenth } from '../charts/scale.js';
 import { html, type SafeHtml } from '../shared/html.js';
+import { columnLabel, periodLabel } from '../shared/labels.js';
+import type { CohortView } from './data.js';
 
 const WIDTH = 720;
 const HEIGHT = 260;
@@ -23,11 +25,6 @@ export function retentionCurveData(view: CohortView): { rows: RetentionCurve[]; 
   return { rows, average: view.percentAverages.map((p) => (p === null ? null : Math.round(p * 100) / 100)) };
 }
 
-/** A y axis top in percent: the smallest of 1, 2, 5, 10, 20, 50, 100 at or above `max`. */
-function percentTop(max: number): number {
-  return [1, 2, 5, 10, 20, 50, 100].find((top) => top >= max) ?? 100;
-}
-
 /**
  * Retention curves as a server-rendered SVG (no script needed): one faint line per cohort row and a bold
  * average line with a point per column, in percent of each row's total; `<title>`, `<desc>` (the averages in
@@ -40,7 +37,7 @@ export function retentionCurves(view: CohortView, heading: string): SafeHtml {
   const top = percentTop(Math.max(0, ...all));
   const plotW = WIDTH - MARGIN.left - MARGIN.right;
   const plotH = HEIGHT - MARGIN.top - MARGIN.bottom;
-  const round = (n: number) => Math.round(n * 10) / 10;
+  const round = tenth;
   const x = (j: number) => round(MARGIN.left + (columns <= 1 ? plotW / 2 : (j * plotW) / (columns - 1)));
   const y = (p: number) => round(MARGIN.top + plotH - (Math.min(p, top) / top) * plotH);
   const path = (values: (number | null)[]) => {

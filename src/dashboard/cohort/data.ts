@@ -1,7 +1,35 @@
 import type { CohortResult } from '../../engine/insights/cohort/plan.js';
-import type { TimeGroup } from '../../engine/time/periods.js';
+import type { TimeGroup } from '../../engine/time/time-groups.js';
 import { TimeZone } from '../../engine/time/time-zone.js';
-import type { CohortRetention } from '../shared/expired.js';
+import { periodBeyondRetention, type ExpireOptions } from '../../engine/time/retention.js';
+import { addPeriods } from '../../engine/time/steps.js';
+import { timeGroupUnit } from '../../engine/time/time-groups.js';
+import { csvDocument } from '../shared/csv.js';
+import { localDate } from '../shared/labels.js';
+
+/** Which periods of a cohort are beyond the configured retention: their bitmaps have expired. */
+export interface CohortRetention {
+  /** Per row: its primary period is beyond retention (its users are gone, its total reads 0). */
+  rows: boolean[];
+  /** Per cell: its period is beyond retention (the count would read 0, and is null instead). */
+  cells: boolean[][];
+}
+
+/**
+ * Marks the rows and cells of a cohort whose periods are beyond retention, and turns those cells into null
+ * (a cell `j` of a row reads the period `j` units after the row's). Returns undefined when nothing expires.
+ */
+export function applyRetention(result: CohortResult, timeGroup: TimeGroup, expire: ExpireOptions | undefined, now: Date): CohortRetention | undefined {
+  if (expire === undefined) return undefined;
+  const unit = timeGroupUnit(timeGroup);
+  const zone = TimeZone.of(result.timeZone);
+  const rows = result.dates.map((date) => periodBeyondRetention(expire, unit, date, now, zone));
+  const cells = result.cohort.map((row, i) =>
+    row.map((_, j) => periodBeyondRetention(expire, unit, addPeriods(unit, result.dates[i]!, j, zone), now, zone)),
+  );
+  result.cohort = result.cohort.map((row, i) => row.map((count, j) => (cells[i]![j] || rows[i] ? null : count)));
+  return { rows, cells };
+}
 
 /** A cohort ready to show: the engine's table with percents, totals and averages added. */
 export interface CohortView {
@@ -103,42 +131,7 @@ export function cohortJson(view: CohortView, asPercent: boolean): CohortJson {
 export function cohortCsv(view: CohortView, asPercent: boolean): string {
   const header = ['Date', 'Total', ...Array.from({ length: view.numCols }, (_, j) => String(j))];
   const table = asPercent ? view.percents : view.counts;
-  const lines = table.map((row, i) => [
-    localDate(view.dates[i]!, view.timeZone).toISOString().slice(0, 10),
-    String(view.totals[i]),
-    ...row.map((cell) => (cell === null ? '' : String(cell))),
-  ]);
-  return [header, ...lines].map((line) => line.join(',')).join('\r\n') + '\r\n';
-}
-
-const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
-const WEEKDAYS = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];
-
-/** The local date and time of `date` in `timeZone` (default UTC) as a Date whose UTC fields are the local ones. */
-export function localDate(date: Date, timeZone?: string): Date {
-  return timeZone === undefined ? date : new Date(TimeZone.of(timeZone).toWall(date.getTime()));
-}
-
-/** A row's label: `Mon 3 Mar 2025`, `Week of 3 Mar 2025`, `Mar 2025` or `2025` (UTC, or the local date in `timeZone`). */
-export function periodLabel(instant: Date, timeGroup: TimeGroup, timeZone?: string): string {
-  const date = localDate(instant, timeZone);
-  const day = `${date.getUTCDate()} ${MONTHS[date.getUTCMonth()]} ${date.getUTCFullYear()}`;
-  switch (timeGroup) {
-    case 'days':
-      return `${WEEKDAYS[date.getUTCDay()]} ${day}`;
-    case 'weeks':
-      return `Week of ${day}`;
-    case 'months':
-      return `${MONTHS[date.getUTCMonth()]} ${date.getUTCFullYear()}`;
-    case 'years':
-      return String(date.getUTCFullYear());
-  }
-}
-
-/** A column's heading: `Day 0`, `Week 3`, ... */
-export function columnLabel(j: number, timeGroup: TimeGroup): string {
-  const unit = { days: 'Day', weeks: 'Week', months: 'Month', years: 'Year' }[timeGroup];
-  return `${unit} ${j}`;
+  return csvDocument(header, table.map((row, i) => [localDate(view.dates[i]!, view.timeZone).toISOString().slice(0, 10), view.totals[i], ...row]));
 }
 
 function sum(values: number[]): number {

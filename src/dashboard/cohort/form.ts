@@ -1,6 +1,7 @@
-import { eventDatalist, EVENT_DATALIST_ID, suggestEvents, suggestionFilter } from '../shared/suggestions.js';
-import { html, type SafeHtml } from '../shared/html.js';
-import { DASHBOARD_LIMITS, type CohortQuery } from '../shared/query.js';
+import { eventInput, select, timeGroupSelect } from '../shared/forms.js';
+import { flag, html, type SafeHtml } from '../shared/html.js';
+import { eventDatalist, suggestEvents, suggestionFilter } from '../shared/suggestions.js';
+import { DASHBOARD_LIMITS, type CohortQuery } from './query.js';
 
 /** What the cohort form needs: the current query, the known events and systems. */
 export interface CohortFormOptions {
@@ -34,7 +35,7 @@ export function cohortForm(options: CohortFormOptions): SafeHtml {
     </div>`,
     )}
   </div>
-  <label>Time group ${select('timeGroup', ['days', 'weeks', 'months', 'years'], query.timeGroup)}</label>
+  <label>Time group ${timeGroupSelect(query.timeGroup)}</label>
   <label>Rows <input type="number" name="rows" min="1" max="${DASHBOARD_LIMITS.maxRows}" value="${query.rows}"></label>
   <label>Columns <input type="number" name="cols" min="1" max="${DASHBOARD_LIMITS.maxCols}" value="${query.cols}"></label>
   <label>Retention ${select('mode', ['first', 'recurring', 'unbounded'], query.mode, {
@@ -45,8 +46,8 @@ export function cohortForm(options: CohortFormOptions): SafeHtml {
   <label>As of (UTC) <input type="date" name="now" value="${query.nowText.slice(0, 10)}"></label>
   ${systems.length > 1 ? html`<label>System ${select('system', systems, query.system ?? defaultSystem)}</label>` : ''}
   <fieldset><legend>Show</legend>
-    <label><input type="radio" name="display" value="counts"${checked(query.display === 'counts')}> counts</label>
-    <label><input type="radio" name="display" value="percent"${checked(query.display === 'percent')}> percent</label>
+    <label><input type="radio" name="display" value="counts"${flag('checked', query.display === 'counts')}> counts</label>
+    <label><input type="radio" name="display" value="percent"${flag('checked', query.display === 'percent')}> percent</label>
   </fieldset>
   ${suggestionFilter(suggestions)}
   <div class="actions">
@@ -54,22 +55,4 @@ export function cohortForm(options: CohortFormOptions): SafeHtml {
     <button type="button" class="secondary add-event" hidden>+ Add event</button>
   </div>
 </form>`;
-}
-
-function eventInput(name: string, value: string | undefined, placeholder = 'choose an event'): SafeHtml {
-  return html`<input name="${name}" list="${EVENT_DATALIST_ID}" value="${value ?? ''}" placeholder="${placeholder}" autocomplete="off" spellcheck="false">`;
-}
-
-function select(name: string, values: readonly string[], selected: string, labels: Record<string, string> = {}): SafeHtml {
-  return html`<select name="${name}">${values.map(
-    (value) => html`<option value="${value}"${selectedAttr(value === selected)}>${labels[value] ?? value}</option>`,
-  )}</select>`;
-}
-
-function selectedAttr(on: boolean): SafeHtml | '' {
-  return on ? html` selected` : '';
-}
-
-function checked(on: boolean): SafeHtml | '' {
-  return on ? html` checked` : '';
 }

@@ -1,19 +1,20 @@
-import { cohortForm, type CohortFormOptions } from './form.js';
-import { columnLabel, periodLabel, type CohortView } from './data.js';
-import { dashboardUrl, html, layout, type SafeHtml } from '../shared/html.js';
-import type { CohortQuery } from '../shared/query.js';
+import { EXPIRED_TITLE, expiredCell } from '../shared/expired.js';
+import { dashboardUrl, html, type SafeHtml } from '../shared/html.js';
+import { columnLabel, formatPercent, periodLabel } from '../shared/labels.js';
 import { retentionCurves } from './curves.js';
+import type { CohortView } from './data.js';
+import { cohortForm, type CohortFormOptions } from './form.js';
+import type { CohortQuery } from './query.js';
 
-/** Renders the cohort page: the form, and the heat map when a cohort was asked for. */
-export function cohortPage(options: CohortFormOptions & { view?: CohortView }): string {
+/** The cohort page's body: the form, and the heat map when a cohort was asked for. */
+export function cohortPage(options: CohortFormOptions & { view?: CohortView }): SafeHtml {
   const { prefix, query, view, eventNames } = options;
   const hint = eventNames.length === 0
     ? html`<p class="hint">No events yet: mark some first (see the README's four ways to mark).</p>`
     : html`<p class="hint">Choose a primary and a secondary event, then press <em>Show cohort</em>.</p>`;
-  const body = html`<h1>Cohorts</h1>
+  return html`<h1>Cohorts</h1>
 ${cohortForm(options)}
 ${view ? [curvesCard(query, view), heatMap(prefix, query, view)] : hint}`;
-  return layout({ title: 'Cohorts', prefix, active: 'cohort', body });
 }
 
 /** The retention curves above the heat map (percent of each row's users, whatever the table shows). */
@@ -81,20 +82,8 @@ function cell(count: number | null, percent: number | null, total: number): Safe
   return html`<td class="cell${dark}" style="background:hsl(201 72% ${lightness}%)" data-count="${count}" data-percent="${percent}"><span class="c">${count}</span><span class="p">${formatPercent(percent)}</span></td>`;
 }
 
-const EXPIRED_TITLE = 'beyond retention: this period\'s bitmaps have expired (see the expire option)';
-
-/** A cell whose period is beyond the configured retention: marked, not shown as 0. */
-function expiredCell(): SafeHtml {
-  return html`<td class="expired" title="${EXPIRED_TITLE}">expired</td>`;
-}
-
 function summaryCell(count: number | null, percent: number | null): SafeHtml {
   return html`<td><span class="c">${count ?? ''}</span><span class="p">${percent === null ? '' : formatPercent(percent)}</span></td>`;
-}
-
-/** A percent as shown: one decimal, e.g. `60.0%`. */
-export function formatPercent(percent: number): string {
-  return `${percent.toFixed(1)}%`;
 }
 
 function round(value: number): number {

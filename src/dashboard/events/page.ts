@@ -1,27 +1,9 @@
-import { dashboardUrl, html, layout, type SafeHtml } from '../shared/html.js';
+import { dashboardUrl, html, type SafeHtml } from '../shared/html.js';
+import { countCell } from '../shared/expired.js';
+import type { EventCounts, EventsRetention } from './data.js';
 import { SPARKLINE_LIMITS } from './sparkline.js';
-import type { EventsRetention } from '../shared/expired.js';
 
-/**
- * One event's user counts in the current day, ISO week, month and year (UTC); null for a period beyond the
- * `expire` retention (its bitmaps are gone).
- */
-export interface EventCounts {
-  name: string;
-  day: number | null;
-  week: number | null;
-  month: number | null;
-  year: number | null;
-}
-
-/** A count, or the marker of a period beyond retention. */
-function countCell(count: number | null): SafeHtml {
-  return count === null
-    ? html`<td class="expired" title="beyond retention: this period's bitmaps have expired (see the expire option)">expired</td>`
-    : html`<td>${count}</td>`;
-}
-
-/** Renders the events page: every event with its counts, each linking to its cohort. */
+/** The events page's body: every event with its counts, each linking to its cohort and its trend. */
 export function eventsPage(options: {
   prefix: string;
   events: EventCounts[];
@@ -29,7 +11,7 @@ export function eventsPage(options: {
   omitted: number;
   now: Date;
   expired?: EventsRetention | undefined;
-}): string {
+}): SafeHtml {
   const { prefix, events, filter, omitted, now, expired } = options;
   // The first events get a sparkline: an image the browser loads from its own (bounded) request.
   const trendCell = (name: string, withSparkline: boolean) => {
@@ -55,5 +37,5 @@ ${events.length === 0
 ${expired && Object.values(expired).some(Boolean) ? html`<p class="hint">Periods marked <em>expired</em> are beyond the configured retention (the <code>expire</code> option).</p>` : ''}
 ${omitted > 0 ? html`<p class="hint">${omitted} more events not shown: narrow the list with the filter.</p>` : ''}
 </section>`;
-  return layout({ title: 'Events', prefix, active: 'events', body });
+  return body;
 }

@@ -1,7 +1,11 @@
-import type { Bitmapist } from '../../engine/bitmapist.js';
 import { trendCounts } from '../../engine/insights/trends.js';
-import type { UserIdMode } from '../../engine/ids/user-ids.js';
-import { trendView } from '../trends/data.js';
+import { periodBeyondRetention } from '../../engine/time/retention.js';
+import { sparkline } from '../charts/sparkline.js';
+import { nullBeyond } from '../shared/expired.js';
+import { eventParam, nowParam, systemParam } from '../shared/query.js';
+import { systemOf, type DashboardRequest } from '../shared/request.js';
+import { svgAnswer, type DashboardResponse } from '../shared/respond.js';
+import { BitmapistArgumentError } from '../../engine/errors.js';
 
 /**
  * The events page shows a sparkline of the last `days` days for the first `events` events it lists only, each
@@ -10,8 +14,20 @@ import { trendView } from '../trends/data.js';
  */
 export const SPARKLINE_LIMITS = { events: 20, days: 14 } as const;
 
-/** Daily users of `event` over the {@link SPARKLINE_LIMITS}.days days ending with `now`'s (null beyond retention). */
-export async function eventSparkline<Mode extends UserIdMode>(engine: Bitmapist<Mode>, event: string, now: Date): Promise<(number | null)[]> {
-  const trend = await trendCounts(engine, [event], { timeGroup: 'days', periods: SPARKLINE_LIMITS.days, now });
-  return trendView(trend, engine.expire, new Date()).series[0]!.counts;
+/**
+ * `GET {prefix}/sparkline?event=&now=`: an SVG image of one event's users per day over the
+ * {@link SPARKLINE_LIMITS}.days days ending with `now`'s (`expired` beyond retention, in its title).
+ */
+export async function sparklineRoute(request: DashboardRequest): Promise<DashboardResponse> {
+  const event = eventParam(request.query, 'event');
+  if (event === undefined) throw new BitmapistArgumentError('event', 'is required: name an event');
+  const { now } = nowParam(request.query);
+  const { system, engine } = systemOf(request, systemParam(request.query));
+  await request.names.assertKnown(system, [['event', event]], now);
+  const trend = await trendCounts(engine, [event], { timeGroup: 'days', periods: SPARKLINE_LIMITS.days, now: now ?? new Date() });
+  const clock = new Date();
+  const beyond = engine.expire && trend.dates.map((date) => periodBeyondRetention(engine.expire, 'day', date, clock));
+  const counts = nullBeyond(trend.series[0]!.counts, beyond);
+  const label = `${event}: users per day over the last ${SPARKLINE_LIMITS.days} days: ${counts.map((n) => n ?? 'expired').join(', ')}`;
+  return svgAnswer(sparkline(counts, label).value);
 }

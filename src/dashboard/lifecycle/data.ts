@@ -1,8 +1,10 @@
 import type { ExpireOptions } from '../../engine/time/retention.js';
+import { csvDocument } from '../shared/csv.js';
+import { nullBeyond } from '../shared/expired.js';
 import type { LifecycleResult } from '../../engine/insights/lifecycle.js';
-import { timeGroupUnit, type TimeGroup } from '../../engine/time/periods.js';
+import { timeGroupUnit, type TimeGroup } from '../../engine/time/time-groups.js';
 import { TimeZone } from '../../engine/time/time-zone.js';
-import { periodBeyondRetention } from '../shared/expired.js';
+import { periodBeyondRetention } from '../../engine/time/retention.js';
 
 /**
  * The lifecycle page's JSON answer (`?format=json`): `dates` are the ISO starts of the periods, oldest
@@ -30,7 +32,7 @@ export type LifecycleFigures = Pick<LifecycleJson, 'new' | 'returning' | 'resurr
 
 /** The four figures of each period, null where `beyond` says so. */
 export function figures(result: LifecycleResult, beyond?: readonly boolean[]): LifecycleFigures {
-  const keep = (values: number[]) => values.map((value, i) => (beyond?.[i] ? null : value));
+  const keep = (values: number[]) => nullBeyond(values, beyond);
   return { new: keep(result.new), returning: keep(result.returning), resurrecting: keep(result.resurrecting), dormant: keep(result.dormant) };
 }
 
@@ -58,11 +60,12 @@ export function lifecycleRetention(result: LifecycleResult, expire: ExpireOption
   return result.dates.map((_, i) => beyond[i]! || beyond[i + 1]!);
 }
 
-/** The CSV answer: a header, then one line per period: `period,new,returning,resurrecting,dormant` (blank: beyond retention). */
+/**
+ * The CSV answer: a header, then one line per period: `period,new,returning,resurrecting,dormant` (blank: beyond
+ * retention), lines ended by LF as this page always did.
+ */
 export function lifecycleCsv(result: LifecycleResult, beyondRetention?: boolean[]): string {
   const shown = figures(result, beyondRetention);
-  const lines = result.dates.map((date, i) =>
-    [date.toISOString(), shown.new[i], shown.returning[i], shown.resurrecting[i], shown.dormant[i]].map((v) => v ?? '').join(','),
-  );
-  return `period,new,returning,resurrecting,dormant\n${lines.join('\n')}\n`;
+  const rows = result.dates.map((date, i) => [date.toISOString(), shown.new[i], shown.returning[i], shown.resurrecting[i], shown.dormant[i]]);
+  return csvDocument(['period', 'new', 'returning', 'resurrecting', 'dormant'], rows, '\n');
 }

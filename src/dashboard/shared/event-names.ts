@@ -1,5 +1,5 @@
 import { BitmapistArgumentError, BitmapistOfflineError } from '../../engine/errors.js';
-import type { KoaBitmapist } from '../../koa/plugin.js';
+import type { DashboardHost } from '../host.js';
 
 interface Entry {
   names: string[];
@@ -19,7 +19,7 @@ export class EventNameCache {
   private readonly listings = new Map<string, Promise<Entry>>();
 
   constructor(
-    private readonly plugin: KoaBitmapist,
+    private readonly host: DashboardHost,
     private readonly maxAgeMs = 2_000,
     private readonly refreshAfterMs = 250,
   ) {}
@@ -39,7 +39,7 @@ export class EventNameCache {
     const missing = () => wanted.filter(([, event]) => !entry.known.has(event));
     if (missing().length > 0) {
       const dates = now === undefined ? [new Date()] : [now, new Date()];
-      const engine = this.plugin.system(system);
+      const engine = this.host.system(system);
       for (const [, event] of missing()) {
         if (await engine.hasEvent(event, dates)) entry.known.add(event);
       }
@@ -51,7 +51,7 @@ export class EventNameCache {
 
   private async entry(system: string): Promise<Entry> {
     // While Redis is away a page is not served from a listing kept from before: it answers 503.
-    if (!this.plugin.system(system).reachable) throw new BitmapistOfflineError(`Redis of system "${system}" is unreachable`);
+    if (!this.host.system(system).reachable) throw new BitmapistOfflineError(`Redis of system "${system}" is unreachable`);
     const entry = this.entries.get(system);
     return entry && Date.now() - entry.at < this.maxAgeMs ? entry : this.refresh(system);
   }
@@ -60,8 +60,9 @@ export class EventNameCache {
   private refresh(system: string): Promise<Entry> {
     const running = this.listings.get(system);
     if (running) return running;
-    const listing = this.plugin
-      .getEventNames({ system })
+    const listing = this.host
+      .system(system)
+      .getEventNames()
       .then((names) => {
         // Stamped when done, so a slow listing is not followed at once by another one.
         const entry = { names, known: new Set(names), at: Date.now() };

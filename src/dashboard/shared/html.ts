@@ -1,5 +1,3 @@
-import { DASHBOARD_SCRIPT, DASHBOARD_STYLE } from './assets.js';
-
 /** Markup that is already safe: produced by {@link html}, never by string concatenation of input. */
 export class SafeHtml {
   constructor(readonly value: string) {}
@@ -45,31 +43,7 @@ export function dashboardUrl(path: string, params: Record<string, string | numbe
   return query ? `${path}?${query}` : path;
 }
 
-/** The dashboard's navigation tabs. */
-export type DashboardTab = 'events' | 'cohort' | 'trends' | 'active' | 'lifecycle';
-
-/** The page around every dashboard view: title, navigation, styles and the small progressive script. */
-export function layout(options: { title: string; prefix: string; active: DashboardTab; body: SafeHtml }): string {
-  const { title, prefix, active, body } = options;
-  const tab = (name: DashboardTab, href: string, label: string) =>
-    html`<a href="${href}" class="${name === active ? 'active' : ''}">${label}</a>`;
-  return `<!doctype html>\n${html`<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${title} · bitmapist</title>
-<style>${new SafeHtml(DASHBOARD_STYLE)}</style>
-</head>
-<body>
-<header><strong>bitmapist</strong><nav>${tab('events', `${prefix}/`, 'Events')}${tab('cohort', `${prefix}/cohort`, 'Cohorts')}${tab('trends', `${prefix}/trends`, 'Trends')}${tab('active', `${prefix}/active`, 'Active users')}${tab('lifecycle', `${prefix}/lifecycle`, 'Lifecycle')}</nav></header>
-<main>${body}</main>
-<script>${new SafeHtml(DASHBOARD_SCRIPT)}</script>
-</body>
-</html>`}`;
-}
-
-/** The body of an error page (400, 403, 503): the message, escaped. */
-export function errorBody(status: number, message: string, prefix: string): SafeHtml {
-  return html`<section class="error" role="alert"><h1>${status === 400 ? 'Bad request' : status === 403 ? 'Forbidden' : 'Unavailable'}</h1>
-<p>${message}</p><p><a href="${prefix}/cohort">Back to the cohort form</a></p></section>`;
+/** The ` selected` / ` checked` attribute when `on`. */
+export function flag(name: 'selected' | 'checked', on: boolean): SafeHtml | '' {
+  return on ? new SafeHtml(` ${name}`) : '';
 }

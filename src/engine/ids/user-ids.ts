@@ -1,5 +1,26 @@
 import { BitmapistArgumentError } from '../errors.js';
-import { assertUserId, assertWellFormed } from '../arguments.js';
+import { describe } from '../arguments.js';
+import { assertWellFormed } from '../keys/names.js';
+
+/** The largest user id Redis can address in a bitmap (bit offsets stop at 2^32 - 1). */
+export const MAX_BITMAP_USER_ID = 2 ** 32 - 1;
+
+/**
+ * The default `maxUserId` of the compatible layout: 2^24 - 1 (16,777,215). A bitmap holding it is 2 MB (2.5 MB
+ * as Redis allocates it), so one default mark (month, week, day) makes Redis allocate under 8 MB. Raise it
+ * explicitly (up to {@link MAX_BITMAP_USER_ID}) when your ids are larger: each bitmap costs maxUserId / 8 bytes.
+ */
+export const DEFAULT_MAX_USER_ID = 2 ** 24 - 1;
+
+/** Checks a user id: a safe integer in `[0, maxUserId]`. */
+export function assertUserId(uid: unknown, maxUserId: number, argument = 'uid'): asserts uid is number {
+  if (typeof uid !== 'number' || !Number.isSafeInteger(uid) || uid < 0 || uid > maxUserId) {
+    throw new BitmapistArgumentError(
+      argument,
+      `user id must be an integer in [0, ${maxUserId}], got ${describe(uid)}`,
+    );
+  }
+}
 
 /**
  * What kind of user ids a prefix holds: `integers` (Python bitmapist's, the bit offset is the id) or `mapped`

@@ -1,8 +1,9 @@
+import type { InsightSource } from './source.js';
 import { forEachBounded } from '../redis/bounded.js';
 import { BitmapistArgumentError } from '../errors.js';
 import type { EventSet, PeriodEventSet } from '../query/event-set.js';
-import { timeGroupUnit, unitTimeGroup, type TimeGroup, type TimeGroupInput } from '../time/periods.js';
-import { assertEventName } from '../arguments.js';
+import { timeGroupUnit, unitTimeGroup, type TimeGroup, type TimeGroupInput } from '../time/time-groups.js';
+import { assertEventName } from '../keys/names.js';
 
 /** The most periods one lifecycle reads (the range; one more period before it is read too). */
 export const MAX_LIFECYCLE_PERIODS = 90;
@@ -44,10 +45,6 @@ export interface LifecycleResult {
   timeZone?: string;
 }
 
-/** What the lifecycle needs from the engine: one event in one period, with its neighbours. */
-export interface LifecycleSource<Id> {
-  getEventData(event: string, options: { timeGroup?: TimeGroupInput; now?: Date }): PeriodEventSet<Id>;
-}
 
 /** The most counts in flight at once (the engine's read limiter bounds the script calls too). */
 const CONCURRENT_COUNTS = 4;
@@ -57,7 +54,7 @@ const CONCURRENT_COUNTS = 4;
  * engine splits a big OR into steps). Without `created`, `new` reads the OR of every earlier period of the
  * range, so the bitmaps read grow with the square of `periods` while the calls stay linear.
  */
-export async function lifecycle<Id>(source: LifecycleSource<Id>, event: string, options: LifecycleOptions = {}): Promise<LifecycleResult> {
+export async function lifecycle<Id>(source: InsightSource<Id>, event: string, options: LifecycleOptions = {}): Promise<LifecycleResult> {
   assertEventName(event);
   if (options.created !== undefined) assertEventName(options.created, 'created');
   const unit = timeGroupUnit(options.timeGroup ?? 'days') as 'day' | 'week' | 'month' | 'year';

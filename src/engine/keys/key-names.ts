@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { BitmapistConfigError } from '../errors.js';
-import { isEventSuffix } from '../time/periods.js';
+import { isEventSuffix } from '../time/suffixes.js';
 
 /** The key prefix Python bitmapist uses, and ours by default. */
 export const DEFAULT_KEY_PREFIX = 'trackist_';

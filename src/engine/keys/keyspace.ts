@@ -2,7 +2,7 @@ import { Cluster, type Redis } from 'ioredis';
 import { BitmapistArgumentError, BitmapistScanError } from '../errors.js';
 import type { KeyNames } from './key-names.js';
 import type { RedisClient } from '../redis/scripts.js';
-import { assertWellFormed } from '../arguments.js';
+import { assertWellFormed } from './names.js';
 
 /** How long `getEventNames` / `deleteAllEvents` wait for a Cluster client that is still learning its slots. */
 export const CLUSTER_READY_TIMEOUT_MS = 10_000;

@@ -1,5 +1,4 @@
-import type { ExpiryWriter } from '../time/retention.js';
-import type { MarkOptions } from './marker.js';
+import type { ExpiryWriter } from './expiry-writer.js';
 
 /** The block of a user id's bits once its mark is written, or undefined when it has none (a mapped id never seen). */
 export type BlockOf = (uid: unknown) => number | undefined | Promise<number | undefined>;
@@ -27,13 +26,10 @@ export class ExpiringMarks {
     private readonly blockIsKnown: boolean,
   ) {}
 
-  /** One mark (or unmark) written by `write`, then its bitmaps' expiry. */
-  async mark(write: (options: MarkOptions) => Promise<void>, event: string, uid: unknown, options: MarkOptions): Promise<void> {
-    const stamped = isObject(options) && options.now === undefined ? { ...options, now: new Date() } : options;
-    await write(stamped);
-    const block = await this.blockOf(uid);
+  /** After one mark (or unmark) of `event` at `time` in `block` was written: its bitmaps' expiry. */
+  async marked(event: string, block: number | undefined, time: number, hourly: boolean): Promise<void> {
     if (block === undefined) return;
-    await this.expiry.afterWrite(this.expiry.keysOf(event, block, stamped.now!, stamped.trackHourly ?? this.trackHourly), true);
+    await this.expiry.afterWrite(this.expiry.keysOf(event, block, new Date(time), hourly), true);
   }
 
   /**

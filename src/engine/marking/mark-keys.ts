@@ -1,3 +1,4 @@
+import { daySuffixes } from '../time/suffixes.js';
 import type { KeyNames } from '../keys/key-names.js';
 import { MAX_YEAR, MIN_YEAR, toUtc } from '../time/periods.js';
 import { UTC_ZONE, type TimeZone } from '../time/time-zone.js';
@@ -18,21 +19,6 @@ export function markTime(date: unknown, argument = 'now'): number {
   const time = date instanceof Date ? date.getTime() : Number.NaN;
   if (!(time >= MIN_TIME && time < END_TIME)) toUtc(date, argument);
   return time;
-}
-
-/**
- * The bitmapist suffixes of one UTC day (days since 1970-01-01): month `2025-1`, ISO week `W2025-1`, day
- * `2025-1-31`. Equal to `periodSuffix` for every date `toUtc` accepts.
- */
-export function daySuffixes(day: number): { month: string; week: string; day: string } {
-  const date = new Date(day * DAY_MS);
-  const year = date.getUTCFullYear();
-  const month = `${year}-${date.getUTCMonth() + 1}`;
-  const thursday = new Date((day + 3 - ((date.getUTCDay() + 6) % 7)) * DAY_MS);
-  const isoYear = thursday.getUTCFullYear();
-  const yearStart = new Date(0).setUTCFullYear(isoYear, 0, 1);
-  const week = 1 + Math.floor((thursday.getTime() - yearStart) / (7 * DAY_MS));
-  return { month, week: `W${isoYear}-${week}`, day: `${month}-${date.getUTCDate()}` };
 }
 
 /**

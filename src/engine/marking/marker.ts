@@ -10,8 +10,10 @@ import { writeInBatches } from './bulk.js';
 import { writeMappedBatch } from './mapped-writer.js';
 import type { RedisClient } from '../redis/scripts.js';
 import type { TimeZone } from '../time/time-zone.js';
-import { mappedIdOf, type MappedUserId } from '../ids/user-ids.js';
-import { assertEventName, assertOptionalBoolean, assertUserId } from '../arguments.js';
+import { checkAppUserId, mappedIdOf, type MappedUserId } from '../ids/user-ids.js';
+import { assertEventName } from '../keys/names.js';
+import { assertOptionalBoolean } from '../arguments.js';
+import { assertUserId } from '../ids/user-ids.js';
 
 /** Per-call options of `markEvent` and `unmarkEvent`. */
 export interface MarkOptions {
@@ -26,6 +28,22 @@ export interface BulkMark<Id = number> {
   event: string;
   uid: Id;
   now?: Date;
+}
+
+/**
+ * A mark checked once (`Bitmapist.prepareMark`): its keys and bit are known, so it can be written (and, after an
+ * outage, written again) without another check.
+ */
+export interface CheckedMark {
+  readonly event: string;
+  /** The user id as checked: the integer, or in mapped mode the id's canonical string. */
+  readonly uid: number | string;
+  /** When the event happened, in ms. */
+  readonly time: number;
+  /** Whether it sets an hour bitmap too. */
+  readonly hourly: boolean;
+  /** @internal The keys and bit to write. */
+  readonly pending: PendingMark;
 }
 
 /** The most marks in one `mark_many` call: bounds how long one call holds Redis. */
@@ -53,9 +71,34 @@ export class Marker {
     this.modeKeyInScript = keys.blockBytes === undefined && !idMap ? guard.modeKey : undefined;
   }
 
-  /** Sets (bit 1) or clears (bit 0) one mark; marks issued in the same tick share one script call. */
-  mark(bit: 0 | 1, event: string, uid: MappedUserId, options: MarkOptions = {}): Promise<void> {
-    return this.batcher.add(bit, this.pendingMark(event, uid, options));
+  /**
+   * Checks a mark and names its keys, stamping `now` when absent. `appIds`: the user id may be given as apps
+   * hold ids (`checkAppUserId`: a bigint or a string of digits with integer ids), else as the engine takes it.
+   */
+  check(event: string, uid: unknown, options: MarkOptions = {}, appIds = false): CheckedMark {
+    assertEventName(event);
+    const id = appIds ? checkAppUserId(uid, { userIds: this.idMap ? 'mapped' : 'integers', maxUserId: this.defaults.maxUserId }) : this.checkedId(uid);
+    if (options === null || typeof options !== 'object') throw new BitmapistArgumentError('options', 'must be an object');
+    const time = markTime(options.now ?? new Date());
+    assertOptionalBoolean(options.trackHourly, 'trackHourly');
+    assertOptionalBoolean(options.trackUnique, 'trackUnique');
+    const hourly = options.trackHourly ?? this.defaults.trackHourly;
+    const unique = options.trackUnique ?? this.defaults.trackUnique;
+    const pending = this.located(id, (block) => this.keyCache.markKeys(event, block, time, hourly, unique));
+    return { event, uid: id, time, hourly, pending };
+  }
+
+  /** Sets (bit 1) or clears (bit 0) a checked mark; marks issued in the same tick share one script call. */
+  write(bit: 0 | 1, mark: CheckedMark): Promise<void> {
+    return this.batcher.add(bit, mark.pending);
+  }
+
+  /** The block of a checked mark's bits: undefined for a mapped id whose integer this process does not know yet. */
+  blockOf(mark: CheckedMark): number | undefined {
+    if (mark.pending.block >= 0) return mark.pending.block;
+    if (this.keys.blockBytes === undefined) return 0;
+    const integer = this.idMap?.cached(mark.uid as string);
+    return integer === undefined ? undefined : this.keys.locate(integer).block;
   }
 
   /** Sets or clears a user in an event's all-time unique bitmap only. */
@@ -73,21 +116,9 @@ export class Marker {
       if (mark === null || typeof mark !== 'object') {
         throw new BitmapistArgumentError(`marks[${index}]`, 'must be { event, uid, now? }');
       }
-      return this.pendingMark(mark.event, mark.uid, { now: mark.now });
+      return this.check(mark.event, mark.uid, { now: mark.now }).pending;
     };
     return writeInBatches(marks, toPending, (batch) => this.writeMarks(1, batch), MARK_BATCH_SIZE, BULK_CALLS_IN_FLIGHT);
-  }
-
-  private pendingMark(event: string, uid: unknown, options: MarkOptions): PendingMark {
-    assertEventName(event);
-    const id = this.checkedId(uid);
-    if (options === null || typeof options !== 'object') throw new BitmapistArgumentError('options', 'must be an object');
-    const time = markTime(options.now ?? new Date());
-    assertOptionalBoolean(options.trackHourly, 'trackHourly');
-    assertOptionalBoolean(options.trackUnique, 'trackUnique');
-    const hourly = options.trackHourly ?? this.defaults.trackHourly;
-    const unique = options.trackUnique ?? this.defaults.trackUnique;
-    return this.located(id, (block) => this.keyCache.markKeys(event, block, time, hourly, unique));
   }
 
   /** Checks a user id: an integer id in range, or a mapped id as its canonical string. */

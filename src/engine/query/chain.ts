@@ -1,5 +1,5 @@
 import { BitmapistArgumentError } from '../errors.js';
-import { assertEventName } from '../arguments.js';
+import { assertEventName } from '../keys/names.js';
 
 /** An event chained onto a base event: `and` narrows, `or` widens its immediate predecessor. */
 export interface ChainedEvent {

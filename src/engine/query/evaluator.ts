@@ -6,7 +6,7 @@ import type { ExpressionEvaluator } from './event-set.js';
 import { hasNot, leavesOf, wholeWhenEmpty, type Expression } from './expression.js';
 import type { KeyNames } from '../keys/key-names.js';
 import type { RedisClient } from '../redis/scripts.js';
-import { assertUserId, MAX_BITMAP_USER_ID } from '../arguments.js';
+import { assertUserId, MAX_BITMAP_USER_ID } from '../ids/user-ids.js';
 
 export { SCRATCH_TTL_MS } from './block-calls.js';
 

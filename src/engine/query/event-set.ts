@@ -1,6 +1,8 @@
 import { BitmapistArgumentError } from '../errors.js';
 import type { Expression } from './expression.js';
-import { addPeriods, periodEnd, periodSuffixes, type PeriodUnit } from '../time/periods.js';
+import { addPeriods, periodEnd } from '../time/steps.js';
+import { periodSuffixes } from '../time/suffixes.js';
+import { type PeriodUnit } from '../time/time-groups.js';
 import { UTC_ZONE, type TimeZone } from '../time/time-zone.js';
 import type { MappedUserId } from '../ids/user-ids.js';
 

@@ -1,8 +1,8 @@
 import { BitmapistArgumentError } from '../errors.js';
-import type { KeyNames } from '../keys/key-names.js';
-import { addPeriods, periodStart, periodSuffix } from './periods.js';
+import { addPeriods } from './steps.js';
+import { periodStart } from './periods.js';
+import type { PeriodUnit } from './time-groups.js';
 import { UTC_ZONE, type TimeZone } from './time-zone.js';
-import type { RedisClient } from '../redis/scripts.js';
 
 /** The granularities that can expire (`unique` never does). */
 export const EXPIRING_UNITS = ['hour', 'day', 'week', 'month'] as const;
@@ -15,12 +15,8 @@ export type ExpiringUnit = (typeof EXPIRING_UNITS)[number];
  */
 export type ExpireOptions = Partial<Record<ExpiringUnit, number>>;
 
-/** Keys remembered per process as already given an expiry, before the memory starts over (NX keeps that safe). */
-export const MAX_EXPIRED_KEYS = 100_000;
 /** The longest retention accepted, in seconds (100 years). */
 export const MAX_EXPIRE_SECONDS = 100 * 366 * 86_400;
-const MAX_CACHED_MARKS = 4096;
-const HOUR_MS = 3_600_000;
 
 /** Checks the `expire` option; returns undefined when nothing expires. */
 export function checkExpireOptions(expire: unknown): ExpireOptions | undefined {
@@ -56,64 +52,12 @@ export function beyondRetention(expire: ExpireOptions | undefined, unit: Expirin
   return seconds !== undefined && expiresAt(unit, date, seconds, zone) * 1000 <= now.getTime();
 }
 
-/** One bitmap a mark wrote that may need an expiry. */
-interface ExpiringKey {
-  key: string;
-  at: number;
-}
-
 /**
- * Gives each bitmap of a configured granularity its expiry once, right after this process first wrote it:
- * `EXPIREAT key <period end + seconds> NX` (NX: a key that already has one, e.g. from another process, keeps
- * it). Keys already handled are remembered in a bounded set, so later marks of the same key send nothing.
+ * Whether the period of `unit` starting at `start` is beyond retention at `now` (the real clock: expiry is
+ * about when bitmaps were deleted, not about the date a page looks at). A year, the OR of its months, is
+ * beyond retention once its last month is.
  */
-export class ExpiryWriter {
-  private readonly given = new Set<string>();
-  private readonly byMark = new Map<string, readonly ExpiringKey[]>();
-
-  constructor(
-    private readonly redis: RedisClient,
-    private readonly keys: KeyNames,
-    readonly expire: ExpireOptions,
-    /** The zone whose local periods name the keys (default UTC). */
-    private readonly zone: TimeZone = UTC_ZONE,
-  ) {}
-
-  /** The expiring keys of a mark of `event` at `now` in `block`, with an hour bitmap when `hourly`. */
-  keysOf(event: string, block: number, now: Date, hourly: boolean): readonly ExpiringKey[] {
-    const slot = `${event}\u0000${block}\u0000${Math.floor(this.zone.toWall(now.getTime()) / HOUR_MS)}\u0000${hourly ? 1 : 0}`;
-    let found = this.byMark.get(slot);
-    if (found === undefined) {
-      if (this.byMark.size >= MAX_CACHED_MARKS) this.byMark.clear();
-      found = EXPIRING_UNITS.filter((unit) => this.expire[unit] !== undefined && (unit !== 'hour' || hourly)).map((unit) => ({
-        key: this.keys.eventKey(event, periodSuffix(unit, now, this.zone), block),
-        at: expiresAt(unit, now, this.expire[unit]!, this.zone),
-      }));
-      this.byMark.set(slot, found);
-    }
-    return found;
-  }
-
-  /**
-   * Sends EXPIREAT NX for the keys not handled yet. `written`: the keys are known to exist (their marks
-   * resolved), so every key is remembered; otherwise only keys that got their expiry now are (EXPIREAT
-   * on a missing key does nothing and must be sent again after its first write).
-   */
-  async afterWrite(expiring: Iterable<ExpiringKey>, written: boolean): Promise<void> {
-    const fresh: ExpiringKey[] = [];
-    for (const entry of expiring) {
-      if (this.given.has(entry.key)) continue;
-      if (this.given.size >= MAX_EXPIRED_KEYS) this.given.clear();
-      this.given.add(entry.key);
-      fresh.push(entry);
-    }
-    if (fresh.length === 0) return;
-    const replies = await Promise.allSettled(fresh.map(({ key, at }) => this.redis.expireat(key, at, 'NX')));
-    let failure: { error: unknown } | undefined;
-    replies.forEach((reply, i) => {
-      if (reply.status === 'rejected') failure ??= { error: reply.reason };
-      if (reply.status === 'rejected' || (!written && reply.value === 0)) this.given.delete(fresh[i]!.key);
-    });
-    if (failure) throw failure.error;
-  }
+export function periodBeyondRetention(expire: ExpireOptions | undefined, unit: PeriodUnit, start: Date, now: Date, zone: TimeZone = UTC_ZONE): boolean {
+  if (unit === 'year') return beyondRetention(expire, 'month', addPeriods('month', periodStart('year', start, zone), 11, zone), now, zone);
+  return beyondRetention(expire, unit, start, now, zone);
 }

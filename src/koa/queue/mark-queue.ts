@@ -4,66 +4,27 @@ import { MarkList } from './mark-list.js';
 import { PartitionOutages } from './partition-outages.js';
 import { QueueReports } from './queue-reports.js';
 import { isRetryable } from '../../engine/redis/outage.js';
+import type { MarkQueueMetrics, MarkQueueOptions, QueuedMark } from './types.js';
 
-/** One mark waiting to be written. `now` is when it was issued, so a late write lands in the right period. */
-export interface QueuedMark {
-  event: string;
-  /** The integer user id; -1 with mapped ids, whose id is `mappedId`. */
-  uid: number;
-  /** With `userIds: 'mapped'`: the id's canonical string. */
-  mappedId?: string;
-  now: Date;
-  trackHourly?: boolean;
-  trackUnique?: boolean;
-  /** The request that issued the mark, if it is still alive when an error is reported. */
-  origin?: WeakRef<object>;
-}
-
-/** Counters of a mark queue (summed over systems on the plugin). */
-export interface MarkQueueMetrics {
-  /** Marks waiting or being written now; never more than `queueLimit` per system. */
-  queued: number;
-  /** Marks written to Redis. */
-  written: number;
-  /** Oldest marks dropped because the queue was full (one being written when dropped counts here only if that write fails). */
-  dropped: number;
-  /** Marks given up: refused by Redis, unwritten when `close()` timed out, or issued after `close()`. */
-  failed: number;
-}
-
-/** What a {@link MarkQueue} needs: a writer, somewhere to report errors, and how marks share fate. */
-export interface MarkQueueOptions {
-  /** The system name, for messages. */
-  name: string;
-  /** The most marks held (waiting or being written); beyond it the oldest are dropped. */
-  limit: number;
-  write(mark: QueuedMark): Promise<unknown>;
-  report(error: Error, origin?: object): void;
-  /**
-   * The partition of a mark: marks of one partition live on one Redis node (the engine's block, one
-   * Cluster hash slot). A failing partition waits and is probed on its own while the others keep flowing.
-   * Default: a single partition.
-   */
-  partition?(mark: QueuedMark): number;
-}
+export type { MarkQueueMetrics, MarkQueueOptions, QueuedMark } from './types.js';
 
 /** The most marks being written at once (the engine turns those of one tick into script calls of 500). */
 export const MAX_IN_FLIGHT = 2000;
 
 /** A mark in the queue. */
-interface Entry {
-  readonly mark: QueuedMark;
+interface Entry<T> {
+  readonly mark: T;
   readonly partition: number;
   state: 'waiting' | 'writing' | 'gone';
   /** The list it waits in. */
-  list: MarkList<Entry> | undefined;
+  list: MarkList<Entry<T>> | undefined;
   /** Dropped while being written: it counts as written if that write succeeds, else as dropped. */
   abandoned: boolean;
   /** Refused in a script call shared with other marks: sent again on its own to tell who was refused. */
   alone: boolean;
 }
 
-const isGone = (entry: Entry) => entry.state !== 'waiting';
+const isGone = (entry: { state: Entry<unknown>['state'] }) => entry.state !== 'waiting';
 
 /**
  * A bounded in-memory queue of marks and the writer that drains it, up to {@link MAX_IN_FLIGHT} marks at
@@ -72,12 +33,12 @@ const isGone = (entry: Entry) => entry.state !== 'waiting';
  * full, the oldest mark held is dropped, even one being written. Callers only ever `push`: nothing here
  * makes a request wait.
  */
-export class MarkQueue {
+export class MarkQueue<T extends QueuedMark = QueuedMark> {
   /** Every mark not yet written, dropped or given up. */
-  private readonly held = new HeldMarks<Entry>();
-  private readonly fresh = new MarkList(isGone);
-  private readonly alone = new MarkList(isGone);
-  private readonly outages = new PartitionOutages(isGone);
+  private readonly held = new HeldMarks<Entry<T>>();
+  private readonly fresh = new MarkList<Entry<T>>(isGone);
+  private readonly alone = new MarkList<Entry<T>>(isGone);
+  private readonly outages = new PartitionOutages<Entry<T>>(isGone);
   private inFlight = 0;
   private abandonedInFlight = 0;
   private counts = { written: 0, dropped: 0, failed: 0 };
@@ -88,7 +49,7 @@ export class MarkQueue {
   private idleWaiters: (() => void)[] = [];
   private readonly reports: QueueReports;
 
-  constructor(private readonly options: MarkQueueOptions) {
+  constructor(private readonly options: MarkQueueOptions<T>) {
     this.reports = new QueueReports(options.name, options.limit, options.report);
   }
 
@@ -98,14 +59,14 @@ export class MarkQueue {
   }
 
   /** Queues a mark (dropping the oldest one when full) and schedules the writer. */
-  push(mark: QueuedMark): void {
+  push(mark: T): void {
     if (this.closed) {
       this.counts.failed += 1;
       return this.reports.closed(mark.origin?.deref());
     }
     if (this.held.size >= this.options.limit) this.dropOldest(mark.origin);
     const partition = this.options.partition?.(mark) ?? 0;
-    const entry: Entry = { mark, partition, state: 'waiting', list: undefined, abandoned: false, alone: false };
+    const entry: Entry<T> = { mark, partition, state: 'waiting', list: undefined, abandoned: false, alone: false };
     this.held.add(entry);
     this.wait(entry, this.fresh);
     this.schedulePump();
@@ -182,7 +143,7 @@ export class MarkQueue {
     this.checkIdle();
   }
 
-  private send(entry: Entry): void {
+  private send(entry: Entry<T>): void {
     entry.state = 'writing';
     entry.list = undefined;
     this.inFlight += 1;
@@ -198,7 +159,7 @@ export class MarkQueue {
     );
   }
 
-  private settled(entry: Entry, failed: boolean, error?: unknown): void {
+  private settled(entry: Entry<T>, failed: boolean, error?: unknown): void {
     if (this.finished) return;
     this.inFlight -= 1;
     if (entry.abandoned) this.abandonedInFlight -= 1;
@@ -253,13 +214,13 @@ export class MarkQueue {
     this.reports.overflowing(origin?.deref());
   }
 
-  private wait(entry: Entry, list: MarkList<Entry>): void {
+  private wait(entry: Entry<T>, list: MarkList<Entry<T>>): void {
     entry.state = 'waiting';
     entry.list = list;
     list.push(entry);
   }
 
-  private forget(entry: Entry): void {
+  private forget(entry: Entry<T>): void {
     entry.state = 'gone';
     this.held.delete(entry);
     this.checkIdle();

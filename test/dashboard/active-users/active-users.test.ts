@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { ACTIVE_USERS_LIMITS } from '../../../src/engine/insights/trends.js';
+import { ACTIVE_USERS_LIMITS } from '../../../src/engine/insights/active-users.js';
 import { MarkModel, prng, shift, startOf, union } from '../../support/model.js';
 import { serve, testApp } from '../../koa/support.js';
 

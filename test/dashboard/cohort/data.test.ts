@@ -1,8 +1,11 @@
 import { expect } from 'chai';
 import { BitmapistArgumentError } from '../../../src/index.js';
-import { buildCohortView, cohortCsv, cohortJson, columnLabel, periodLabel } from '../../../src/dashboard/cohort/data.js';
+import { buildCohortView, cohortCsv, cohortJson } from '../../../src/dashboard/cohort/data.js';
+import { parseCohortQuery } from '../../../src/dashboard/cohort/query.js';
+import { parseEventsQuery } from '../../../src/dashboard/events/query.js';
 import { escapeHtml, html } from '../../../src/dashboard/shared/html.js';
-import { parseCohortQuery, parseEventsQuery, type Query } from '../../../src/dashboard/shared/query.js';
+import { columnLabel, periodLabel } from '../../../src/dashboard/shared/labels.js';
+import type { Query } from '../../../src/dashboard/shared/query.js';
 
 function refused(query: Query): { argument: string; message: string } {
   try {

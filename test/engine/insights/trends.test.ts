@@ -1,7 +1,8 @@
 import { expect } from 'chai';
 import { Bitmapist } from '../../../src/index.js';
 import { BitmapistArgumentError } from '../../../src/engine/errors.js';
-import { activeUsers, trendCounts, TREND_LIMITS, ACTIVE_USERS_LIMITS } from '../../../src/engine/insights/trends.js';
+import { activeUsers, ACTIVE_USERS_LIMITS } from '../../../src/engine/insights/active-users.js';
+import { trendCounts, TREND_LIMITS } from '../../../src/engine/insights/trends.js';
 import { MarkModel, prng, shift, startOf, union, type Unit } from '../../support/model.js';
 import { testBitmapist } from '../../support/redis.js';
 

@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import { BitmapistArgumentError, KeyNames, ShardedKeyNames, periodSuffix } from '../../../src/index.js';
-import { daySuffixes, MarkKeyCache, markTime } from '../../../src/engine/marking/mark-keys.js';
+import { daySuffixes } from '../../../src/engine/time/suffixes.js';
+import { MarkKeyCache, markTime } from '../../../src/engine/marking/mark-keys.js';
 import { toUtc } from '../../../src/engine/time/periods.js';
 import { prng } from '../../support/model.js';
 

@@ -3,7 +3,10 @@ import fc from 'fast-check';
 import { PeriodEventSet, TimeZone } from '../../../src/index.js';
 import type { ExpressionEvaluator } from '../../../src/engine/query/event-set.js';
 import { planCohort } from '../../../src/engine/insights/cohort/plan.js';
-import { addPeriods, periodEnd, periodStart, periodSuffix, type PeriodUnit } from '../../../src/engine/time/periods.js';
+import { addPeriods, periodEnd } from '../../../src/engine/time/steps.js';
+import { periodStart } from '../../../src/engine/time/periods.js';
+import { periodSuffix } from '../../../src/engine/time/suffixes.js';
+import { type PeriodUnit } from '../../../src/engine/time/time-groups.js';
 
 const at = (iso: string) => new Date(iso);
 const DAY = 86_400_000;

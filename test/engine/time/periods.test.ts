@@ -1,15 +1,9 @@
 import { expect } from 'chai';
 import { BitmapistArgumentError } from '../../../src/index.js';
-import {
-  addPeriods,
-  isEventSuffix,
-  periodEnd,
-  periodStart,
-  periodSuffix,
-  periodSuffixes,
-  timeGroupUnit,
-  toUtc,
-} from '../../../src/engine/time/periods.js';
+import { addPeriods, periodEnd } from '../../../src/engine/time/steps.js';
+import { isEventSuffix, periodSuffix, periodSuffixes } from '../../../src/engine/time/suffixes.js';
+import { periodStart, toUtc } from '../../../src/engine/time/periods.js';
+import { timeGroupUnit } from '../../../src/engine/time/time-groups.js';
 
 const at = (iso: string) => new Date(iso);
 

@@ -1,6 +1,9 @@
 import { expect } from 'chai';
 import { BitmapistArgumentError, KeyNames, TimeZone, UTC_ZONE } from '../../../src/index.js';
-import { addPeriods, periodEnd, periodStart, periodSuffix, periodSuffixes, type PeriodUnit } from '../../../src/engine/time/periods.js';
+import { addPeriods, periodEnd } from '../../../src/engine/time/steps.js';
+import { periodStart } from '../../../src/engine/time/periods.js';
+import { periodSuffix, periodSuffixes } from '../../../src/engine/time/suffixes.js';
+import { type PeriodUnit } from '../../../src/engine/time/time-groups.js';
 import { MarkKeyCache } from '../../../src/engine/marking/mark-keys.js';
 
 const at = (iso: string) => new Date(iso);

@@ -1,7 +1,8 @@
 import { expect } from 'chai';
 import { Cluster } from 'ioredis';
 import { Bitmapist, BitmapistArgumentError, type BitmapistOptions, type UserMark } from '../../../src/index.js';
-import { periodStart, periodSuffix } from '../../../src/engine/time/periods.js';
+import { periodStart } from '../../../src/engine/time/periods.js';
+import { periodSuffix } from '../../../src/engine/time/suffixes.js';
 import { seededRandom } from '../../../src/testing/index.js';
 import { keysUnder, testBitmapist, testClusterNodes, uniquePrefix } from '../../support/redis.js';
 import { testApp } from '../../koa/support.js';

@@ -11,6 +11,12 @@ import { BitmapistUnavailableError } from '../../../src/koa/errors.js';
 import { HeldMarks } from '../../../src/koa/queue/held-marks.js';
 import { MarkList } from '../../../src/koa/queue/mark-list.js';
 import { MarkQueue, type QueuedMark } from '../../../src/koa/queue/mark-queue.js';
+
+/** The marks these tests queue: integer ids, with the time they were issued. */
+interface TestMark extends QueuedMark {
+  uid: number;
+  now: Date;
+}
 import { isRetryable } from '../../../src/engine/redis/outage.js';
 
 function replyError(message: string): BitmapistScriptError {
@@ -21,7 +27,7 @@ function replyError(message: string): BitmapistScriptError {
 /** A writer that fails with a connection error while `down`, and records what it wrote. */
 function fakeRedis() {
   const state = { down: false, written: [] as number[], refuse: new Set<number>() };
-  const write = async (mark: QueuedMark) => {
+  const write = async (mark: TestMark) => {
     await Promise.resolve();
     if (state.down) throw new Error('connect ECONNREFUSED 127.0.0.1:1');
     if (state.refuse.has(mark.uid)) throw replyError('WRONGTYPE Operation against a key holding the wrong kind of value');
@@ -30,9 +36,9 @@ function fakeRedis() {
   return { state, write };
 }
 
-function queueWith(write: (mark: QueuedMark) => Promise<unknown>, limit = 100, partition?: (mark: QueuedMark) => number) {
+function queueWith(write: (mark: TestMark) => Promise<unknown>, limit = 100, partition?: (mark: TestMark) => number) {
   const reports: { error: Error; origin?: object }[] = [];
-  const queue = new MarkQueue({ name: 'default', limit, write, partition, report: (error, origin) => reports.push({ error, origin }) });
+  const queue = new MarkQueue<TestMark>({ name: 'default', limit, write, partition, report: (error, origin) => reports.push({ error, origin }) });
   const push = (uid: number, origin?: object) =>
     queue.push({ event: 'e', uid, now: new Date(), origin: origin && new WeakRef(origin) });
   return { queue, reports, push };
@@ -146,7 +152,7 @@ describe('koa: MarkQueue', () => {
   it('gives up a mark refused for a key of the wrong type at once, without stalling the others', async () => {
     const written: number[] = [];
     const sent: number[] = [];
-    const write = async (mark: QueuedMark) => {
+    const write = async (mark: TestMark) => {
       sent.push(mark.uid);
       await Promise.resolve();
       if (mark.uid % 10 === 3) throw new BitmapistKeyTypeError('k', 'hash');

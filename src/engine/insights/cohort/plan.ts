@@ -2,8 +2,12 @@ import { BitmapistArgumentError } from '../../errors.js';
 import { chainGroups, type ChainedEvent } from '../../query/chain.js';
 import type { Leaf } from '../../query/expression.js';
 import { UTC_ZONE, type TimeZone } from '../../time/time-zone.js';
-import { addPeriods, periodStart, periodSuffixes, timeGroupUnit, toUtc, type TimeGroupInput } from '../../time/periods.js';
-import { assertEventName, assertIntegerInRange, assertOptionalBoolean } from '../../arguments.js';
+import { addPeriods } from '../../time/steps.js';
+import { periodStart, toUtc } from '../../time/periods.js';
+import { periodSuffixes } from '../../time/suffixes.js';
+import { timeGroupUnit, type TimeGroupInput } from '../../time/time-groups.js';
+import { assertEventName } from '../../keys/names.js';
+import { assertIntegerInRange, assertOptionalBoolean } from '../../arguments.js';
 
 /**
  * How returning users are counted: `first` counts a user only in the first period they come back,

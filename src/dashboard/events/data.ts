@@ -1,0 +1,47 @@
+import type { Bitmapist } from '../../engine/bitmapist.js';
+import type { UserIdMode } from '../../engine/ids/user-ids.js';
+import { periodBeyondRetention, type ExpireOptions } from '../../engine/time/retention.js';
+import { periodStart } from '../../engine/time/periods.js';
+import type { PeriodUnit } from '../../engine/time/time-groups.js';
+
+/** The most events the events page counts (4 counts each); narrow the list with `?prefix=`. */
+export const MAX_LISTED_EVENTS = 500;
+
+/**
+ * One event's user counts in the current day, ISO week, month and year (UTC); null for a period beyond the
+ * `expire` retention (its bitmaps are gone).
+ */
+export interface EventCounts {
+  name: string;
+  day: number | null;
+  week: number | null;
+  month: number | null;
+  year: number | null;
+}
+
+/** Per column of the events page (the periods containing `date`): whether it is beyond retention at `now`. */
+export interface EventsRetention {
+  day: boolean;
+  week: boolean;
+  month: boolean;
+  year: boolean;
+}
+
+const COLUMNS = ['day', 'week', 'month', 'year'] as const;
+
+/** Which of the events page's periods containing `date` are beyond retention; undefined when nothing expires. */
+export function eventsRetention(expire: ExpireOptions | undefined, date: Date, now: Date): EventsRetention | undefined {
+  if (expire === undefined) return undefined;
+  const beyond = (unit: PeriodUnit) => periodBeyondRetention(expire, unit, periodStart(unit, date), now);
+  return { day: beyond('day'), week: beyond('week'), month: beyond('month'), year: beyond('year') };
+}
+
+/** The counts of each event in the periods containing `now` (null for a period beyond retention). */
+export async function eventCounts(engine: Bitmapist<UserIdMode>, names: readonly string[], now: Date, expired?: EventsRetention): Promise<EventCounts[]> {
+  return Promise.all(
+    names.map(async (name): Promise<EventCounts> => {
+      const [day, week, month, year] = await Promise.all(COLUMNS.map((unit) => (expired?.[unit] ? null : engine[unit](name, now).count())));
+      return { name, day: day!, week: week!, month: month!, year: year! };
+    }),
+  );
+}

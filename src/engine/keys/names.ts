@@ -1,0 +1,32 @@
+import { BitmapistArgumentError } from '../errors.js';
+
+/** The longest event name accepted, in characters. Longer names are refused (they only bloat keys). */
+export const MAX_EVENT_NAME_LENGTH = 512;
+
+/** A lone surrogate: with the `u` flag a well-formed pair is one code point, never in this category. */
+const LONE_SURROGATE = /\p{Cs}/u;
+
+/**
+ * Checks an event name: a non-empty, well-formed Unicode string of at most {@link MAX_EVENT_NAME_LENGTH}
+ * characters. A lone surrogate is refused: Redis would store it as U+FFFD, so `'a\uD800'` and `'a\uFFFD'`
+ * would share one key.
+ */
+export function assertEventName(event: unknown, argument = 'event'): asserts event is string {
+  if (typeof event !== 'string' || event.length === 0) {
+    throw new BitmapistArgumentError(argument, 'event name must be a non-empty string');
+  }
+  assertWellFormed(event, argument, 'event name');
+  if (event.length > MAX_EVENT_NAME_LENGTH) {
+    throw new BitmapistArgumentError(
+      argument,
+      `event name is ${event.length} characters long; the limit is ${MAX_EVENT_NAME_LENGTH}`,
+    );
+  }
+}
+
+/** Checks that a string a key is built from is well-formed Unicode (no lone surrogate). */
+export function assertWellFormed(text: string, argument: string, what = 'it'): void {
+  if (LONE_SURROGATE.test(text)) {
+    throw new BitmapistArgumentError(argument, `${what} must be well-formed Unicode (it holds a lone surrogate)`);
+  }
+}

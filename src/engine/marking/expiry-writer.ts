@@ -1,0 +1,72 @@
+import type { KeyNames } from '../keys/key-names.js';
+import type { RedisClient } from '../redis/scripts.js';
+import { EXPIRING_UNITS, expiresAt, type ExpireOptions } from '../time/retention.js';
+import { periodSuffix } from '../time/suffixes.js';
+import { UTC_ZONE, type TimeZone } from '../time/time-zone.js';
+
+/** Keys remembered per process as already given an expiry, before the memory starts over (NX keeps that safe). */
+export const MAX_EXPIRED_KEYS = 100_000;
+const MAX_CACHED_MARKS = 4096;
+const HOUR_MS = 3_600_000;
+
+/** One bitmap a mark wrote that may need an expiry. */
+interface ExpiringKey {
+  key: string;
+  at: number;
+}
+
+/**
+ * Gives each bitmap of a configured granularity its expiry once, right after this process first wrote it:
+ * `EXPIREAT key <period end + seconds> NX` (NX: a key that already has one, e.g. from another process, keeps
+ * it). Keys already handled are remembered in a bounded set, so later marks of the same key send nothing.
+ */
+export class ExpiryWriter {
+  private readonly given = new Set<string>();
+  private readonly byMark = new Map<string, readonly ExpiringKey[]>();
+
+  constructor(
+    private readonly redis: RedisClient,
+    private readonly keys: KeyNames,
+    readonly expire: ExpireOptions,
+    /** The zone whose local periods name the keys (default UTC). */
+    private readonly zone: TimeZone = UTC_ZONE,
+  ) {}
+
+  /** The expiring keys of a mark of `event` at `now` in `block`, with an hour bitmap when `hourly`. */
+  keysOf(event: string, block: number, now: Date, hourly: boolean): readonly ExpiringKey[] {
+    const slot = `${event}\u0000${block}\u0000${Math.floor(this.zone.toWall(now.getTime()) / HOUR_MS)}\u0000${hourly ? 1 : 0}`;
+    let found = this.byMark.get(slot);
+    if (found === undefined) {
+      if (this.byMark.size >= MAX_CACHED_MARKS) this.byMark.clear();
+      found = EXPIRING_UNITS.filter((unit) => this.expire[unit] !== undefined && (unit !== 'hour' || hourly)).map((unit) => ({
+        key: this.keys.eventKey(event, periodSuffix(unit, now, this.zone), block),
+        at: expiresAt(unit, now, this.expire[unit]!, this.zone),
+      }));
+      this.byMark.set(slot, found);
+    }
+    return found;
+  }
+
+  /**
+   * Sends EXPIREAT NX for the keys not handled yet. `written`: the keys are known to exist (their marks
+   * resolved), so every key is remembered; otherwise only keys that got their expiry now are (EXPIREAT
+   * on a missing key does nothing and must be sent again after its first write).
+   */
+  async afterWrite(expiring: Iterable<ExpiringKey>, written: boolean): Promise<void> {
+    const fresh: ExpiringKey[] = [];
+    for (const entry of expiring) {
+      if (this.given.has(entry.key)) continue;
+      if (this.given.size >= MAX_EXPIRED_KEYS) this.given.clear();
+      this.given.add(entry.key);
+      fresh.push(entry);
+    }
+    if (fresh.length === 0) return;
+    const replies = await Promise.allSettled(fresh.map(({ key, at }) => this.redis.expireat(key, at, 'NX')));
+    let failure: { error: unknown } | undefined;
+    replies.forEach((reply, i) => {
+      if (reply.status === 'rejected') failure ??= { error: reply.reason };
+      if (reply.status === 'rejected' || (!written && reply.value === 0)) this.given.delete(fresh[i]!.key);
+    });
+    if (failure) throw failure.error;
+  }
+}
