@@ -4,8 +4,10 @@
  * @packageDocumentation
  */
 export { Bitmapist } from './engine/bitmapist.js';
-export { MAX_EVENT_CHECK_DATES } from './engine/bitmapist.js';
-export type { BitmapistOptions, IdOf, PeriodOptions, UserIdOf } from './engine/bitmapist.js';
+export { MAX_EVENT_CHECK_DATES } from './engine/keys/keyspace.js';
+export type { BitmapistOptions } from './engine/options.js';
+export type { PeriodOptions } from './engine/query/event-sets.js';
+export type { IdOf, UserIdOf } from './engine/ids/user-ids.js';
 export { IdMap, MAP_SHARDS } from './engine/ids/id-map.js';
 export { DEFAULT_MAX_MAPPED_IDS, MAX_MAPPED_ID_LENGTH } from './engine/ids/user-ids.js';
 export type { AppUserId, MappedUserId, UserIdMode, UserIdRules } from './engine/ids/user-ids.js';

@@ -3,7 +3,7 @@ import type { Context, Next } from 'koa';
 import { emitAppError } from './app-errors.js';
 import type { TrackLoginsOptions } from './options.js';
 import type { KoaBitmapist } from './plugin.js';
-import { passportUserId, type UserId } from './user-id.js';
+import { passportUserId } from './user-id.js';
 
 type Settings = Required<Omit<TrackLoginsOptions, 'system'>> & { system?: string };
 type Marker = (event: string, user: unknown, ctx: Context) => void;

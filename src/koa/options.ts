@@ -1,6 +1,7 @@
 import type { Context } from 'koa';
 import type { Cluster, Redis } from 'ioredis';
-import type { Bitmapist, BitmapistOptions } from '../engine/bitmapist.js';
+import type { Bitmapist } from '../engine/bitmapist.js';
+import type { BitmapistOptions } from '../engine/options.js';
 import { BitmapistConfigError } from '../engine/errors.js';
 import { checkExpireOptions } from '../engine/time/retention.js';
 import { TimeZone } from '../engine/time/time-zone.js';

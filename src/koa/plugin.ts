@@ -1,6 +1,8 @@
 import type Koa from 'koa';
 import type { Router } from '@koa/router';
-import type { Bitmapist, IdOf, PeriodOptions } from '../engine/bitmapist.js';
+import type { Bitmapist } from '../engine/bitmapist.js';
+import type { IdOf } from '../engine/ids/user-ids.js';
+import type { PeriodOptions } from '../engine/query/event-sets.js';
 import type { ChainedEvent } from '../engine/query/chain.js';
 import type { CohortOptions, CohortResult } from '../engine/insights/cohort/plan.js';
 import type { EventSet, PeriodEventSet } from '../engine/query/event-set.js';

@@ -1,7 +1,7 @@
-export { RedisServerNotFoundError, startRedisServer } from './redis-server.js';
-export type { RedisServer, RedisServerOptions } from './redis-server.js';
+export { startRedisServer } from './redis-server.js';
 export { startRedisCluster } from './redis-cluster.js';
-export type { RedisCluster, RedisClusterOptions } from './redis-cluster.js';
+export { RedisServerNotFoundError } from './types.js';
+export type { RedisCluster, RedisClusterOptions, RedisServer, RedisServerOptions } from './types.js';
 export { RedisContainerError } from './redis-container.js';
 export { freePort } from './redis-probe.js';
 export { redisRuntime } from './redis-runtime.js';

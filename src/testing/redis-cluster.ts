@@ -3,31 +3,10 @@ import { promisify } from 'node:util';
 import { startRedisClusterContainer } from './redis-container.js';
 import { freeClusterPorts, waitForClusterOk } from './redis-probe.js';
 import { REDIS_INSTALL_COMMANDS, redisRuntime } from './redis-runtime.js';
-import { RedisServerNotFoundError, startLocalRedisServer, type RedisServer } from './redis-server.js';
+import { startLocalRedisServer } from './local-server.js';
+import { RedisServerNotFoundError, type RedisCluster, type RedisClusterOptions, type RedisServer } from './types.js';
 
 const run = promisify(execFile);
-
-/** A local Redis Cluster started by {@link startRedisCluster}. */
-export interface RedisCluster {
-  /** The masters, in the order they were created. */
-  readonly nodes: { host: string; port: number }[];
-  /** The servers behind the nodes (kill / start one to simulate a failure). */
-  readonly servers: RedisServer[];
-  /** Waits until every master reports `cluster_state:ok`. */
-  waitUntilHealthy(timeoutMs?: number): Promise<void>;
-  /** Stops every node. */
-  stop(): Promise<void>;
-}
-
-/** Options of {@link startRedisCluster}. */
-export interface RedisClusterOptions {
-  /** How many masters (default 3). */
-  masters?: number;
-  /** `cluster-node-timeout` in ms (default 2000). */
-  nodeTimeoutMs?: number;
-  /** Extra `redis-server` arguments of every node, e.g. `['--appendonly', 'yes']` to survive a kill. */
-  args?: string[];
-}
 
 /**
  * Starts a Redis Cluster of `masters` nodes (no replicas) on free loopback ports with `redis-server

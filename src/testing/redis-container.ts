@@ -1,8 +1,7 @@
 import type { StartedTestContainer } from 'testcontainers';
-import type { RedisCluster, RedisClusterOptions } from './redis-cluster.js';
 import { freeClusterPorts, freePort, waitForClusterOk, waitForPing } from './redis-probe.js';
 import { REDIS_INSTALL_COMMANDS } from './redis-runtime.js';
-import type { RedisServer, RedisServerOptions } from './redis-server.js';
+import type { RedisCluster, RedisClusterOptions, RedisServer, RedisServerOptions } from './types.js';
 
 /** The image of the Redis containers (Debian based: it has `sh` and `redis-cli`). */
 export const REDIS_IMAGE = 'redis:7';

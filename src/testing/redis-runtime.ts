@@ -35,3 +35,9 @@ export async function redisRuntime(
   if (commands.every((command) => onPath(command, env))) return 'path';
   return (await isDockerReachable(env)) ? 'docker' : undefined;
 }
+
+/** The message of a `RedisServerNotFoundError` for `bin`, with every way to get Redis. */
+export function redisNotFound(bin: string): string {
+  return `${bin} was not found on PATH. Install Redis (${REDIS_INSTALL_COMMANDS}), start a Docker engine (Redis then runs ` +
+    'in a container through testcontainers), or set REDIS_URL.';
+}

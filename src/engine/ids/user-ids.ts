@@ -111,3 +111,8 @@ export function checkAppUserId(value: unknown, rules: UserIdRules, argument = 'u
   assertUserId(id, rules.maxUserId, argument);
   return id;
 }
+
+/** The user ids a {@link Bitmapist} of id mode `Mode` takes: integers, or in mapped mode any {@link MappedUserId}. */
+export type UserIdOf<Mode extends UserIdMode> = Mode extends 'mapped' ? MappedUserId : number;
+/** The ids `ids()` gives in id mode `Mode`: integers, or in mapped mode the app's ids as strings. */
+export type IdOf<Mode extends UserIdMode> = Mode extends 'mapped' ? string : number;

@@ -1,7 +1,7 @@
 import type { InsightSource } from './source.js';
 import { forEachBounded } from '../redis/bounded.js';
 import { BitmapistArgumentError } from '../errors.js';
-import type { EventSet, PeriodEventSet } from '../query/event-set.js';
+import type { EventSet } from '../query/event-set.js';
 import { timeGroupUnit, unitTimeGroup, type TimeGroup, type TimeGroupInput } from '../time/time-groups.js';
 import { assertEventName } from '../keys/names.js';
 

@@ -2,7 +2,11 @@ import { Cluster, type Redis } from 'ioredis';
 import { BitmapistArgumentError, BitmapistScanError } from '../errors.js';
 import type { KeyNames } from './key-names.js';
 import type { RedisClient } from '../redis/scripts.js';
-import { assertWellFormed } from './names.js';
+import { assertEventName, assertWellFormed } from './names.js';
+import type { CallLimiter } from '../redis/call-limiter.js';
+import { toUtc } from '../time/periods.js';
+import { periodSuffix } from '../time/suffixes.js';
+import type { TimeZone } from '../time/time-zone.js';
 
 /** How long `getEventNames` / `deleteAllEvents` wait for a Cluster client that is still learning its slots. */
 export const CLUSTER_READY_TIMEOUT_MS = 10_000;
@@ -109,4 +113,35 @@ async function clusterReady(cluster: Cluster): Promise<void> {
     cluster.once('ready', onReady);
     cluster.once('end', onEnd);
   });
+}
+
+/** The most dates one `hasEvent` call checks. */
+export const MAX_EVENT_CHECK_DATES = 10;
+
+/** What {@link hasEventKeys} needs from an engine. */
+export interface EventKeysSource {
+  readonly redis: RedisClient;
+  readonly keys: KeyNames;
+  readonly timeZone: TimeZone;
+  readonly readLimiter: CallLimiter;
+  blocksInUse(): Promise<number[]>;
+}
+
+/**
+ * Whether `event` has its unique bitmap, or a day, ISO week or month bitmap of the periods containing one of
+ * `dates`: one EXISTS per block in use (a block's keys share one Cluster slot), no SCAN, no bitmap read.
+ */
+export async function hasEventKeys(engine: EventKeysSource, event: unknown, dates: unknown): Promise<boolean> {
+  assertEventName(event);
+  if (!Array.isArray(dates) || dates.length > MAX_EVENT_CHECK_DATES) {
+    throw new BitmapistArgumentError('dates', `must be an array of at most ${MAX_EVENT_CHECK_DATES} dates`);
+  }
+  const suffixes = new Set(['u']);
+  for (const date of dates) {
+    const instant = toUtc(date, 'dates', engine.timeZone).toDate();
+    for (const unit of ['day', 'week', 'month'] as const) suffixes.add(periodSuffix(unit, instant, engine.timeZone));
+  }
+  const keysOf = (block: number) => [...suffixes].map((suffix) => engine.keys.eventKey(event, suffix, block));
+  const found = await engine.readLimiter.map(await engine.blocksInUse(), (block) => engine.redis.exists(...keysOf(block)));
+  return found.some((count) => count > 0);
 }

@@ -1,7 +1,9 @@
-import { BitmapistKeyTypeError, BitmapistRegistryError } from '../../engine/errors.js';
+import { BitmapistRegistryError } from '../../engine/errors.js';
 import { HeldMarks } from './held-marks.js';
+import { IdleWaiters } from './idle-waiters.js';
 import { MarkList } from './mark-list.js';
 import { PartitionOutages } from './partition-outages.js';
+import { settlementOf } from './settlement.js';
 import { QueueReports } from './queue-reports.js';
 import { isRetryable } from '../../engine/redis/outage.js';
 import type { MarkQueueMetrics, MarkQueueOptions, QueuedMark } from './types.js';
@@ -46,7 +48,7 @@ export class MarkQueue<T extends QueuedMark = QueuedMark> {
   private timer: NodeJS.Timeout | undefined;
   private closed = false;
   private finished = false;
-  private idleWaiters: (() => void)[] = [];
+  private readonly idleWaiters = new IdleWaiters(() => this.held.size);
   private readonly reports: QueueReports;
 
   constructor(private readonly options: MarkQueueOptions<T>) {
@@ -86,17 +88,7 @@ export class MarkQueue<T extends QueuedMark = QueuedMark> {
 
   /** Resolves once nothing is waiting or in flight, or after `timeoutMs`, with the number of marks still queued. */
   idle(timeoutMs = Number.POSITIVE_INFINITY): Promise<number> {
-    if (this.isIdle()) return Promise.resolve(0);
-    return new Promise((resolve) => {
-      let timer: NodeJS.Timeout | undefined;
-      const done = () => {
-        clearTimeout(timer);
-        this.idleWaiters = this.idleWaiters.filter((waiter) => waiter !== done);
-        resolve(this.held.size);
-      };
-      if (Number.isFinite(timeoutMs)) timer = setTimeout(done, timeoutMs);
-      this.idleWaiters.push(done);
-    });
+    return this.isIdle() ? Promise.resolve(0) : this.idleWaiters.wait(timeoutMs);
   }
 
   /** Stops accepting marks, drains for at most `timeoutMs`, then gives up the rest; resolves with how many. */
@@ -163,11 +155,11 @@ export class MarkQueue<T extends QueuedMark = QueuedMark> {
     if (this.finished) return;
     this.inFlight -= 1;
     if (entry.abandoned) this.abandonedInFlight -= 1;
-    const retryable = failed && isRetryable(error);
-    if (retryable) {
+    const settlement = settlementOf(failed, error, entry);
+    if (failed && isRetryable(error)) {
       const waiting = this.outages.failed(entry.partition, entry, Date.now());
       this.reports.unavailable(error, entry.mark.origin?.deref());
-      if (!entry.abandoned) {
+      if (settlement === 'outage') {
         entry.alone = false;
         this.wait(entry, waiting);
       }
@@ -176,22 +168,19 @@ export class MarkQueue<T extends QueuedMark = QueuedMark> {
       this.outages.succeeded(entry.partition, entry);
       if (!this.outages.anyDown) this.reports.outageOver();
     }
-    // The engine settles each mark of a shared call on its own: a mark refused for a key of the wrong type is
-    // given up at once; a refused registration still wrote the mark's bits.
-    const registryRefused = error instanceof BitmapistRegistryError;
-    if (registryRefused) this.reports.registryRefused(error);
+    if (error instanceof BitmapistRegistryError) this.reports.registryRefused(error);
     else if (!failed) this.reports.registryOver();
-    if (!failed || registryRefused) {
+    if (settlement === 'written') {
       this.counts.written += 1;
       this.forget(entry);
-    } else if (entry.abandoned) {
+    } else if (settlement === 'dropped') {
       this.counts.dropped += 1;
       entry.state = 'gone';
-    } else if (!retryable && (entry.alone || error instanceof BitmapistKeyTypeError)) {
+    } else if (settlement === 'refused') {
       this.counts.failed += 1;
       this.forget(entry);
       this.reports.refused(error, entry.mark);
-    } else if (!retryable) {
+    } else if (settlement === 'alone') {
       entry.alone = true;
       this.wait(entry, this.alone);
     }
@@ -239,6 +228,6 @@ export class MarkQueue<T extends QueuedMark = QueuedMark> {
   private checkIdle(): void {
     if (!this.isIdle()) return;
     this.reports.overflowOver();
-    for (const waiter of [...this.idleWaiters]) waiter();
+    this.idleWaiters.notifyIdle();
   }
 }

@@ -1,5 +1,5 @@
 import { BitmapistUnavailableError, MarkQueueOverflowError, MarksNotWrittenError } from '../errors.js';
-import type { QueuedMark } from './mark-queue.js';
+import type { QueuedMark } from './types.js';
 
 /**
  * What a mark queue tells the app, through `report` (the plugin's `app.emit('error')`): an outage and

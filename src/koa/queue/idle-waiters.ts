@@ -1,0 +1,28 @@
+/**
+ * Callers waiting for a queue to be idle (nothing waiting, nothing in flight), each for at most its own time
+ * limit: `wait` resolves with what `remaining()` says then (0 once idle).
+ */
+export class IdleWaiters {
+  private waiters: (() => void)[] = [];
+
+  constructor(private readonly remaining: () => number) {}
+
+  /** Resolves once {@link notifyIdle} is called, or after `timeoutMs`, with the number of marks still held. */
+  wait(timeoutMs: number): Promise<number> {
+    return new Promise((resolve) => {
+      let timer: NodeJS.Timeout | undefined;
+      const done = () => {
+        clearTimeout(timer);
+        this.waiters = this.waiters.filter((waiter) => waiter !== done);
+        resolve(this.remaining());
+      };
+      if (Number.isFinite(timeoutMs)) timer = setTimeout(done, timeoutMs);
+      this.waiters.push(done);
+    });
+  }
+
+  /** The queue is idle: every waiter resolves. */
+  notifyIdle(): void {
+    for (const waiter of [...this.waiters]) waiter();
+  }
+}
