@@ -41,6 +41,7 @@ export interface SeedSummary {
 /** The kinds of events the seed writes. */
 export const SEED_EVENTS = [
   'user:created',
+  'user:signed_up',
   'user:signed_up_via_email',
   'user:signed_up_via_google',
   'user:signed_up_via_github',
@@ -54,6 +55,12 @@ export const SEED_EVENTS = [
   'user:completed_advanced_track',
   'user:deleted',
 ] as const;
+
+/**
+ * The segments the seed marks as all-time unique bitmaps (`markUnique`): each user's plan, for the dashboard's
+ * `segment=` and `breakdown=` (one user in five pays: `plan:pro`; the others are `plan:free`).
+ */
+export const SEED_SEGMENTS = ['plan:free', 'plan:pro'] as const;
 
 const DAY_MS = 86_400_000;
 const USERS_PER_WRITE = 50;
@@ -71,14 +78,21 @@ export async function seed(target: Bitmapist | KoaBitmapist, options: SeedOption
   bar?.start(users, 0, { marks: 0 });
   let marks = 0;
   let batch: BulkMark[] = [];
+  let plans: Promise<void>[] = [];
   for (let uid = 1; uid <= users; uid += 1) {
     for (const mark of userHistory(uid, random, now, days)) {
       batch.push(mark);
       events[mark.event] = (events[mark.event] ?? 0) + 1;
     }
+    const plan = random() < 0.2 ? 'plan:pro' : 'plan:free';
+    events[plan] = (events[plan] ?? 0) + 1;
+    plans.push(engine.markUnique(plan, uid));
     if (uid % USERS_PER_WRITE === 0 || uid === users) {
       marks += await engine.markEvents(batch);
+      await Promise.all(plans);
+      marks += plans.length;
       batch = [];
+      plans = [];
       bar?.update(uid, { marks });
     }
   }
@@ -96,6 +110,7 @@ function* userHistory(uid: number, random: () => number, now: Date, days: number
   const at = (day: number) => new Date(now.getTime() - (days - day) * DAY_MS - Math.floor(random() * 3_600_000));
   const via = pick(random, ['email', 'email', 'google', 'google', 'github']);
   yield { event: 'user:created', uid, now: at(signup) };
+  yield { event: 'user:signed_up', uid, now: at(signup) };
   yield { event: `user:signed_up_via_${via}`, uid, now: at(signup) };
   const eagerness = 0.25 + 0.55 * random();
   const patience = 5 + 40 * random();

@@ -3,7 +3,8 @@
 -- in its scratch keys (a row may span calls, a call may hold many rows).
 --
 -- KEYS            row after row: the row's primary bitmaps (unless it resumes in its periods), then the
---                 bitmaps of its periods in the order ARGV describes them; then the 5 scratch keys of this
+--                 bitmaps of its periods in the order ARGV describes them; then, with a segment, the segment
+--                 key of each row whose segment kind is not 0, in row order; then the 5 scratch keys of this
 --                 chain: P (population), U (union, mode 'unbounded'), C (cell), G (group), T (temporary)
 -- ARGV[1]         mode: 'first' | 'recurring' | 'unbounded' (each counts what cohort.ts describes)
 -- ARGV[2]         time to live in ms of the state left for the next call of the chain (a positive integer)
@@ -17,13 +18,19 @@
 --                 window), then per period: counted (1 or 0), the number of groups g, and g group
 --                 sizes. Periods come in the order they are worked: ascending, or descending in mode
 --                 'unbounded', whose period j counts the users of P active in any period from j to now.
+-- then, only with a segment: the word 'segment' and one kind per row: 0 the row's population is not
+--                 restricted; 1 P is ANDed with the row's segment key, an event bitmap (read only, a missing
+--                 one is empty); 2 the same with a scratch key of the caller, which must exist (else
+--                 BITMAPIST_STATE_LOST) and whose time to live each read renews to ARGV[2]. The AND comes
+--                 after the primaries, before P is counted: a row of kind 1 or 2 may resume in stage 1 at key
+--                 primaries + 1 (its primaries done, the segment next).
 --
 -- Returns         { row, stage, period, group, key, values... }: where the next call resumes (row r + 1: all
 --                 done; stage 0: the row has not started; 1: in its primaries at key; 2: at period (n + 1:
 --                 after the last one sent), group, key), then for each row worked: its population count once
---                 its primaries are done, then the count of each counted period finished
+--                 its primaries (and segment) are done, then the count of each counted period finished
 -- Errors          BITMAPIST_BADARG <why> (checked before the first write), BITMAPIST_STATE_LOST when the
---                 state to resume has expired
+--                 state to resume, or a scratch segment key, has expired
 --
 -- Every set is worked on as a copy of the window [lo, hi] of its bitmaps (BITPOS, GETRANGE), so a cell costs the
 -- population's width, not the bitmaps' length; a population wider than half of its bitmaps is worked in place. A missing bitmap is skipped: an OR group ignores it, and a
@@ -58,7 +65,7 @@ for r = 1, rowCount do
   if not (row.stage and row.primaries and row.lo and row.hi and row.group and row.key and row.last and n and row.inPlace)
       or row.stage > 2 or row.last > 1 or row.inPlace > 1 or (row.inPlace == 1 and row.lo ~= 0) or row.hi < row.lo or (row.stage < 2) ~= (row.primaries > 0)
       or (row.stage ~= 2 and row.group ~= 1) or (row.stage == 0 and row.key ~= 1)
-      or (row.stage == 1 and row.key > row.primaries) then
+      or (row.stage == 1 and row.key > row.primaries + 1) then
     return redis.error_reply('BITMAPIST_BADARG malformed header of row ' .. r)
   end
   row.firstKey = key
@@ -88,6 +95,25 @@ for r = 1, rowCount do
   end
   rows[r] = row
 end
+if ARGV[arg] == 'segment' then
+  if #ARGV ~= arg + rowCount then
+    return redis.error_reply('BITMAPIST_BADARG one segment kind per row expected')
+  end
+  for r = 1, rowCount do
+    local kind = int(arg + r, 0)
+    if kind == nil or kind > 2 then return redis.error_reply('BITMAPIST_BADARG bad segment kind of row ' .. r) end
+    if kind > 0 then
+      rows[r].segment = { key = KEYS[key], scratch = kind == 2 }
+      key = key + 1
+    end
+  end
+  arg = arg + rowCount + 1
+end
+for r, row in ipairs(rows) do
+  if row.stage == 1 and row.key > row.primaries and not row.segment then
+    return redis.error_reply('BITMAPIST_BADARG malformed header of row ' .. r)
+  end
+end
 if arg - 1 ~= #ARGV or key + 4 ~= #KEYS then
   return redis.error_reply('BITMAPIST_BADARG keys or arguments do not match the rows')
 end
@@ -109,6 +135,25 @@ local function stopAt(r, stage, p, g, k)
   return false
 end
 
+-- Copies the window [lo, hi] of bitmap `key` into `target`, zero-padded to the window's width; false (target
+-- untouched) when the bitmap has no user in the window. Only from the bitmap's first set byte in the window
+-- (BITPOS scans, copying costs ten times more).
+local function copyWindow(row, key, target)
+  local first = rcall('BITPOS', key, 1, row.lo, row.hi)
+  if first < 0 then return false end
+  local from = math.floor(first / 8)
+  local bytes = rcall('GETRANGE', key, from, row.hi)
+  if from == row.lo then
+    rcall('SET', target, bytes)
+  else
+    rcall('DEL', target)
+    rcall('SETRANGE', target, from - row.lo, bytes)
+  end
+  -- Zero-pad to the full width, so BITOP stays on its word-at-a-time path.
+  if from + #bytes <= row.hi then rcall('SETRANGE', target, row.hi - row.lo, '\0') end
+  return true
+end
+
 -- ORs bitmap k (its window [lo, hi], or the whole bitmap for a row worked in place) into dest; returns whether
 -- dest now exists (`has`: whether it did before).
 local function orWindow(row, k, dest, has)
@@ -124,23 +169,28 @@ local function orWindow(row, k, dest, has)
       return true
     end
   end
-  -- Copy only from the bitmap's first set byte in the window (BITPOS scans, copying costs ten times more):
-  -- a bitmap without a user there is skipped like a missing one.
-  local width = row.hi - row.lo + 1
-  local first = rcall('BITPOS', KEYS[k], 1, row.lo, row.hi)
-  if first < 0 then return has end
-  local from = math.floor(first / 8)
-  local bytes = rcall('GETRANGE', KEYS[k], from, row.hi)
-  local target = has and T or dest
-  if from == row.lo then
-    rcall('SET', target, bytes)
-  else
-    rcall('DEL', target)
-    rcall('SETRANGE', target, from - row.lo, bytes)
-  end
-  -- Zero-pad to the full width, so BITOP stays on its word-at-a-time path.
-  if from + #bytes <= row.hi then rcall('SETRANGE', target, width - 1, '\0') end
+  -- A bitmap without a user in the window is skipped like a missing one.
+  if not copyWindow(row, KEYS[k], has and T or dest) then return has end
   if has then rcall('BITOP', 'OR', dest, dest, T) end
+  return true
+end
+
+-- ANDs the row's segment (its window, or in place the bitmap itself when of the window's length) into P, which
+-- exists; returns whether P may still hold users (false: P is gone, the segment has no user in the window).
+local function andSegment(row)
+  progressed = true
+  local segment = row.segment
+  if segment.scratch and rcall('PEXPIRE', segment.key, ttl) == 0 then
+    return error({ err = 'BITMAPIST_STATE_LOST the segment expired before the next call' })
+  end
+  if row.inPlace == 1 and rcall('STRLEN', segment.key) == row.hi + 1 then
+    rcall('BITOP', 'AND', P, P, segment.key)
+  elseif copyWindow(row, segment.key, T) then
+    rcall('BITOP', 'AND', P, P, T)
+  else
+    rcall('DEL', P)
+    return false
+  end
   return true
 end
 
@@ -160,6 +210,10 @@ local function work(r, row)
     for k = row.key, row.primaries do
       if progressed and overBudget() then return stopAt(r, 1, 0, 1, k) end
       has = orWindow(row, row.firstKey + k - 1, P, has)
+    end
+    if has and row.segment then
+      if progressed and overBudget() then return stopAt(r, 1, 0, 1, row.primaries + 1) end
+      has = andSegment(row)
     end
     if not has then rcall('SETRANGE', P, width - 1, '\0') end
     remaining = rcall('BITCOUNT', P)

@@ -25,6 +25,8 @@ export type { Expression, Leaf } from './engine/query/expression.js';
 export type { ChainedEvent } from './engine/query/chain.js';
 export { MAX_COHORT_SIZE } from './engine/insights/cohort/plan.js';
 export { MAX_LIFECYCLE_PERIODS } from './engine/insights/lifecycle.js';
+export { FUNNEL_LIMITS } from './engine/insights/funnels.js';
+export type { FunnelOptions, FunnelOrder, FunnelResult, FunnelTimeGroup } from './engine/insights/funnels.js';
 export type { LifecycleOptions, LifecycleResult } from './engine/insights/lifecycle.js';
 export { activeUsers, ACTIVE_USERS_LIMITS, ACTIVE_USERS_WINDOWS } from './engine/insights/active-users.js';
 export { trendCounts, TREND_LIMITS } from './engine/insights/trends.js';

@@ -32,7 +32,7 @@ function engineLevel(file: string): number {
   return 4;
 }
 
-const PAGES = ['events', 'cohort', 'trends', 'active-users', 'lifecycle'];
+const PAGES = ['events', 'cohort', 'trends', 'active-users', 'lifecycle', 'funnels'];
 
 /** The dashboard page folder a file is in, if any. */
 function pageOf(file: string): string | undefined {

@@ -10,7 +10,7 @@ const ROOT = resolve(import.meta.dirname, '..');
 const SNIPPETS = join(ROOT, 'examples/snippets');
 const TSCONFIG = join(SNIPPETS, 'tsconfig.json');
 /** The snippets that run on their own (the others are fragments of an app: type-checked only). */
-const RUNNABLE = ['engine.ts', 'lifecycle.ts', 'export-user.ts'];
+const RUNNABLE = ['engine.ts', 'lifecycle.ts', 'export-user.ts', 'funnels.ts'];
 
 /** Every ```ts block of README.md with the snippet file its marker line names (undefined when unmarked). */
 function readmeBlocks(): { file: string | undefined; code: string; line: number }[] {

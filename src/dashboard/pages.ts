@@ -1,6 +1,7 @@
 import { activeUsersRoute } from './active-users/route.js';
 import { cohortRoute } from './cohort/route.js';
 import { eventsRoute } from './events/route.js';
+import { funnelsRoute } from './funnels/route.js';
 import { sparklineRoute } from './events/sparkline.js';
 import { lifecycleRoute } from './lifecycle/route.js';
 import type { PageHandler } from './shared/request.js';
@@ -24,5 +25,6 @@ export const DASHBOARD_PAGES: readonly DashboardPage[] = [
   { path: '/trends', nav: 'Trends', handle: trendsRoute },
   { path: '/active', nav: 'Active users', handle: activeUsersRoute },
   { path: '/lifecycle', nav: 'Lifecycle', handle: lifecycleRoute },
+  { path: '/funnels', nav: 'Funnels', handle: funnelsRoute },
   { path: '/sparkline', handle: sparklineRoute },
 ];

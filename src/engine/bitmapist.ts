@@ -22,6 +22,10 @@ import { mappedIdOf, type AppUserId, type IdOf, type UserIdMode, type UserIdOf }
 import { defineCommands, type RedisClient } from './redis/scripts.js';
 import { checkOptions, type BitmapistOptions, type EngineSettings } from './options.js';
 import { EventSets } from './query/event-sets.js';
+import { funnel, type FunnelOptions, type FunnelResult } from './insights/funnels.js';
+import type { Leaf } from './query/expression.js';
+import type { BitmapProgram } from './query/program.js';
+import { ProgramRunner } from './query/program-runner.js';
 
 /**
  * The engine: marks events as bits in Redis bitmaps and answers set algebra and cohort tables over them,
@@ -53,6 +57,7 @@ export class Bitmapist<Mode extends UserIdMode = 'integers'> extends EventSets<I
   readonly readLimiter!: CallLimiter;
   private readonly availability!: RedisAvailability;
   private readonly cohorts: CohortRunner;
+  private readonly programs: ProgramRunner;
 
   constructor(options?: BitmapistOptions<Mode>);
   constructor(options?: BitmapistOptions);
@@ -67,6 +72,7 @@ export class Bitmapist<Mode extends UserIdMode = 'integers'> extends EventSets<I
     const guard = Object.assign(bothChecks(idGuard, new TimeZoneGuard(redis, keys, timeZone)), { modeKey: idGuard.modeKey });
     this.marker = new Marker(redis, keys, this.registry, { trackHourly, trackUnique, maxUserId, timeZone }, guard, this.idMap);
     this.cohorts = new CohortRunner(redis, keys, this.registry, {}, this.readLimiter);
+    this.programs = new ProgramRunner(redis, keys, this.registry, this.readLimiter);
     this.expiring = expire && new ExpiringMarks(new ExpiryWriter(redis, keys, expire, timeZone), (uid) => this.blockOf(uid), trackHourly, !this.idMap);
   }
 
@@ -130,11 +136,12 @@ export class Bitmapist<Mode extends UserIdMode = 'integers'> extends EventSets<I
   }
 
   /**
-   * A cohort table: for each period's users of `primary`, how many did `secondary` in the periods after.
-   * Throws {@link BitmapistArgumentError} (argument `cohort`) when it would read over `MAX_COHORT_BYTES`.
+   * A cohort table: for each period's users of `primary` (in `options.segment`, when given), how many did
+   * `secondary` in the periods after. Throws {@link BitmapistArgumentError} (argument `cohort`) when it would
+   * read over `MAX_COHORT_BYTES`, naming `segment` for a segment that is not an EventSet of this instance.
    */
   async getCohort(primary: string, secondary: string, options: CohortOptions = {}): Promise<CohortResult> {
-    const result = await this.cohorts.cohort(planCohort(primary, secondary, options, this.timeZone));
+    const result = await this.cohorts.cohort(planCohort(primary, secondary, options, this.timeZone, this));
     if (!this.timeZone.isUtc) result.timeZone = this.timeZone.name;
     return result;
   }
@@ -146,6 +153,20 @@ export class Bitmapist<Mode extends UserIdMode = 'integers'> extends EventSets<I
    */
   async getLifecycle(event: string, options: LifecycleOptions = {}): Promise<LifecycleResult> {
     return lifecycle(this, event, options);
+  }
+
+  /**
+   * A funnel of 2 to 10 `steps` (event names): per entry period, how many users did step 1 there for the first
+   * time, and how many of them went on to each later step within `window` periods (in order, or in any order);
+   * see {@link FunnelResult}. One program of bounded calls where step 1's users are, all set work in Redis.
+   */
+  async getFunnel(steps: readonly string[], options: FunnelOptions = {}): Promise<FunnelResult> {
+    return funnel(this, steps, options);
+  }
+
+  /** @internal Runs a bitmap program where the users of `population` are (insights use it). */
+  runProgram(program: BitmapProgram, population: readonly Leaf[], limitArgument: string): Promise<number[]> {
+    return this.programs.run(program, population, limitArgument);
   }
 
   /**

@@ -5,6 +5,7 @@ import type { IdOf } from '../engine/ids/user-ids.js';
 import type { PeriodOptions } from '../engine/query/event-sets.js';
 import type { ChainedEvent } from '../engine/query/chain.js';
 import type { CohortOptions, CohortResult } from '../engine/insights/cohort/plan.js';
+import type { FunnelOptions, FunnelResult } from '../engine/insights/funnels.js';
 import type { EventSet, PeriodEventSet } from '../engine/query/event-set.js';
 import type { MarkOptions } from '../engine/marking/marker.js';
 import type { UserMark } from '../engine/users/user-marks.js';
@@ -117,6 +118,12 @@ export class KoaBitmapist<Mode extends UserIdMode = 'integers'> {
   getCohort(primary: string, secondary: string, options: CohortOptions & SystemOption = {}): Promise<CohortResult> {
     const { system, ...rest } = options;
     return this.system(system).getCohort(primary, secondary, rest);
+  }
+
+  /** A funnel of `steps` (see the engine's `getFunnel`). */
+  getFunnel(steps: readonly string[], options: FunnelOptions & SystemOption = {}): Promise<FunnelResult> {
+    const { system, ...rest } = options;
+    return this.system(system).getFunnel(steps, rest);
   }
 
   /** Every event name of a system, sorted. */

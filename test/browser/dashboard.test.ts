@@ -3,6 +3,7 @@ import { expect } from 'chai';
 import type { Page } from 'playwright-core';
 import type { CohortResult } from '../../src/index.js';
 import { seededDashboard } from './seeded-dashboard.js';
+import { SEED_EVENTS, SEED_SEGMENTS } from '../../examples/seed.js';
 
 const AS_OF = new Date('2025-03-15T23:59:59.999Z');
 const ARTIFACT = 'test/artifacts/dashboard.png';
@@ -38,7 +39,7 @@ describe('browser: the cohort dashboard in chromium', function () {
       await page.goto(`${server.base}/bitmapist/cohort`);
       expect(await page.locator('table.cohort').count()).to.equal(0);
 
-      expect(await page.locator('#bitmapist-events option').count()).to.equal(13);
+      expect(await page.locator('#bitmapist-events option').count()).to.equal(SEED_EVENTS.length + SEED_SEGMENTS.length);
       await page.fill('input[name=primary]', 'user:created');
       await page.fill('input[name=secondary]', 'user:logged_in');
       await page.locator('select[name=additionalOp]').first().selectOption('or');

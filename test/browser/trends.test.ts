@@ -4,6 +4,7 @@ import type { Page } from 'playwright-core';
 import { activeUsers } from '../../src/engine/insights/active-users.js';
 import { trendCounts } from '../../src/engine/insights/trends.js';
 import { seededDashboard } from './seeded-dashboard.js';
+import { SEED_EVENTS, SEED_SEGMENTS } from '../../examples/seed.js';
 
 const AS_OF = new Date('2025-03-15T23:59:59.999Z');
 
@@ -38,7 +39,7 @@ describe('browser: trends, active users and sparklines in chromium', function ()
       // Every listed event's sparkline image loads (an SVG answered by its own request) and is drawn.
       await page.waitForFunction("[...document.querySelectorAll('img.sparkline')].every((img) => img.complete)");
       const sparklines = await page.$$eval('img.sparkline', (images) => images.map((img) => (img as unknown as { naturalWidth: number }).naturalWidth));
-      expect(sparklines).to.deep.equal(Array(13).fill(84));
+      expect(sparklines).to.deep.equal(Array(SEED_EVENTS.length + SEED_SEGMENTS.length).fill(84));
       await Promise.all([page.waitForURL(/\/bitmapist\/trends\?/), page.locator('td.trend a').first().click()]);
       expect((await drawnCharts(page)).map((chart) => chart.points)).to.deep.equal([30]);
 

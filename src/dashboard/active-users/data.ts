@@ -9,6 +9,8 @@ export interface ActiveUsersView extends Omit<ActiveUsers, 'dau' | 'wau' | 'mau'
   wau: (number | null)[];
   mau: (number | null)[];
   stickiness: (number | null)[];
+  /** The segment shown (an event whose unique users alone count), if any. */
+  segment?: string;
 }
 
 const DAY_MS = 86_400_000;

@@ -1,6 +1,6 @@
 import { lineChart } from '../charts/line.js';
 import { countCell } from '../shared/expired.js';
-import { eventInput, systemField } from '../shared/forms.js';
+import { eventInput, segmentFields, segmentNote, systemField } from '../shared/forms.js';
 import { dashboardUrl, html, type SafeHtml } from '../shared/html.js';
 import { chartDateLabel } from '../shared/labels.js';
 import { eventDatalist, suggestEvents } from '../shared/suggestions.js';
@@ -16,6 +16,7 @@ ${eventDatalist(suggestEvents(eventNames, ''))}
 <label>Event ${eventInput('event', query.event, '', true)}</label>
 <label>Days <input name="days" type="number" min="1" value="${query.days}"></label>
 <label>As of <input name="now" value="${query.nowText}" placeholder="YYYY-MM-DD"></label>
+${segmentFields({ segment: query.segment })}
 ${systemField(query.system)}
 <div class="actions"><button type="submit">Show active users</button></div>
 </form>
@@ -24,10 +25,10 @@ ${active ? activeCard(prefix, query, active) : html`<p class="hint">Name an even
 
 function activeCard(prefix: string, query: ActiveUsersQuery, active: ActiveUsersView): SafeHtml {
   const labels = active.dates.map((d) => chartDateLabel(d, 'days', active.timeZone));
-  const link = (format: string) => dashboardUrl(`${prefix}/active`, { event: active.event, days: query.days, now: query.nowText, system: query.system, format });
+  const link = (format: string) => dashboardUrl(`${prefix}/active`, { event: active.event, days: query.days, now: query.nowText, segment: query.segment, system: query.system, format });
   const percent = (ratio: number | null) => (ratio === null ? '' : `${(ratio * 100).toFixed(1)}%`);
   return html`<section class="card">
-<div class="toolbar"><span class="title">Active users of ${active.event}</span><a class="csv" href="${link('csv')}">CSV</a><a class="csv" href="${link('json')}">JSON</a></div>
+<div class="toolbar"><span class="title">Active users of ${active.event}${segmentNote(active.segment)}</span><a class="csv" href="${link('csv')}">CSV</a><a class="csv" href="${link('json')}">JSON</a></div>
 ${lineChart({
   title: `Daily, weekly and monthly active users of ${active.event}`,
   xLabels: labels,

@@ -8,6 +8,8 @@ export interface ActiveUsersQuery {
   days: number;
   nowText: string;
   now?: Date;
+  /** An event whose unique bitmap is the segment shown. */
+  segment?: string;
   system?: string;
   format: Format;
 }
@@ -19,5 +21,5 @@ export function parseActiveUsersQuery(query: Query): ActiveUsersQuery {
   if (event === undefined && format !== 'html') throw new BitmapistArgumentError('event', 'is required: name an event');
   const days = integer(query, 'days', 1, ACTIVE_USERS_LIMITS.maxDays, CHART_DEFAULTS.days);
   const { nowText, now } = nowParam(query);
-  return { event, days, nowText, now, system: systemParam(query), format };
+  return { event, days, nowText, now, segment: eventParam(query, 'segment'), system: systemParam(query), format };
 }

@@ -1,4 +1,4 @@
-import { eventInput, select, timeGroupSelect } from '../shared/forms.js';
+import { eventInput, segmentFields, select, timeGroupSelect } from '../shared/forms.js';
 import { flag, html, type SafeHtml } from '../shared/html.js';
 import { eventDatalist, suggestEvents, suggestionFilter } from '../shared/suggestions.js';
 import { DASHBOARD_LIMITS, type CohortQuery } from './query.js';
@@ -44,6 +44,7 @@ export function cohortForm(options: CohortFormOptions): SafeHtml {
     unbounded: 'on or after (unbounded)',
   })}</label>
   <label>As of (UTC) <input type="date" name="now" value="${query.nowText.slice(0, 10)}"></label>
+  ${segmentFields({ segment: query.segment })}
   ${systems.length > 1 ? html`<label>System ${select('system', systems, query.system ?? defaultSystem)}</label>` : ''}
   <fieldset><legend>Show</legend>
     <label><input type="radio" name="display" value="counts"${flag('checked', query.display === 'counts')}> counts</label>

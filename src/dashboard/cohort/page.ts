@@ -1,4 +1,5 @@
 import { EXPIRED_TITLE, expiredCell } from '../shared/expired.js';
+import { segmentNote } from '../shared/forms.js';
 import { dashboardUrl, html, type SafeHtml } from '../shared/html.js';
 import { columnLabel, formatPercent, periodLabel } from '../shared/labels.js';
 import { retentionCurves } from './curves.js';
@@ -35,6 +36,7 @@ function heatMap(prefix: string, query: CohortQuery, view: CohortView): SafeHtml
       cols: query.cols,
       mode: query.mode,
       now: query.nowText,
+      segment: query.segment,
       system: query.system,
       display,
       format,
@@ -46,7 +48,7 @@ function heatMap(prefix: string, query: CohortQuery, view: CohortView): SafeHtml
   const percent = query.display === 'percent';
   return html`<section class="card">
 <div class="toolbar">
-  <span class="title">${query.primary} → ${query.secondary}${chain} <span class="hint">(${query.mode} · ${view.total} users)</span></span>
+  <span class="title">${query.primary} → ${query.secondary}${chain}${segmentNote(query.segment)} <span class="hint">(${query.mode} · ${view.total} users)</span></span>
   <span class="toggle" role="group" aria-label="Show counts or percent">${toggle('counts', 'Counts')}${toggle('percent', 'Percent')}</span>
   <a class="csv" href="${link(query.display, 'csv')}" download>Download CSV</a>
 </div>

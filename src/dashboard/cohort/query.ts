@@ -50,6 +50,8 @@ export interface CohortQuery {
   format: Format;
   /** The name prefix the form's event suggestions are narrowed to ('' for all). */
   suggest: string;
+  /** An event whose unique bitmap is the segment shown. */
+  segment?: string;
 }
 
 /** Checks the cohort page's query; throws `BitmapistArgumentError` naming the bad parameter. */
@@ -68,7 +70,10 @@ export function parseCohortQuery(query: Query): CohortQuery {
   const display = oneOf(query, 'display', ['counts', 'percent'] as const, COHORT_DEFAULTS.display);
   const mode = oneOf(query, 'mode', ['first', 'recurring', 'unbounded'] as const, COHORT_DEFAULTS.mode);
   const { nowText, now } = nowParam(query);
-  return { primary, secondary, additional, timeGroup, rows, cols, display, mode, nowText, now, system: systemParam(query), format, suggest: namePrefix(query, 'suggest') };
+  const suggest = namePrefix(query, 'suggest');
+  const segment = eventParam(query, 'segment');
+  const parsed = { primary, secondary, additional, timeGroup, rows, cols, display, mode, nowText, now, system: systemParam(query), format, suggest };
+  return segment === undefined ? parsed : { ...parsed, segment };
 }
 
 /** The additional events: `additional` (names) and `additionalOp` (and/or) repeated in pairs; blank names are skipped. */

@@ -1,4 +1,5 @@
 import { pageAnswer, systemOf, type DashboardRequest } from '../shared/request.js';
+import { segmentOf } from '../shared/segments.js';
 import { csvAnswer, jsonAnswer, type DashboardResponse } from '../shared/respond.js';
 import { applyRetention, buildCohortView, cohortCsv, cohortJson } from './data.js';
 import { cohortPage } from './page.js';
@@ -17,7 +18,9 @@ export async function cohortRoute(request: DashboardRequest): Promise<DashboardR
   if (query.primary === undefined || query.secondary === undefined) return pageAnswer(request, 'Cohorts', cohortPage(form));
   const additional = query.additional.map((event): [string, string] => ['additional', event.name]);
   await request.names.assertKnown(system, [['primary', query.primary], ['secondary', query.secondary], ...additional], query.now);
+  const segment = query.segment === undefined ? undefined : await segmentOf(engine, query.segment, 'segment');
   const result = await engine.getCohort(query.primary, query.secondary, {
+    segment,
     additionalEvents: query.additional,
     timeGroup: query.timeGroup,
     numRows: query.rows,
@@ -28,7 +31,7 @@ export async function cohortRoute(request: DashboardRequest): Promise<DashboardR
   const retention = applyRetention(result, query.timeGroup, engine.expire, new Date());
   const view = buildCohortView(result, query.timeGroup, query.cols, retention);
   const asPercent = query.display === 'percent';
-  if (query.format === 'json') return jsonAnswer(cohortJson(view, asPercent));
+  if (query.format === 'json') return jsonAnswer({ ...cohortJson(view, asPercent), ...(query.segment === undefined ? {} : { segment: query.segment }) });
   if (query.format === 'csv') return csvAnswer(`cohort-${query.timeGroup}.csv`, cohortCsv(view, asPercent));
   return pageAnswer(request, 'Cohorts', cohortPage({ ...form, view }));
 }

@@ -1,6 +1,6 @@
 import type { LifecycleResult } from '../../engine/insights/lifecycle.js';
 import { stackedBars } from '../charts/bars.js';
-import { eventInput, systemField, timeGroupSelect } from '../shared/forms.js';
+import { eventInput, segmentFields, segmentNote, systemField, timeGroupSelect } from '../shared/forms.js';
 import { dashboardUrl, html, type SafeHtml } from '../shared/html.js';
 import { axisLabel, periodLabel } from '../shared/labels.js';
 import { eventDatalist, suggestEvents } from '../shared/suggestions.js';
@@ -41,6 +41,7 @@ function lifecycleForm({ prefix, query, eventNames }: LifecyclePageOptions): Saf
   <label>Time group ${timeGroupSelect(query.timeGroup)}</label>
   <label>Periods <input type="number" name="periods" min="1" max="${LIFECYCLE_LIMITS.maxPeriods}" value="${query.periods}"></label>
   <label>As of (UTC) <input type="date" name="now" value="${query.nowText.slice(0, 10)}"></label>
+  ${segmentFields({ segment: query.segment })}
   ${systemField(query.system)}
   <div class="actions"><button type="submit">Show lifecycle</button></div>
 </form>`;
@@ -57,6 +58,7 @@ function chartCard(prefix: string, query: LifecycleQuery, result: LifecycleResul
     timeGroup: query.timeGroup,
     periods: query.periods,
     now: query.nowText,
+    segment: query.segment,
     system: query.system,
     format: 'csv',
   });
@@ -64,7 +66,7 @@ function chartCard(prefix: string, query: LifecycleQuery, result: LifecycleResul
   const totals = LAYERS.map((layer) => `${sum(shown[layer.key].map((v) => v ?? 0))} ${layer.name}`).join(', ');
   const newMeaning = query.created ? `marked by ${query.created} in the period` : 'first seen in the range';
   return html`<section class="card lifecycle">
-<div class="toolbar"><span class="title">${query.event} <span class="hint">(${result.dates.length} ${result.timeGroup}; new: ${newMeaning})</span></span>${expiredNote ? html`<span class="hint expired">${expiredNote.trim()}</span>` : ''}
+<div class="toolbar"><span class="title">${query.event}${segmentNote(query.segment)} <span class="hint">(${result.dates.length} ${result.timeGroup}; new: ${newMeaning})</span></span>${expiredNote ? html`<span class="hint expired">${expiredNote.trim()}</span>` : ''}
 <a class="csv" href="${csv}" download>Download CSV</a></div>
 ${stackedBars({
   title: `Lifecycle of ${query.event ?? ''} by ${result.timeGroup}`,

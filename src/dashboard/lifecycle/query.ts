@@ -16,6 +16,8 @@ export interface LifecycleQuery {
   /** The `now` parameter as given ('' when absent) and as a date. */
   nowText: string;
   now?: Date;
+  /** An event whose unique bitmap is the segment shown. */
+  segment?: string;
   system?: string;
   format: Format;
 }
@@ -29,5 +31,5 @@ export function parseLifecycleQuery(query: Query): LifecycleQuery {
   const timeGroup = timeGroupParam(query, LIFECYCLE_LIMITS.defaultTimeGroup);
   const periods = integer(query, 'periods', 1, LIFECYCLE_LIMITS.maxPeriods, LIFECYCLE_LIMITS.defaultPeriods);
   const { nowText, now } = nowParam(query);
-  return { event, created, timeGroup, periods, nowText, now, system: systemParam(query), format };
+  return { event, created, timeGroup, periods, nowText, now, segment: eventParam(query, 'segment'), system: systemParam(query), format };
 }

@@ -1,4 +1,5 @@
 import { pageAnswer, systemOf, type DashboardRequest } from '../shared/request.js';
+import { segmentOf } from '../shared/segments.js';
 import { csvAnswer, jsonAnswer, type DashboardResponse } from '../shared/respond.js';
 import { lifecycleCsv, lifecycleJson, lifecycleRetention } from './data.js';
 import { lifecyclePage } from './page.js';
@@ -16,10 +17,11 @@ export async function lifecycleRoute(request: DashboardRequest): Promise<Dashboa
   if (query.event === undefined) return pageAnswer(request, 'Lifecycle', lifecyclePage({ prefix, query, eventNames }));
   const created: [string, string][] = query.created ? [['created', query.created]] : [];
   await request.names.assertKnown(system, [['event', query.event], ...created], query.now);
-  const lifecycle = await engine.getLifecycle(query.event, { timeGroup: query.timeGroup, periods: query.periods, now: query.now, created: query.created });
+  const segment = query.segment === undefined ? undefined : await segmentOf(engine, query.segment, 'segment');
+  const lifecycle = await engine.getLifecycle(query.event, { timeGroup: query.timeGroup, periods: query.periods, now: query.now, created: query.created, segment });
   const result = engine.timeZone.isUtc ? lifecycle : { ...lifecycle, timeZone: engine.timeZone.name };
   const beyond = lifecycleRetention(result, engine.expire, new Date());
-  if (query.format === 'json') return jsonAnswer(lifecycleJson(result, beyond));
+  if (query.format === 'json') return jsonAnswer({ ...lifecycleJson(result, beyond), ...(query.segment === undefined ? {} : { segment: query.segment }) });
   if (query.format === 'csv') return csvAnswer(`lifecycle-${query.timeGroup}.csv`, lifecycleCsv(result, beyond));
   return pageAnswer(request, 'Lifecycle', lifecyclePage({ prefix, query, eventNames, result, beyond }));
 }

@@ -1,3 +1,5 @@
+import { CHART_STYLE } from '../charts/frame.js';
+
 /** The dashboard's stylesheet (inlined: the dashboard serves no static files). */
 export const DASHBOARD_STYLE = `
 :root{--ink:#1d2733;--muted:#5b6776;--line:#dde3ea;--bg:#f5f7fa;--card:#fff;--accent:#0b6fa4}
@@ -53,18 +55,19 @@ table.events a:hover{text-decoration:underline}
 .error{background:#fff4f2;border:1px solid #f1b8ae;border-radius:8px;padding:12px 16px;margin-bottom:18px}
 .error h1{color:#a3281a;font-size:16px;margin:0 0 6px}
 .curves h2{font-size:15px;margin:0 0 8px}
-.curves figure,.lifecycle figure{margin:0;max-width:820px}
-.curves svg,.lifecycle svg{width:100%;height:auto;display:block}
 .curves .legend,.lifecycle .legend{display:flex;gap:16px;font-size:12px;color:var(--muted);margin-top:4px}
 .curves .swatch,.lifecycle .swatch{display:inline-block;width:14px;height:10px;border-radius:2px;margin-right:6px;vertical-align:middle}
 .curves .swatch.faint{background:#0b6fa4;opacity:.3;height:3px}
 .curves .swatch.bold{background:#0b4f75;height:4px}
 form.chart-form{display:grid;grid-template-columns:repeat(auto-fill,minmax(190px,1fr));gap:12px 16px;align-items:end}
-figure.chart{margin:0 0 12px}
-figure.chart svg.line-chart{width:100%;max-width:900px;height:auto;display:block}
-figure.chart .legend{display:flex;gap:16px;flex-wrap:wrap;font-size:13px;margin-top:4px}
+figure.chart{margin:0 0 12px;max-width:900px}
+.curves figure.chart,.lifecycle figure.chart{margin:0;max-width:820px}
+figure.chart .legend{display:flex;gap:4px 16px;flex-wrap:wrap;font-size:13px;margin-top:4px}
+${CHART_STYLE}
+@media (max-width:639.98px){main{padding:14px 12px}.card{padding:12px}}
 .legend-item{display:inline-flex;align-items:center;gap:6px}
 .swatch{display:inline-block;width:14px;height:4px;border-radius:2px}
+.swatch.dashed{width:19px;border-radius:0}
 td.trend{text-align:left}
 img.sparkline{vertical-align:middle;display:inline-block}
 details.chart-data summary{cursor:pointer;color:var(--accent);margin:6px 0}

@@ -12,6 +12,9 @@ export type Format = 'html' | 'json' | 'csv';
 /** What the trends and active-users pages show when a parameter is not given. */
 export const CHART_DEFAULTS = { timeGroup: 'days', periods: 30, days: 30 } as const;
 
+/** The most segments a breakdown compares (`breakdown=` repeated). */
+export const MAX_BREAKDOWN_SEGMENTS = 5;
+
 /** The `timeGroup` values the dashboard accepts (plural and singular, as the engine). */
 export const TIME_GROUP_NAMES: readonly string[] = ['days', 'day', 'weeks', 'week', 'months', 'month', 'years', 'year'];
 
@@ -46,12 +49,15 @@ export function eventParam(query: Query, param: string): string | undefined {
   return name;
 }
 
-/** The distinct event names of a repeatable parameter (blank ones skipped), at most `max`. */
-export function eventsParam(query: Query, param: string, max: number): string[] {
+/**
+ * The event names of a repeatable parameter (blank ones skipped), at most `max`; distinct ones unless
+ * `distinct` is false (a funnel may name one event twice).
+ */
+export function eventsParam(query: Query, param: string, max: number, distinct = true): string[] {
   const names = list(query[param]).filter((name) => name !== '');
   names.forEach((name) => checkName(name, param));
   if (names.length > max) throw new BitmapistArgumentError(param, `at most ${max} events, got ${names.length}`);
-  return [...new Set(names)];
+  return distinct ? [...new Set(names)] : names;
 }
 
 /** A name prefix filter, '' when absent. */

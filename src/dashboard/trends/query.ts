@@ -1,7 +1,7 @@
 import { BitmapistArgumentError } from '../../engine/errors.js';
 import { TREND_LIMITS } from '../../engine/insights/trends.js';
 import type { TimeGroup } from '../../engine/time/time-groups.js';
-import { CHART_DEFAULTS, eventsParam, formatParam, integer, nowParam, systemParam, timeGroupParam, type Format, type Query } from '../shared/query.js';
+import { CHART_DEFAULTS, eventParam, eventsParam, MAX_BREAKDOWN_SEGMENTS, formatParam, integer, nowParam, systemParam, timeGroupParam, type Format, type Query } from '../shared/query.js';
 
 /** The trends page's parameters, checked. `events` is empty only on the bare HTML form. */
 export interface TrendsQuery {
@@ -10,6 +10,10 @@ export interface TrendsQuery {
   periods: number;
   nowText: string;
   now?: Date;
+  /** An event whose unique bitmap is the segment shown. */
+  segment?: string;
+  /** Events whose unique bitmaps split each event's line, one series per event and segment. */
+  breakdown: string[];
   system?: string;
   format: Format;
 }
@@ -23,5 +27,7 @@ export function parseTrendsQuery(query: Query): TrendsQuery {
   const maxPeriods = TREND_LIMITS.maxPeriods[timeGroup];
   const periods = integer(query, 'periods', 1, maxPeriods, Math.min(CHART_DEFAULTS.periods, maxPeriods));
   const { nowText, now } = nowParam(query);
-  return { events, timeGroup, periods, nowText, now, system: systemParam(query), format };
+  const segment = eventParam(query, 'segment');
+  const breakdown = eventsParam(query, 'breakdown', MAX_BREAKDOWN_SEGMENTS);
+  return { events, timeGroup, periods, nowText, now, segment, breakdown, system: systemParam(query), format };
 }

@@ -1,4 +1,4 @@
-import type { InsightSource } from './source.js';
+import { checkSegment, withinSegment, type InsightSource, type SegmentOption } from './source.js';
 import { checkCount, periodRange } from './ranges.js';
 
 /** Cap of {@link activeUsers}: at most `maxDays` days (three counts per day, reading 1 + 7 + 30 bitmaps). */
@@ -24,21 +24,25 @@ export interface ActiveUsers {
   stickiness: (number | null)[];
 }
 
-/** Daily, weekly and monthly active users of `event` over the `days` days ending with the one containing `now`. */
+/**
+ * Daily, weekly and monthly active users of `event` over the `days` days ending with the one containing `now`;
+ * with `segment`, only its users count (in DAU, WAU and MAU alike).
+ */
 export async function activeUsers<Id>(
   bm: InsightSource<Id>,
   event: string,
-  options: { days?: number; now?: Date } = {},
+  options: { days?: number; now?: Date } & SegmentOption = {},
 ): Promise<ActiveUsers> {
   const days = options.days ?? 30;
   checkCount('days', days, ACTIVE_USERS_LIMITS.maxDays);
   const range = periodRange(bm.getEventData(event, { timeGroup: 'days', now: options.now ?? new Date() }), days);
+  const within = withinSegment(checkSegment(options.segment, range[0]!));
   const windowCount = (day: (typeof range)[number], length: number) => {
     const earlier = Array.from({ length: length - 1 }, (_, k) => day.delta(-(k + 1)));
-    return day.or(...earlier).count();
+    return within(day.or(...earlier)).count();
   };
   const [dau, wau, mau] = await Promise.all([
-    Promise.all(range.map((day) => day.count())),
+    Promise.all(range.map((day) => within(day).count())),
     Promise.all(range.map((day) => windowCount(day, ACTIVE_USERS_WINDOWS.week))),
     Promise.all(range.map((day) => windowCount(day, ACTIVE_USERS_WINDOWS.month))),
   ]);

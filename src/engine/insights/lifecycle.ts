@@ -1,4 +1,4 @@
-import type { InsightSource } from './source.js';
+import { checkSegment, withinSegment, type InsightSource, type SegmentOption } from './source.js';
 import { forEachBounded } from '../redis/bounded.js';
 import { BitmapistArgumentError } from '../errors.js';
 import type { EventSet } from '../query/event-set.js';
@@ -9,7 +9,7 @@ import { assertEventName } from '../keys/names.js';
 export const MAX_LIFECYCLE_PERIODS = 90;
 
 /** Options of `getLifecycle`. */
-export interface LifecycleOptions {
+export interface LifecycleOptions extends SegmentOption {
   /** days (default), weeks, months or years. */
   timeGroup?: TimeGroupInput;
   /** How many periods, ending with the one containing `now` (1 to {@link MAX_LIFECYCLE_PERIODS}, default 30). */
@@ -28,6 +28,8 @@ export interface LifecycleOptions {
  * - `resurrecting`: active now, not in the period before, and not new (without `created`: active in an earlier
  *   period of the range).
  * - `dormant`: active in the period before, not now (a count, drawn below the axis).
+ *
+ * With a `segment`, only its users are active, so every figure counts its users only.
  */
 export interface LifecycleResult {
   timeGroup: TimeGroup;
@@ -63,6 +65,7 @@ export async function lifecycle<Id>(source: InsightSource<Id>, event: string, op
     throw new BitmapistArgumentError('periods', `must be a whole number from 1 to ${MAX_LIFECYCLE_PERIODS}, got ${String(periods)}`);
   }
   const last = source.getEventData(event, { timeGroup: unit, now: options.now ?? new Date() });
+  const within = withinSegment(checkSegment(options.segment, last));
   // active[k] is period k of the range, k = 0 being the period before the range.
   const active = Array.from({ length: periods + 1 }, (_, k) => last.delta(k - periods));
   const created = options.created;
@@ -82,7 +85,7 @@ export async function lifecycle<Id>(source: InsightSource<Id>, event: string, op
     }
   }
   await forEachBounded(tasks, CONCURRENT_COUNTS, async ([name, set]) => {
-    counts.set(name, await set.count());
+    counts.set(name, await within(set).count());
   });
 
   const get = (name: string) => counts.get(name)!;

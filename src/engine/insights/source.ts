@@ -1,4 +1,5 @@
-import type { PeriodEventSet } from '../query/event-set.js';
+import { BitmapistArgumentError } from '../errors.js';
+import type { EventSet, PeriodEventSet } from '../query/event-set.js';
 import type { TimeGroupInput } from '../time/time-groups.js';
 
 /**
@@ -7,4 +8,40 @@ import type { TimeGroupInput } from '../time/time-groups.js';
  */
 export interface InsightSource<Id = unknown> {
   getEventData(event: string, options: { timeGroup?: TimeGroupInput; now?: Date }): PeriodEventSet<Id>;
+}
+
+/** The option every insight takes to count only some users. */
+export interface SegmentOption {
+  /**
+   * Only users of this set count, in every figure: any `EventSet` of the same engine, e.g.
+   * `bm.unique('plan:pro')` or `bm.unique('a').and(bm.unique('b').not())`. A `not()` in it keeps the engine's
+   * meaning (the complement below the end of the longest bitmap the figure's expression reads), so a counted user
+   * is in `b.not()` exactly when not in `b`.
+   */
+  segment?: EventSet<unknown>;
+}
+
+/**
+ * Checks an insight's `segment` against a set of the engine it reads (`engineSet`, no I/O): undefined, or a set
+ * that combines with it. The rule is `EventSet.and()`'s (an EventSet of the same Bitmapist instance); a refusal is
+ * a {@link BitmapistArgumentError} naming `segment`.
+ */
+export function checkSegment<Id>(segment: unknown, engineSet: EventSet<Id>): EventSet<Id> | undefined {
+  if (segment === undefined) return undefined;
+  try {
+    engineSet.and(segment as EventSet<Id>);
+  } catch (error) {
+    if (!(error instanceof BitmapistArgumentError)) throw error;
+    const why = error.message.slice(error.argument.length + 2);
+    throw new BitmapistArgumentError('segment', `must be an EventSet of this Bitmapist, e.g. bm.unique(event) (${why})`);
+  }
+  return segment as EventSet<Id>;
+}
+
+/**
+ * The sets an insight counts, restricted to a checked segment: `set.and(segment)`, or the set itself without one.
+ * Each is still one expression, so one `count()`.
+ */
+export function withinSegment<Id>(segment: EventSet<Id> | undefined): (set: EventSet<Id>) => EventSet<Id> {
+  return segment === undefined ? (set) => set : (set) => set.and(segment);
 }

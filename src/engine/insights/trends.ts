@@ -1,7 +1,7 @@
 import { BitmapistArgumentError } from '../errors.js';
 import { checkCount, periodRange } from './ranges.js';
 import { timeGroupUnit, unitTimeGroup, type TimeGroup, type TimeGroupInput } from '../time/time-groups.js';
-import type { InsightSource } from './source.js';
+import { checkSegment, withinSegment, type InsightSource, type SegmentOption } from './source.js';
 
 /**
  * Caps of {@link trendCounts}: at most `maxEvents` events, and per time group at most `maxPeriods` periods
@@ -22,7 +22,7 @@ export interface Trend {
 }
 
 /** Options of {@link trendCounts}. */
-export interface TrendOptions {
+export interface TrendOptions extends SegmentOption {
   timeGroup?: TimeGroupInput;
   /** How many periods, the last one containing `now` (default 30). */
   periods?: number;
@@ -31,7 +31,7 @@ export interface TrendOptions {
 
 /**
  * Users per period of each event over the `periods` periods ending with the one containing `now` (local
- * periods of the engine). Every count goes through the engine's read limiter.
+ * periods of the engine), only users of `segment` when given. Every count goes through the engine's read limiter.
  */
 export async function trendCounts<Id>(bm: InsightSource<Id>, events: readonly string[], options: TrendOptions = {}): Promise<Trend> {
   if (!Array.isArray(events) || events.length < 1 || events.length > TREND_LIMITS.maxEvents) {
@@ -43,8 +43,9 @@ export async function trendCounts<Id>(bm: InsightSource<Id>, events: readonly st
   const now = options.now ?? new Date();
   const unit = timeGroupUnit(timeGroup) as 'day' | 'week' | 'month' | 'year';
   const lastSets = events.map((event) => bm.getEventData(event, { timeGroup: unit, now }));
+  const within = withinSegment(checkSegment(options.segment, lastSets[0]!));
   const ranges = lastSets.map((last) => periodRange(last, periods));
-  const counts = await Promise.all(ranges.map((range) => Promise.all(range.map((set) => set.count()))));
+  const counts = await Promise.all(ranges.map((range) => Promise.all(range.map((set) => within(set).count()))));
   return {
     timeGroup,
     timeZone: lastSets[0]!.timeZone.name,

@@ -24,7 +24,7 @@ type Output = 'count' | 'has' | 'length';
 type Reply = [Buffer, number, Buffer?, number?, Buffer?];
 
 /** A finished evaluation of one block: its count, and where its result bitmap is for `bitmap`. */
-interface Done {
+export interface Done {
   count: number;
   /** E (empty), F (the whole universe), B (in `bytes`), S (in the first scratch key) or k<i> (a bitmap read). */
   ref: string;
@@ -85,6 +85,16 @@ export class BlockCalls {
         if (!failed) await discarded;
       }
     }
+  }
+
+  /**
+   * Evaluates an expression in one block down to its result bitmap (`ref`: E empty, F the whole universe, k<i> the
+   * leaf `leaves[i - 1]`, S the first of `scratch`, B `bytes`: a result of 256 KB or less). The caller reads it,
+   * then deletes `scratch` (the keys' TTL is the safety net).
+   */
+  async bitmap(expression: Expression, block: number, universe: number): Promise<Done & { leaves: string[]; scratch: string[] }> {
+    const call = this.compile(expression, block);
+    return { ...(await this.finish(call, 'bitmap', universe, 0)), leaves: call.leaves, scratch: call.scratch };
   }
 
   private compile(expression: Expression, block: number) {

@@ -18,6 +18,7 @@ declare module 'ioredis' {
     bitmapistCohortWindows(numKeys: number, ...keysAndArgs: ScriptArgument[]): Result<number[], Context>;
     bitmapistForgetUser(numKeys: number, ...keysAndArgs: ScriptArgument[]): Result<number, Context>;
     bitmapistUserBits(numKeys: number, ...keysAndArgs: ScriptArgument[]): Result<number[], Context>;
+    bitmapistRunProgram(numKeys: number, ...keysAndArgs: ScriptArgument[]): Result<number[], Context>;
   }
 }
 

@@ -18,6 +18,7 @@ const COMMANDS = {
   bitmapistCohortWindows: 'cohort_windows.lua',
   bitmapistForgetUser: 'forget_user.lua',
   bitmapistUserBits: 'user_bits.lua',
+  bitmapistRunProgram: 'run_program.lua',
 } as const;
 
 const LUA_DIR = new URL('../../../lua/', import.meta.url);

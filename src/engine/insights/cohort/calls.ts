@@ -21,6 +21,17 @@ export interface RowWork {
   hi: number;
   primary: Leaf[];
   periods: WorkedPeriod[];
+  /** Whether the population is restricted to a segment (one more window read, see {@link SegmentKey}). */
+  segmented?: boolean;
+}
+
+/**
+ * The bitmap a row's population is ANDed with (the segment in its block): an event bitmap (read only; missing
+ * means empty) or a scratch key of the caller, which must exist (its TTL is renewed each time it is read).
+ */
+export interface SegmentKey {
+  key: string;
+  scratch: boolean;
 }
 
 /**
@@ -59,7 +70,7 @@ export function worksInPlace(work: RowWork): boolean {
 
 /** Bytes of bitmaps a row reads at most: every bitmap's window (its start, when worked in place). */
 export function rowBytes(work: RowWork): number {
-  const keys = work.primary.length + work.periods.reduce((sum, period) => sum + periodKeys(period), 0);
+  const keys = work.primary.length + (work.segmented ? 1 : 0) + work.periods.reduce((sum, period) => sum + periodKeys(period), 0);
   return keys * (worksInPlace(work) ? work.hi + 1 : work.hi - work.lo + 1);
 }
 
@@ -93,7 +104,9 @@ interface Slice {
 
 /**
  * The next `cohort_row` call of a chain, from its position: as many rows and periods as `maxKeys` allows (at
- * least one period), the chain's scratch keys last.
+ * least one period), the chain's scratch keys last. With `segmentOf` (a cohort with a segment), each row's
+ * population is ANDed with its block's segment key (undefined: the segment holds every user of the block):
+ * ARGV ends with 'segment' and a kind per row, and the rows' segment keys come before the scratch keys.
  */
 export function cellsCall(
   mode: CohortMode,
@@ -102,6 +115,7 @@ export function cellsCall(
   keyOf: (leaf: Leaf, block: number) => string,
   scratch: string[],
   limits: { ttlMs: number; budget: number; maxKeys: number },
+  segmentOf?: (block: number) => SegmentKey | undefined,
 ) {
   const keys: string[] = [];
   const args: (string | number)[] = [mode, limits.ttlMs, limits.budget, 0];
@@ -130,6 +144,14 @@ export function cellsCall(
     if (p < work.periods.length || keys.length >= limits.maxKeys) break;
   }
   args[3] = slices.length;
+  if (segmentOf) {
+    args.push('segment');
+    for (const slice of slices) {
+      const segment = segmentOf(rows[slice.row]!.block);
+      args.push(segment === undefined ? 0 : segment.scratch ? 2 : 1);
+      if (segment !== undefined) keys.push(segment.key);
+    }
+  }
   keys.push(...scratch);
   return { keys, args, slices };
 }

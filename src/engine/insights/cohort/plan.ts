@@ -1,6 +1,6 @@
 import { BitmapistArgumentError } from '../../errors.js';
 import { chainGroups, type ChainedEvent } from '../../query/chain.js';
-import type { Leaf } from '../../query/expression.js';
+import type { Expression, Leaf } from '../../query/expression.js';
 import { UTC_ZONE, type TimeZone } from '../../time/time-zone.js';
 import { addPeriods } from '../../time/steps.js';
 import { periodStart, toUtc } from '../../time/periods.js';
@@ -8,6 +8,7 @@ import { periodSuffixes } from '../../time/suffixes.js';
 import { timeGroupUnit, type TimeGroupInput } from '../../time/time-groups.js';
 import { assertEventName } from '../../keys/names.js';
 import { assertIntegerInRange, assertOptionalBoolean } from '../../arguments.js';
+import { checkSegment, type InsightSource, type SegmentOption } from '../source.js';
 
 /**
  * How returning users are counted: `first` counts a user only in the first period they come back,
@@ -18,8 +19,11 @@ export type CohortMode = 'first' | 'recurring' | 'unbounded';
 /** The most rows or columns a cohort may have. */
 export const MAX_COHORT_SIZE = 366;
 
-/** Options of `getCohort`. */
-export interface CohortOptions {
+/**
+ * Options of `getCohort`. With `segment`, a row's population is its primary event's users in the segment, so
+ * every total and cell counts the segment's users only.
+ */
+export interface CohortOptions extends SegmentOption {
   /** Events chained onto the secondary event (`and` narrows, `or` widens). */
   additionalEvents?: readonly ChainedEvent[];
   /** `days` (default), `weeks`, `months` or `years`; singular forms are accepted too. */
@@ -64,6 +68,8 @@ export interface CohortPlan {
   mode: CohortMode;
   numCols: number;
   rows: CohortRowPlan[];
+  /** The segment every population is restricted to (its expression over the engine's bitmaps), if any. */
+  segment?: Expression;
 }
 
 /** Checks the options and resolves their defaults. */
@@ -89,10 +95,23 @@ export function resolveCohortOptions(options: CohortOptions = {}, zone: TimeZone
   };
 }
 
-/** Plans a cohort: which bitmaps each row and cell reads. */
-export function planCohort(primary: string, secondary: string, options: CohortOptions = {}, zone: TimeZone = UTC_ZONE): CohortPlan {
+/**
+ * Plans a cohort: which bitmaps each row and cell reads. A `segment` is checked against `engine`, the engine
+ * whose bitmaps the cohort reads (refused, naming `segment`, without it).
+ */
+export function planCohort(
+  primary: string,
+  secondary: string,
+  options: CohortOptions = {},
+  zone: TimeZone = UTC_ZONE,
+  engine?: InsightSource,
+): CohortPlan {
   assertEventName(primary, 'primary');
   const { unit, numRows, numCols, mode, now, additionalEvents } = resolveCohortOptions(options, zone);
+  if (options.segment !== undefined && engine === undefined) {
+    throw new BitmapistArgumentError('segment', 'needs the engine the cohort reads, to check the set against');
+  }
+  const segment = engine && checkSegment(options.segment, engine.getEventData(primary, { now }));
   // OR and AND are idempotent: an event twice in a group, or a group twice, would only be read twice.
   const unique = new Map(chainGroups(secondary, additionalEvents, { base: 'secondary', events: 'additionalEvents' }).map((group) => {
     const events = [...new Set(group)];
@@ -140,7 +159,7 @@ export function planCohort(primary: string, secondary: string, options: CohortOp
       periods: Array.from({ length: described }, (_, j) => secondaryPeriod(offset + j)),
     };
   });
-  return { mode, numCols, rows };
+  return segment === undefined ? { mode, numCols, rows } : { mode, numCols, rows, segment: segment.expression };
 }
 
 /** Per row: its population count and the count of each cell, summed over blocks. */

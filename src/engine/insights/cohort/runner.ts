@@ -2,11 +2,12 @@ import { Cluster } from 'ioredis';
 import type { BlockRegistry } from '../../keys/blocks.js';
 import { forEachBounded } from '../../redis/bounded.js';
 import { CallLimiter } from '../../redis/call-limiter.js';
-import { CHAIN_START, cellsCall, readCellsReply, rowBytes, rowUnits, windowsCall, workedPeriods, type RowWork } from './calls.js';
+import { CHAIN_START, cellsCall, readCellsReply, rowBytes, rowUnits, windowsCall, workedPeriods, type RowWork, type SegmentKey } from './calls.js';
 import { assembleCohort, type CohortPlan, type CohortResult, type CohortSums } from './plan.js';
+import { BlockSegments, evaluateSegment, type BlockSegment } from './segment.js';
 import { BitmapistArgumentError } from '../../errors.js';
 import { SCRATCH_TTL_MS } from '../../query/evaluator.js';
-import type { Leaf } from '../../query/expression.js';
+import type { Expression, Leaf } from '../../query/expression.js';
 import type { KeyNames } from '../../keys/key-names.js';
 import { runScript, type RedisClient } from '../../redis/scripts.js';
 
@@ -41,7 +42,9 @@ export const DEFAULT_COHORT_LIMITS: CohortLimits = {
  * byte range of every row's population (rows without users stop there), then the rows with users are cut into
  * chains of about one call budget each, and each chain runs `cohort_row` calls until done, each resuming where
  * the last one stopped. At most `callsInFlight` chains run at once, and every call goes through the limiter
- * (shared with the instance's other reads), so other clients are served between short calls.
+ * (shared with the instance's other reads), so other clients are served between short calls. With a segment,
+ * each block's segment is evaluated (`evaluate`) into a scratch key when its first chain starts, ANDed into
+ * every population of the block by `cohort_row`, and deleted after its last chain.
  */
 export class CohortRunner {
   private readonly limits: CohortLimits;
@@ -57,14 +60,21 @@ export class CohortRunner {
     this.limits = { ...DEFAULT_COHORT_LIMITS, ...limits };
   }
 
-  /** Computes a planned cohort; throws {@link BitmapistArgumentError} when it would read over `maxBytes`. */
+  /**
+   * Computes a planned cohort (only the users of its segment, if it has one); throws
+   * {@link BitmapistArgumentError} when it would read over `maxBytes`.
+   */
   async cohort(plan: CohortPlan): Promise<CohortResult> {
+    const { segment } = plan;
     const groups = blockGroups(await this.registry.inUse(), this.redis instanceof Cluster ? 1 : BLOCKS_PER_GROUP);
     const work: RowWork[][] = [];
     let bytes = 0;
     await forEachBounded(groups.keys(), this.limits.callsInFlight, async (g) => {
       work[g] = await this.populatedRows(plan, groups[g]!);
-      for (const row of work[g]!) bytes += rowBytes(row);
+      for (const row of work[g]!) {
+        if (segment !== undefined) row.segmented = true;
+        bytes += rowBytes(row);
+      }
     });
     if (bytes > this.limits.maxBytes) {
       throw new BitmapistArgumentError(
@@ -74,11 +84,53 @@ export class CohortRunner {
       );
     }
     const sums: CohortSums = { totals: [], cells: [] };
+    if (segment !== undefined) {
+      await this.segmentedChains(plan, work, segment, sums);
+      return assembleCohort(plan, sums);
+    }
     const chains = function* (this: CohortRunner) {
       for (const rows of work) yield* this.chains(rows);
     };
     await forEachBounded(chains.call(this), this.limits.callsInFlight, (chain) => this.runChain(plan, chain, sums));
     return assembleCohort(plan, sums);
+  }
+
+  /**
+   * Runs the chains of a cohort with a segment: each chain first takes the segment of its blocks (NOT's universe
+   * in a block: the end of its rows' populations), leaves out the rows of blocks where the segment is empty, and
+   * gives `cohort_row` the others' segment keys.
+   */
+  private async segmentedChains(plan: CohortPlan, work: RowWork[][], segment: Expression, sums: CohortSums): Promise<void> {
+    const universes = new Map<number, number>();
+    for (const row of work.flat()) universes.set(row.block, Math.max(universes.get(row.block) ?? 0, row.hi + 1));
+    const chains = work.flatMap((rows) => [...this.chains(rows)]);
+    const uses = new Map<number, number>();
+    for (const chain of chains) for (const block of new Set(chain.map((row) => row.block))) uses.set(block, (uses.get(block) ?? 0) + 1);
+    const segments = new BlockSegments(
+      (block) => evaluateSegment(this.redis, this.keys, this.limiter, segment, block, universes.get(block)!),
+      uses,
+      (keys) => this.limiter.run(() => this.redis.unlink(...keys)),
+    );
+    try {
+      await forEachBounded(chains, this.limits.callsInFlight, async (chain) => {
+        const blocks = [...new Set(chain.map((row) => row.block))];
+        try {
+          const held = new Map<number, BlockSegment>();
+          for (const block of blocks) held.set(block, await segments.use(block));
+          const rows = chain.filter((row) => held.get(row.block)!.kind !== 'none');
+          if (rows.length === 0) return;
+          await this.runChain(plan, rows, sums, (block) => {
+            const known = held.get(block)!;
+            return known.kind === 'key' ? known.segment : undefined;
+          });
+        } finally {
+          for (const block of blocks) await segments.release(block);
+        }
+      });
+    } catch (error) {
+      void segments.discardAll(); // not awaited: Redis may be away; the TTL is the safety net
+      throw error;
+    }
   }
 
   /**
@@ -119,15 +171,18 @@ export class CohortRunner {
     if (chain.length > 0) yield chain;
   }
 
-  /** Runs one chain: `cohort_row` calls, each resuming where the previous one stopped. */
-  private async runChain(plan: CohortPlan, rows: RowWork[], sums: CohortSums): Promise<void> {
+  /**
+   * Runs one chain: `cohort_row` calls, each resuming where the previous one stopped (with `segmentOf`, each row's
+   * population ANDed with its block's segment key).
+   */
+  private async runChain(plan: CohortPlan, rows: RowWork[], sums: CohortSums, segmentOf?: (block: number) => SegmentKey | undefined): Promise<void> {
     const scratch = this.keys.scratchKeys(5, rows[0]!.block);
     const keyOf = (leaf: Leaf, block: number) => this.keys.eventKey(leaf.event, leaf.suffix, block);
     const limits = { ttlMs: SCRATCH_TTL_MS, budget: this.limits.callBudget, maxKeys: this.limits.maxKeysPerCall };
     let at = CHAIN_START;
     try {
       while (at.row < rows.length) {
-        const { keys, args, slices } = cellsCall(plan.mode, rows, at, keyOf, scratch, limits);
+        const { keys, args, slices } = cellsCall(plan.mode, rows, at, keyOf, scratch, limits, segmentOf);
         const reply = await this.limiter.run(() => runScript(this.redis.bitmapistCohortRow(keys.length, ...keys, ...args)));
         at = readCellsReply(reply, rows, slices, sums);
       }
