@@ -14,8 +14,8 @@
 --                 primaries sent (0 for stage 2), lo, hi (the population's byte range, from cohort_windows),
 --                 group and key to resume at (stage 1: 1 and the primary; stage 2: in its first period sent;
 --                 stage 0: 1, 1), last (1 when the row ends with these periods, 0 when more follow), the
---                 number of periods n, in place (1: work on whole bitmaps, lo must be 0; 0: on copies of the
---                 window), then per period: counted (1 or 0), the number of groups g, and g group
+--                 number of periods n, in place (0: on copies of the window; 1: on whole bitmaps, lo must be 0;
+--                 2: a small row, see below; 3: the same, its population ending at hi), then per period: counted (1 or 0), the number of groups g, and g group
 --                 sizes. Periods come in the order they are worked: ascending, or descending in mode
 --                 'unbounded', whose period j counts the users of P active in any period from j to now.
 -- then, only with a segment: the word 'segment' and one kind per row: 0 the row's population is not
@@ -32,6 +32,10 @@
 -- Errors          BITMAPIST_BADARG <why> (checked before the first write), BITMAPIST_STATE_LOST when the
 --                 state to resume, or a scratch segment key, has expired
 --
+-- A small row (in place 2 or 3, lo 0) is worked on the bitmaps themselves, a period at a time: its cell is one BITOP
+-- AND of the population with the period's bitmaps (a group of several ORed first) and a BITCOUNT, the
+-- population zero-padded to hi + 1 bytes so that BITOP stays on its word-at-a-time path; it stops only between
+-- periods, and reads the clock only after about SMALL_CHECK_BYTES of work. Other rows:
 -- Every set is worked on as a copy of the window [lo, hi] of its bitmaps (BITPOS, GETRANGE), so a cell costs the
 -- population's width, not the bitmaps' length; a population wider than half of its bitmaps is worked in place. A missing bitmap is skipped: an OR group ignores it, and a
 -- group with no bitmap makes its period empty (count 0) without any BITOP. The budget is checked (TIME) before each
@@ -63,7 +67,9 @@ for r = 1, rowCount do
   local n = int(arg + 7, 0)
   row.inPlace = int(arg + 8, 0)
   if not (row.stage and row.primaries and row.lo and row.hi and row.group and row.key and row.last and n and row.inPlace)
-      or row.stage > 2 or row.last > 1 or row.inPlace > 1 or (row.inPlace == 1 and row.lo ~= 0) or row.hi < row.lo or (row.stage < 2) ~= (row.primaries > 0)
+      or row.stage > 2 or row.last > 1 or row.inPlace > 3 or (row.inPlace >= 1 and row.lo ~= 0)
+      or (row.inPlace >= 2 and (row.stage == 1 or row.group ~= 1 or row.key > 4 or (row.stage == 0 and row.key ~= 1))) or row.hi < row.lo
+      or (row.inPlace < 2 and (row.stage < 2) ~= (row.primaries > 0)) or (row.inPlace >= 2 and row.primaries < 1)
       or (row.stage ~= 2 and row.group ~= 1) or (row.stage == 0 and row.key ~= 1)
       or (row.stage == 1 and row.key > row.primaries + 1) then
     return redis.error_reply('BITMAPIST_BADARG malformed header of row ' .. r)
@@ -72,7 +78,8 @@ for r = 1, rowCount do
   key = key + row.primaries
   arg = arg + 9
   for p = 1, n do
-    local counted, groupCount = int(arg, 0), int(arg + 1, 1)
+    -- A small row's period may have no group: no bitmap, so no user.
+    local counted, groupCount = int(arg, 0), int(arg + 1, row.inPlace >= 2 and 0 or 1)
     if counted == nil or counted > 1 or groupCount == nil then
       return redis.error_reply('BITMAPIST_BADARG bad period ' .. p .. ' of row ' .. r)
     end
@@ -86,7 +93,7 @@ for r = 1, rowCount do
     row.periods[p] = { counted = counted == 1, groups = groups }
     arg = arg + 2 + groupCount
   end
-  if row.stage == 2 and (row.group > 1 or row.key > 1) then
+  if row.stage == 2 and row.inPlace < 2 and (row.group > 1 or row.key > 1) then
     local first = row.periods[1]
     if first == nil or row.group > #first.groups
         or row.key > first.groups[row.group][2] - first.groups[row.group][1] + 1 then
@@ -263,9 +270,113 @@ local function work(r, row)
   return true
 end
 
+-- Work done since the clock was last read (small rows only), in bytes BITOP goes through, a Redis call counted as
+-- COMMAND_BYTES (about the time BITOP takes on that many): the clock is read about every 100 us of work.
+local SMALL_CHECK_BYTES = 1048576
+local COMMAND_BYTES = 16384
+local unchecked = 0
+local function smallOverBudget(bytes)
+  unchecked = unchecked + bytes
+  if not progressed or unchecked < SMALL_CHECK_BYTES then return false end
+  unchecked = 0
+  return overBudget()
+end
+
+-- Works a small row from its resume point (stage 0, or 2 at the start of a period; its primaries are sent either
+-- way, and its key then says which state it left: 1 + (P holds the population ? 1 : 0) + (U holds the union ? 2 : 0)); false when it stops. The
+-- population is the row's primary bitmap itself while nothing changed it (one primary, no segment), else P.
+local function workSmall(r, row)
+  local width = row.hi + 1
+  local pop, unionHeld, remaining
+  if row.stage == 0 then
+    if smallOverBudget(width * (row.primaries + 1) + 2 * COMMAND_BYTES) then return stopAt(r, 0, 0, 1, 1) end
+    if row.primaries == 1 and not row.segment and (mode == 'first' or row.inPlace == 3) then
+      pop = KEYS[row.firstKey]
+    else
+      local primaries = {}
+      for k = row.firstKey, row.firstKey + row.primaries - 1 do primaries[#primaries + 1] = KEYS[k] end
+      rcall('BITOP', 'OR', P, unpack(primaries))
+      if row.segment then
+        if row.segment.scratch and rcall('PEXPIRE', row.segment.key, ttl) == 0 then
+          return error({ err = 'BITMAPIST_STATE_LOST the segment expired before the next call' })
+        end
+        rcall('BITOP', 'AND', P, P, row.segment.key)
+      end
+      -- Zero-padded to the width: BITOP with a shorter operand goes byte by byte past its end. (Mode first
+      -- writes P at its first cell, as long as the period's bitmaps.)
+      if not row.inPlace == 3 then rcall('SETRANGE', P, width - 1, '\0') end
+      pop = P
+    end
+    unionHeld = false
+    remaining = rcall('BITCOUNT', pop)
+    reply[#reply + 1] = remaining
+    progressed = true
+  else
+    local state = row.key - 1
+    pop = (state % 2 == 1) and P or KEYS[row.firstKey]
+    unionHeld = state >= 2
+    if (pop == P and rcall('EXISTS', P) == 0) or (unionHeld and rcall('EXISTS', U) == 0)
+        or (pop ~= P and (row.primaries ~= 1 or row.segment)) then
+      return error({ err = 'BITMAPIST_STATE_LOST the cohort state expired before the next call' })
+    end
+    remaining = rcall('BITCOUNT', pop)
+  end
+  local function state()
+    return 1 + (pop == P and 1 or 0) + (unionHeld and 2 or 0)
+  end
+  for p, period in ipairs(row.periods) do
+    local keys = 0
+    for _, range in ipairs(period.groups) do keys = keys + range[2] - range[1] + 1 end
+    if smallOverBudget(width * (keys + 2) + 3 * COMMAND_BYTES) then return stopAt(r, 2, p, 1, state()) end
+    local count = 0
+    if remaining > 0 and #period.groups > 0 then
+      -- C = the population AND each group: a single bitmap as itself, the first group of several ORed into G.
+      local operands, others = { pop }, {}
+      for _, range in ipairs(period.groups) do
+        if range[1] == range[2] then operands[#operands + 1] = KEYS[range[1]] else others[#others + 1] = range end
+      end
+      local function orGroup(range)
+        local group = {}
+        for k = range[1], range[2] do group[#group + 1] = KEYS[k] end
+        rcall('BITOP', 'OR', G, unpack(group))
+      end
+      if #others > 0 then
+        orGroup(others[1])
+        operands[#operands + 1] = G
+      end
+      rcall('BITOP', 'AND', C, unpack(operands))
+      for o = 2, #others do
+        orGroup(others[o])
+        rcall('BITOP', 'AND', C, C, G)
+      end
+      if mode == 'unbounded' then
+        if unionHeld then rcall('BITOP', 'OR', U, U, C) else rcall('BITOP', 'OR', U, C) end
+        unionHeld = true
+      else
+        count = rcall('BITCOUNT', C)
+        if mode == 'first' and count > 0 then
+          -- The population without this period's users (P written the first time).
+          rcall('BITOP', 'XOR', P, pop, C)
+          pop = P
+          remaining = remaining - count
+        end
+      end
+    end
+    if mode == 'unbounded' and period.counted and unionHeld then count = rcall('BITCOUNT', U) end
+    if period.counted then reply[#reply + 1] = count end
+    progressed = true
+  end
+  if row.last == 0 then return stopAt(r, 2, #row.periods + 1, 1, state()) end
+  -- The next row writes over what it uses; the chain's last one deletes them.
+  if r == #rows then rcall('DEL', P, U, C, G, T) end
+  return true
+end
+
 local function run()
   for r, row in ipairs(rows) do
-    if not work(r, row) then return end
+    local going
+    if row.inPlace >= 2 then going = workSmall(r, row) else going = work(r, row) end
+    if not going then return end
   end
 end
 

@@ -30,6 +30,7 @@ export type { FunnelOptions, FunnelOrder, FunnelResult, FunnelTimeGroup } from '
 export type { LifecycleOptions, LifecycleResult } from './engine/insights/lifecycle.js';
 export { activeUsers, ACTIVE_USERS_LIMITS, ACTIVE_USERS_WINDOWS } from './engine/insights/active-users.js';
 export { trendCounts, TREND_LIMITS } from './engine/insights/trends.js';
+export { periodCounts, PERIOD_COUNT_LIMITS } from './engine/insights/period-counts.js';
 export type { ActiveUsers } from './engine/insights/active-users.js';
 export type { Trend, TrendOptions } from './engine/insights/trends.js';
 export { MAX_COHORT_BYTES } from './engine/insights/cohort/runner.js';

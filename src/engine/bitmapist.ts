@@ -164,8 +164,8 @@ export class Bitmapist<Mode extends UserIdMode = 'integers'> extends EventSets<I
     return funnel(this, steps, options);
   }
 
-  /** @internal Runs a bitmap program where the users of `population` are (insights use it). */
-  runProgram(program: BitmapProgram, population: readonly Leaf[], limitArgument: string): Promise<number[]> {
+  /** @internal Runs a bitmap program where the users of `population` are, or on whole bitmaps (insights use it). */
+  runProgram(program: BitmapProgram, population: readonly Leaf[] | undefined, limitArgument: string): Promise<number[]> {
     return this.programs.run(program, population, limitArgument);
   }
 

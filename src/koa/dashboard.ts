@@ -4,6 +4,7 @@ import type { Access } from '../dashboard/guard.js';
 import { Dashboard } from '../dashboard/router.js';
 import type { DashboardResponse } from '../dashboard/shared/respond.js';
 import { emitAppError } from './app-errors.js';
+import { PROMETHEUS_CONTENT_TYPE } from './metrics.js';
 import type { KoaBitmapist } from './plugin.js';
 
 /** Who may see the dashboard. */
@@ -12,7 +13,17 @@ export interface DashboardAccess {
   authorize?: (ctx: Context) => boolean | Promise<boolean>;
   /** Without `authorize`: serve every visitor (true only when `NODE_ENV` is `development` or `test`). */
   openWithoutAuthorize: boolean;
+  /** Who may read `/metrics` (default: `authorize`). */
+  authorizeMetrics?: (ctx: Context) => boolean | Promise<boolean>;
 }
+
+/** The 403 answers of `/metrics`. */
+const METRICS_REFUSED = {
+  refused: 'You are not allowed to read the bitmapist metrics.\n',
+  closed:
+    'The bitmapist metrics are closed: give koaBitmapist an authorize(ctx) or authorizeMetrics(ctx) option, ' +
+    'or run with NODE_ENV=development to open them to every visitor.\n',
+};
 
 const CONTENT_TYPES: Record<DashboardResponse['type'], string> = {
   html: 'text/html; charset=utf-8',
@@ -25,7 +36,8 @@ const CONTENT_TYPES: Record<DashboardResponse['type'], string> = {
 /**
  * The Koa adapter of the dashboard: a `@koa/router` with a GET (and HEAD) route per dashboard page, each
  * deciding access with `authorize(ctx)` inside the route itself, then sending the page's answer. An outage
- * behind a 503 goes to `app.emit('error', err, ctx)`.
+ * behind a 503 goes to `app.emit('error', err, ctx)`. `/metrics` answers the plugin's Prometheus text behind
+ * `authorizeMetrics(ctx)` (default `authorize(ctx)`), decided inside its route the same way.
  */
 export function dashboardRouter(plugin: KoaBitmapist, options: DashboardAccess & { prefix: string }): Router {
   const dashboard = new Dashboard(plugin, options.prefix);
@@ -37,6 +49,19 @@ export function dashboardRouter(plugin: KoaBitmapist, options: DashboardAccess &
       send(ctx, response);
     });
   }
+  const metricsAccess = { ...options, authorize: options.authorizeMetrics ?? options.authorize };
+  router.get('/metrics', async function bitmapistMetricsRoute(ctx: Context): Promise<void> {
+    const decision = await access(ctx, metricsAccess);
+    ctx.set('Cache-Control', 'no-store');
+    if (decision === 'allowed') {
+      ctx.type = PROMETHEUS_CONTENT_TYPE;
+      ctx.body = plugin.metricsText();
+    } else {
+      ctx.status = 403;
+      ctx.type = CONTENT_TYPES.text;
+      ctx.body = METRICS_REFUSED[decision];
+    }
+  });
   return router;
 }
 

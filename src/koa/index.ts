@@ -15,6 +15,7 @@ export { installedBitmapist, markEvent } from './installed.js';
 export type { TrackLoginsOptions } from './options.js';
 export type { UserId } from './user-id.js';
 export type { MarkQueueMetrics } from './queue/mark-queue.js';
+export { PROMETHEUS_CONTENT_TYPE, SCRIPT_CALL_BUCKETS } from './metrics.js';
 export type { BitmapistContext } from './context.js';
 export {
   CHART_DEFAULTS,

@@ -33,7 +33,8 @@ export function koaBitmapist<StateT, ContextT>(app: Koa<StateT, ContextT>, optio
           'and NODE_ENV is development or test; with any other NODE_ENV it answers 403.',
       );
     }
-    const router = dashboardRouter(plugin, { prefix, authorize: options.authorize, openWithoutAuthorize });
+    const { authorize, authorizeMetrics } = options;
+    const router = dashboardRouter(plugin, { prefix, authorize, authorizeMetrics, openWithoutAuthorize });
     plugin.router = router;
     koa.use(router.routes());
     koa.use(router.allowedMethods());

@@ -61,6 +61,11 @@ export interface KoaBitmapistOptions extends Pick<BitmapistOptions, 'layout' | '
    * answers 403 otherwise (unset, `production`, `staging`, ...).
    */
   authorize?: (ctx: Context) => boolean | Promise<boolean>;
+  /**
+   * Who may read `{prefix}/metrics` (e.g. a Prometheus scraper sending a bearer token): any result but `true`
+   * answers 403. Default: `authorize`, and without either the dashboard's rule for `NODE_ENV`.
+   */
+  authorizeMetrics?: (ctx: Context) => boolean | Promise<boolean>;
   /** The most marks kept in memory per system while Redis is slow or away (default 10,000). */
   queueLimit?: number;
   /** How long `close()` waits for queued marks by default, in ms (default 5,000). */

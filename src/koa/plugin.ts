@@ -14,6 +14,7 @@ import type { UserIdMode } from '../engine/ids/user-ids.js';
 import { checkAppUserId } from '../engine/ids/user-ids.js';
 import { emitAppError } from './app-errors.js';
 import { MarksNotWrittenError } from './errors.js';
+import { prometheusText, ScriptCallTimings } from './metrics.js';
 import type { MarkQueueMetrics } from './queue/mark-queue.js';
 import type { ResolvedOptions, KoaBitmapistOptions } from './options.js';
 import { createSystem, type BitmapistSystem } from './systems.js';
@@ -43,6 +44,8 @@ export class KoaBitmapist<Mode extends UserIdMode = 'integers'> {
   private readonly systems = new Map<string, BitmapistSystem>();
   private readonly closeTimeout: number;
   private closing: Promise<number> | undefined;
+  private readonly queueLimit: number;
+  private readonly scriptCalls = new ScriptCallTimings();
   /** @internal Called once when closing starts (the installer unregisters the plugin). */
   onClose: (() => void) | undefined;
 
@@ -54,6 +57,7 @@ export class KoaBitmapist<Mode extends UserIdMode = 'integers'> {
   ) {
     this.defaultSystem = resolved.defaultSystem;
     this.closeTimeout = resolved.closeTimeout;
+    this.queueLimit = resolved.queueLimit;
     const report = (error: Error, origin?: object) => emitAppError(app, error, origin);
     try {
       for (const [name, source] of resolved.sources) {
@@ -64,6 +68,7 @@ export class KoaBitmapist<Mode extends UserIdMode = 'integers'> {
       for (const system of this.systems.values()) void system.close();
       throw error;
     }
+    for (const [name, { engine }] of this.systems) this.scriptCalls.watch(name, engine.redis);
   }
 
   /** The engine of the default system. */
@@ -172,6 +177,27 @@ export class KoaBitmapist<Mode extends UserIdMode = 'integers'> {
     return total;
   }
 
+  /** Each system's mark queue counters, by system name. */
+  get metricsBySystem(): Record<string, MarkQueueMetrics> {
+    return Object.fromEntries([...this.systems].map(([name, { queue }]) => [name, queue.metrics]));
+  }
+
+  /**
+   * The metrics in the Prometheus text format (version 0.0.4, content type `PROMETHEUS_CONTENT_TYPE`): per
+   * system the marks queued, written, dropped and failed, the queue's limit and whether Redis is reachable, and
+   * the durations of the script calls per script and system. What `GET {prefix}/metrics` answers; an app with
+   * its own metrics endpoint (prom-client's included) can append it to its own text.
+   */
+  metricsText(): string {
+    const systems = [...this.systems].map(([system, { engine, queue }]) => ({
+      system,
+      queue: queue.metrics,
+      queueLimit: this.queueLimit,
+      reachable: engine.reachable,
+    }));
+    return prometheusText(systems, this.scriptCalls);
+  }
+
   /** Resolves once every queued mark is written, or after `timeoutMs`, with the number still queued. */
   async flush(timeoutMs?: number): Promise<number> {
     const pending = await Promise.all([...this.systems.values()].map(({ queue }) => queue.idle(timeoutMs)));
@@ -197,6 +223,7 @@ export class KoaBitmapist<Mode extends UserIdMode = 'integers'> {
       emitAppError(this.app, new MarksNotWrittenError(message));
     }
     await Promise.all(systems.map((system) => system.close()));
+    this.scriptCalls.stop();
     return unwritten;
   }
 

@@ -67,7 +67,15 @@ const SPELLINGS = [
   '/bitmapist/SPARKLINE?event=secret:event&now=2025-01-31',
   '/BITMAPIST/LifeCycle?event=secret:event&now=2025-01-31&format=json',
   '/bitmapist/%6Cifecycle/?event=secret:event&now=2025-01-31&format=csv',
+  // The metrics route too (its body would name bitmapist_marks_*).
+  '/BITMAPIST/METRICS',
+  '/Bitmapist/Metrics/',
+  '/bitmapist/%6Detrics',
+  '//bitmapist//metrics',
 ];
+
+/** What a leaked answer would hold: the marked event's name, or the metrics' names. */
+const leaked = (body: string) => body.includes('secret:event') || body.includes('bitmapist_marks');
 
 describe('koa: dashboard access whatever the path spelling', () => {
   for (const denial of ['authorize() false', 'NODE_ENV=production']) {
@@ -88,7 +96,7 @@ describe('koa: dashboard access whatever the path spelling', () => {
         for (const path of SPELLINGS) {
           for (const method of ['GET', 'HEAD']) {
             const answer = await t.send(method, path);
-            if (![403, 404].includes(answer.status) || answer.body.includes('secret:event')) {
+            if (![403, 404].includes(answer.status) || leaked(answer.body)) {
               leaks.push(`${method} ${path} -> ${answer.status}`);
             }
           }
@@ -110,6 +118,8 @@ describe('koa: dashboard access whatever the path spelling', () => {
       expect(JSON.parse(events.body).events.map((e: { name: string }) => e.name)).to.deep.equal(['secret:event']);
       const cohort = await t.send('GET', `/Bitmapist/COHORT?${COHORT_QUERY}`);
       expect([cohort.status, JSON.parse(cohort.body).total]).to.deep.equal([200, 1]);
+      const metrics = await t.send('GET', '/Bitmapist/METRICS');
+      expect([metrics.status, metrics.body.includes('bitmapist_marks_written_total{system="default"}')]).to.deep.equal([200, true]);
     } finally {
       await t.close();
     }

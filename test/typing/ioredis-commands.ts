@@ -12,7 +12,7 @@ export async function typedCommands(redis: Redis): Promise<void> {
   const windows: number[] = await redis.bitmapistCohortWindows(1, 'p', 0);
   const cleared: number = await redis.bitmapistForgetUser(1, 'key', 42);
   const holding: number[] = await redis.bitmapistUserBits(1, 'key', 42);
-  const ran: number[] = await redis.bitmapistRunProgram(2, 'k', 'r', 1, 0, 0, 1000, 1000, 1, 'L', 1, 1);
+  const ran: number[] = await redis.bitmapistRunProgram(2, 'k', 'r', 1, 0, 0, 1000, 1000, 1, 2 ** 20, 'L', 1, 1);
   const bitmap: (number | Buffer)[] = await redis.bitmapistEvaluateBuffer(2, 'k', 's', 1, 'bitmap', 0, 1000, -1, 1000, 1, '', 'k1');
   // @ts-expect-error the number of keys comes first and is a number
   await redis.bitmapistMark('key', 42);

@@ -1,10 +1,11 @@
 import type { Bitmapist } from '../../engine/bitmapist.js';
 import type { UserIdMode } from '../../engine/ids/user-ids.js';
+import { periodCounts } from '../../engine/insights/period-counts.js';
 import { periodBeyondRetention, type ExpireOptions } from '../../engine/time/retention.js';
 import { periodStart } from '../../engine/time/periods.js';
 import type { PeriodUnit } from '../../engine/time/time-groups.js';
 
-/** The most events the events page counts (4 counts each); narrow the list with `?prefix=`. */
+/** The most events the events page counts (4 counts each, a few programs for the whole list); narrow the list with `?prefix=`. */
 export const MAX_LISTED_EVENTS = 500;
 
 /**
@@ -36,12 +37,16 @@ export function eventsRetention(expire: ExpireOptions | undefined, date: Date, n
   return { day: beyond('day'), week: beyond('week'), month: beyond('month'), year: beyond('year') };
 }
 
-/** The counts of each event in the periods containing `now` (null for a period beyond retention). */
+/**
+ * The counts of each event in the periods containing `now` (null for a period beyond retention): a few programs
+ * of bounded calls for the whole list, not a call per count.
+ */
 export async function eventCounts(engine: Bitmapist<UserIdMode>, names: readonly string[], now: Date, expired?: EventsRetention): Promise<EventCounts[]> {
-  return Promise.all(
-    names.map(async (name): Promise<EventCounts> => {
-      const [day, week, month, year] = await Promise.all(COLUMNS.map((unit) => (expired?.[unit] ? null : engine[unit](name, now).count())));
-      return { name, day: day!, week: week!, month: month!, year: year! };
-    }),
-  );
+  const units = COLUMNS.filter((unit) => !expired?.[unit]);
+  const counts = await periodCounts(engine, names, units, now);
+  return names.map((name, e) => {
+    const row: EventCounts = { name, day: null, week: null, month: null, year: null };
+    units.forEach((unit, u) => (row[unit] = counts[e]![u]!));
+    return row;
+  });
 }

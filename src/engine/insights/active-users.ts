@@ -1,4 +1,5 @@
-import { checkSegment, withinSegment, type InsightSource, type SegmentOption } from './source.js';
+import { BitmapProgram, type Operand, type Register } from '../query/program.js';
+import { checkSegment, type InsightSource, type SegmentOption } from './source.js';
 import { checkCount, periodRange } from './ranges.js';
 
 /** Cap of {@link activeUsers}: at most `maxDays` days (three counts per day, reading 1 + 7 + 30 bitmaps). */
@@ -24,9 +25,18 @@ export interface ActiveUsers {
   stickiness: (number | null)[];
 }
 
+/** Days per part of a month window's previous block (see {@link activeUsers}). */
+const PART = 5;
+
 /**
  * Daily, weekly and monthly active users of `event` over the `days` days ending with the one containing `now`;
- * with `segment`, only its users count (in DAU, WAU and MAU alike).
+ * with `segment`, only its users count (in DAU, WAU and MAU alike). Two programs of bounded calls run side by
+ * side (DAU and WAU, then MAU), each day's bitmap read where it is (no copy):
+ * - DAU counts the day's bitmap in place;
+ * - WAU is the OR of the week's 7 bitmaps (one BITOP);
+ * - MAU splits the timeline in blocks of 30 days: a day's window is the running OR of its block so far, plus the
+ *   end of the block before, built once per block as the ORs of its last 5, 10, ... 25 days, plus at most 4
+ *   single days. So each day costs a bounded number of BITOPs whatever the window, and 7 registers in all.
  */
 export async function activeUsers<Id>(
   bm: InsightSource<Id>,
@@ -36,20 +46,83 @@ export async function activeUsers<Id>(
   const days = options.days ?? 30;
   checkCount('days', days, ACTIVE_USERS_LIMITS.maxDays);
   const range = periodRange(bm.getEventData(event, { timeGroup: 'days', now: options.now ?? new Date() }), days);
-  const within = withinSegment(checkSegment(options.segment, range[0]!));
-  const windowCount = (day: (typeof range)[number], length: number) => {
-    const earlier = Array.from({ length: length - 1 }, (_, k) => day.delta(-(k + 1)));
-    return within(day.or(...earlier)).count();
+  const segment = checkSegment(options.segment, range[0]!);
+  const { week, month } = ACTIVE_USERS_WINDOWS;
+  const lookback = month - 1;
+  const timeline = Array.from({ length: days + lookback }, (_, u) => range[0]!.delta(u - lookback));
+  /** A program over the timeline's days, with its segment (if any) and a work register. */
+  const program = () => {
+    const p = new BitmapProgram();
+    const seg = segment && p.register();
+    if (seg !== undefined) p.expression(seg, segment!.expression);
+    const work = p.register();
+    const day = (u: number): Operand => {
+      const expression = timeline[u]!.expression;
+      if (expression.kind !== 'leaf') throw new Error('a day is one bitmap');
+      return p.bitmap(expression.event, expression.suffix);
+    };
+    /** Counts `users` (a register, or a day's bitmap) into a new slot, within the segment. */
+    const count = (users: Operand): number => {
+      const slot = p.slot();
+      if (seg !== undefined) {
+        p.and(work, users, seg);
+        p.count(work, slot);
+      } else if (users > 0) {
+        p.count(users as Register, slot);
+      } else {
+        const leaf = p.leaves[-users - 1]!;
+        p.countBitmap(leaf.event, leaf.suffix, slot);
+      }
+      return slot;
+    };
+    return { p, work, day, count };
   };
-  const [dau, wau, mau] = await Promise.all([
-    Promise.all(range.map((day) => within(day).count())),
-    Promise.all(range.map((day) => windowCount(day, ACTIVE_USERS_WINDOWS.week))),
-    Promise.all(range.map((day) => windowCount(day, ACTIVE_USERS_WINDOWS.month))),
-  ]);
+  // DAU and WAU in one program, MAU in another, run side by side (Redis works on one while the other's reply
+  // travels).
+  const daily = program();
+  const dauSlots: number[] = [];
+  const wauSlots: number[] = [];
+  for (let u = lookback; u < timeline.length; u++) {
+    dauSlots.push(daily.count(daily.day(u)));
+    daily.p.orAll(daily.work, Array.from({ length: week }, (_, i) => daily.day(u - i)));
+    wauSlots.push(daily.count(daily.work));
+  }
+  const monthly = program();
+  const { p, day } = monthly;
+  const prefix = p.register();
+  // tails[j]: the OR of the previous block's days from j * PART to its end (j = 1 .. month / PART - 1).
+  const tails = Array.from({ length: month / PART }, (_, j) => (j === 0 ? undefined : p.register()));
+  const mauSlots: number[] = [];
+  for (let u = 0; u < timeline.length; u++) {
+    const r = u % month;
+    const blockStart = u - r;
+    if (r === 0 && u > 0) {
+      for (let j = month / PART - 1; j >= 1; j--) {
+        const part = Array.from({ length: PART }, (_, i) => day(blockStart - month + j * PART + i));
+        p.orAll(tails[j]!, j === month / PART - 1 ? part : [tails[j + 1]!, ...part]);
+      }
+    }
+    p.orAll(prefix, r === 0 ? [day(u)] : [prefix, day(u)]);
+    if (u < lookback) continue;
+    if (r === month - 1) {
+      mauSlots.push(monthly.count(prefix));
+    } else {
+      // The days r + 1 .. month - 1 of the block before: single days up to a part boundary, then a tail.
+      const from = r + 1;
+      const j = Math.ceil(from / PART);
+      const singles = Array.from({ length: Math.min(j * PART, month) - from }, (_, i) => day(blockStart - month + from + i));
+      p.orAll(monthly.work, [...(j < month / PART ? [tails[j]!] : []), ...singles, prefix]);
+      mauSlots.push(monthly.count(monthly.work));
+    }
+  }
+  const [dailySums, monthlySums] = await Promise.all([daily.p, monthly.p].map((one) => bm.runProgram(one, undefined, 'days')));
+  const dau = dauSlots.map((slot) => dailySums![slot]!);
+  const wau = wauSlots.map((slot) => dailySums![slot]!);
+  const mau = mauSlots.map((slot) => monthlySums![slot]!);
   return {
     event,
     timeZone: range[0]!.timeZone.name,
-    dates: range.map((day) => day.periodStart),
+    dates: range.map((set) => set.periodStart),
     dau,
     wau,
     mau,

@@ -1,7 +1,6 @@
-import { checkSegment, withinSegment, type InsightSource, type SegmentOption } from './source.js';
-import { forEachBounded } from '../redis/bounded.js';
+import { checkSegment, periodOperand, type InsightSource, type SegmentOption } from './source.js';
 import { BitmapistArgumentError } from '../errors.js';
-import type { EventSet } from '../query/event-set.js';
+import { BitmapProgram, type Operand } from '../query/program.js';
 import { timeGroupUnit, unitTimeGroup, type TimeGroup, type TimeGroupInput } from '../time/time-groups.js';
 import { assertEventName } from '../keys/names.js';
 
@@ -48,13 +47,10 @@ export interface LifecycleResult {
 }
 
 
-/** The most counts in flight at once (the engine's read limiter bounds the script calls too). */
-const CONCURRENT_COUNTS = 4;
-
 /**
- * The lifecycle of `event`: 3 counts per period (4 with `created`) and one more, each one bounded script call (the
- * engine splits a big OR into steps). Without `created`, `new` reads the OR of every earlier period of the
- * range, so the bitmaps read grow with the square of `periods` while the calls stay linear.
+ * The lifecycle of `event` as one program of bounded calls, each period read once: its active users, their AND
+ * with the period before, and either a running union of the periods seen so far (new = growth of the union) or,
+ * with `created`, the AND with the period's `created` bitmap. The work grows linearly with `periods`.
  */
 export async function lifecycle<Id>(source: InsightSource<Id>, event: string, options: LifecycleOptions = {}): Promise<LifecycleResult> {
   assertEventName(event);
@@ -65,30 +61,54 @@ export async function lifecycle<Id>(source: InsightSource<Id>, event: string, op
     throw new BitmapistArgumentError('periods', `must be a whole number from 1 to ${MAX_LIFECYCLE_PERIODS}, got ${String(periods)}`);
   }
   const last = source.getEventData(event, { timeGroup: unit, now: options.now ?? new Date() });
-  const within = withinSegment(checkSegment(options.segment, last));
-  // active[k] is period k of the range, k = 0 being the period before the range.
+  const segment = checkSegment(options.segment, last);
+  // Period k of the range, k = 0 being the period before the range.
   const active = Array.from({ length: periods + 1 }, (_, k) => last.delta(k - periods));
   const created = options.created;
-  const createdIn = (k: number) => source.getEventData(created!, { timeGroup: unit, now: active[k]!.periodStart });
 
-  const counts = new Map<string, number>();
-  const tasks: [string, EventSet<Id>][] = [];
-  active.forEach((set, k) => tasks.push([`a${k}`, set]));
-  for (let k = 1; k <= periods; k++) {
-    tasks.push([`r${k}`, active[k]!.and(active[k - 1]!)]);
-    if (created === undefined) {
-      // Users seen in periods 0..k: new(k) = seen(k) - seen(k-1); seen(0) is active[0].
-      tasks.push([`s${k}`, active[0]!.or(...active.slice(1, k + 1))]);
+  const p = new BitmapProgram();
+  const seg = segment && p.register();
+  if (seg !== undefined) p.expression(seg, segment!.expression);
+  // A period's users: its bitmap where it is, or (a year, or within a segment) computed into one of two
+  // registers taken in turn, so the period before stays readable.
+  const turns = [p.register(), p.register()];
+  const both = p.register();
+  const seen = p.register();
+  const born = p.register();
+  const slots = active.map(() => ({ active: p.slot(), both: p.slot(), seen: p.slot(), born: p.slot(), bothBorn: p.slot() }));
+  let previous: Operand | undefined;
+  active.forEach((set, k) => {
+    const slot = slots[k]!;
+    const expression = set.expression;
+    let current: Operand;
+    if (seg === undefined && expression.kind === 'leaf') {
+      current = p.bitmap(expression.event, expression.suffix);
+      p.countBitmap(expression.event, expression.suffix, slot.active);
     } else {
-      const born = createdIn(k);
-      tasks.push([`n${k}`, active[k]!.and(born)], [`rn${k}`, active[k]!.and(active[k - 1]!, born)]);
+      const turn = turns[k % 2]!;
+      current = periodOperand(p, expression, turn);
+      if (seg !== undefined) p.and(turn, current, seg);
+      current = turn;
+      p.count(turn, slot.active);
     }
-  }
-  await forEachBounded(tasks, CONCURRENT_COUNTS, async ([name, set]) => {
-    counts.set(name, await within(set).count());
+    if (k > 0) {
+      p.and(both, current, previous!);
+      p.count(both, slot.both);
+    }
+    if (created === undefined) {
+      p.orAll(seen, k === 0 ? [current] : [seen, current]);
+      if (k > 0) p.count(seen, slot.seen);
+    } else if (k > 0) {
+      p.and(born, periodOperand(p, source.getEventData(created, { timeGroup: unit, now: set.periodStart }).expression, born), current);
+      p.count(born, slot.born);
+      p.and(born, born, previous!);
+      p.count(born, slot.bothBorn);
+    }
+    previous = current;
   });
+  const sums = await source.runProgram(p, undefined, 'periods');
 
-  const get = (name: string) => counts.get(name)!;
+  const get = (k: number, name: keyof (typeof slots)[number]) => sums[slots[k]![name]]!;
   const result: LifecycleResult = {
     timeGroup: unitTimeGroup(unit),
     dates: active.slice(1).map((set) => set.periodStart),
@@ -100,14 +120,14 @@ export async function lifecycle<Id>(source: InsightSource<Id>, event: string, op
     dormant: [],
   };
   for (let k = 1; k <= periods; k++) {
-    const both = get(`r${k}`);
-    const fresh = created === undefined ? get(`s${k}`) - (k === 1 ? get('a0') : get(`s${k - 1}`)) : get(`n${k}`);
-    const returning = created === undefined ? both : both - get(`rn${k}`);
-    result.active.push(get(`a${k}`));
+    const both = get(k, 'both');
+    const fresh = created === undefined ? get(k, 'seen') - (k === 1 ? get(0, 'active') : get(k - 1, 'seen')) : get(k, 'born');
+    const returning = created === undefined ? both : both - get(k, 'bothBorn');
+    result.active.push(get(k, 'active'));
     result.new.push(fresh);
     result.returning.push(returning);
-    result.resurrecting.push(get(`a${k}`) - returning - fresh);
-    result.dormant.push(get(`a${k - 1}`) - both);
+    result.resurrecting.push(get(k, 'active') - returning - fresh);
+    result.dormant.push(get(k - 1, 'active') - both);
   }
   return result;
 }

@@ -1,13 +1,41 @@
 import { BitmapistArgumentError } from '../errors.js';
 import type { EventSet, PeriodEventSet } from '../query/event-set.js';
+import type { Expression, Leaf } from '../query/expression.js';
+import type { BitmapProgram, Operand, Register } from '../query/program.js';
 import type { TimeGroupInput } from '../time/time-groups.js';
 
 /**
  * What an insight reads from the engine (a `Bitmapist` is one): an event's users in the period of a time group
- * containing a date. Insights depend on this, never on the engine class itself.
+ * containing a date, and a program of bitmap operations run in bounded calls (`ProgramRunner`). Insights depend
+ * on this, never on the engine class itself.
  */
 export interface InsightSource<Id = unknown> {
   getEventData(event: string, options: { timeGroup?: TimeGroupInput; now?: Date }): PeriodEventSet<Id>;
+  /**
+   * Runs a program where the users of `population` are (all of each bitmap it reads without one) and sums each of
+   * its count slots; `limitArgument` names what a program over the memory cap is refused for.
+   */
+  runProgram(program: BitmapProgram, population: readonly Leaf[] | undefined, limitArgument: string): Promise<number[]>;
+}
+
+/**
+ * A period's users as an operand: its bitmap read where it is, or (a year) the OR of its months in `scratch`.
+ */
+export function periodOperand(p: BitmapProgram, expression: Expression, scratch: Register): Operand {
+  if (expression.kind === 'leaf') return p.bitmap(expression.event, expression.suffix);
+  p.expression(scratch, expression);
+  return scratch;
+}
+
+/**
+ * Adds to `slot` the users of a period's expression (one bitmap, or a year's OR of months), in `segment` when
+ * given: a single bitmap without a segment is counted in place, anything else in `work`.
+ */
+export function countPeriod(p: BitmapProgram, expression: Expression, slot: number, work: Register, segment?: Register): void {
+  if (expression.kind === 'leaf' && segment === undefined) return p.countBitmap(expression.event, expression.suffix, slot);
+  const users = periodOperand(p, expression, work);
+  if (segment !== undefined) p.and(work, users, segment);
+  p.count(work, slot);
 }
 
 /** The option every insight takes to count only some users. */

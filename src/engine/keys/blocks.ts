@@ -9,6 +9,17 @@ export interface BlockRegistry {
   register(blocks: Iterable<number>): Promise<void>;
   /** The blocks in use, ascending. */
   inUse(): Promise<number[]>;
+  /**
+   * The sharded layout's registry key, which a mark script on one server adds its blocks to itself
+   * (lua/mark_many.lua; a refusal is named by {@link registryRefusal}). Undefined for the compatible layout.
+   */
+  readonly key?: string;
+}
+
+/** The error of a registry that refused blocks (its Redis reply, e.g. `WRONGTYPE`, is the `cause`). */
+export function registryRefusal(key: string, blocks: Iterable<number | string>, cause: Error): BitmapistRegistryError {
+  const message = `the block registry ${JSON.stringify(key)} refused blocks ${[...blocks].join(', ')}: ${cause.message}`;
+  return new BitmapistRegistryError(message, { cause });
 }
 
 /** The compatible layout: one block, always in use. */
@@ -19,14 +30,19 @@ export const SINGLE_BLOCK: BlockRegistry = {
 
 /**
  * The sharded layout: a Redis set of block numbers, so queries find the blocks in use without scanning the
- * keyspace. Every write batch adds its blocks (one SADD, sent along with the batch's script calls), so the
- * registry heals at the next write after a `deleteAllEvents` of another process.
+ * keyspace. Every write batch adds its blocks (one SADD sent along with the batch's script calls on a Cluster;
+ * inside its one script call on one server), so the registry heals at the next write after a
+ * `deleteAllEvents` of another process.
  */
 export class RedisBlockRegistry implements BlockRegistry {
+  readonly key: string;
+
   constructor(
     private readonly redis: RedisClient,
-    private readonly keys: ShardedKeyNames,
-  ) {}
+    keys: ShardedKeyNames,
+  ) {
+    this.key = keys.registryKey;
+  }
 
   /**
    * Adds the blocks. A reply that is not transient (e.g. `WRONGTYPE`: a foreign key of another type at the
@@ -36,18 +52,15 @@ export class RedisBlockRegistry implements BlockRegistry {
     const members = [...new Set(blocks)].map(String);
     if (members.length === 0) return;
     try {
-      await this.redis.sadd(this.keys.registryKey, ...members);
+      await this.redis.sadd(this.key, ...members);
     } catch (error) {
-      if (isReplyError(error) && !isTransientReply(error.message)) {
-        const message = `the block registry ${JSON.stringify(this.keys.registryKey)} refused blocks ${members.join(', ')}: ${error.message}`;
-        throw new BitmapistRegistryError(message, { cause: error });
-      }
+      if (isReplyError(error) && !isTransientReply(error.message)) throw registryRefusal(this.key, members, error);
       throw error;
     }
   }
 
   async inUse(): Promise<number[]> {
-    const members = await this.redis.smembers(this.keys.registryKey);
+    const members = await this.redis.smembers(this.key);
     return members.map(Number).sort((a, b) => a - b);
   }
 }

@@ -11,25 +11,63 @@ export interface PendingMark {
   keysOf?: (block: number) => readonly string[];
 }
 
+/** Marks of one bit written together, with how to settle each. */
 interface Batch {
   bit: 0 | 1;
   marks: PendingMark[];
   settle: { resolve: () => void; reject: (error: unknown) => void }[];
 }
 
+/** The timers of a batcher with a linger (tests pass their own clock). */
+export interface LingerTimers {
+  setTimeout(run: () => void, ms: number): unknown;
+  clearTimeout(handle: unknown): void;
+  setImmediate(run: () => void): unknown;
+}
+
 /**
- * Coalesces the marks issued in the same tick into one script call per batch, in issue order, so many
- * concurrent `markEvent` calls cost one round trip together instead of one each.
+ * How long marks may wait for company, after Kafka's `linger.ms` and Nagle: while `maxInFlight` batches are in
+ * flight, new marks wait until one of them is answered, or `maxMs` after the first of them arrived, whichever
+ * comes first. Otherwise (and for a full batch) they go at the next turn of the event loop, with every mark
+ * issued in that turn.
+ */
+export interface Linger {
+  maxMs: number;
+  maxInFlight: number;
+  timers?: LingerTimers;
+}
+
+const NODE_TIMERS: LingerTimers = {
+  setTimeout: (run, ms) => setTimeout(run, ms),
+  clearTimeout: (handle) => clearTimeout(handle as NodeJS.Timeout),
+  setImmediate: (run) => setImmediate(run),
+};
+
+/**
+ * Coalesces marks into batches of at most `maxBatch`, in issue order (a new batch whenever the bit changes), so
+ * many concurrent `markEvent` calls cost one round trip together instead of one each. Without a linger, a batch
+ * holds the marks issued in the same tick. With one (on a Cluster, where each block is a call of its own), a
+ * batch holds the marks of a turn of the event loop, or of the time its predecessors were in flight (at most
+ * `linger.maxMs`): callers that each await their mark would otherwise drift apart, each master's replies
+ * releasing a few of them at a time, into calls of one or two marks.
  */
 export class MarkBatcher {
   private batches: Batch[] = [];
+  /** A flush is due at the next microtask (or turn of the event loop, with a linger). */
   private scheduled = false;
+  private lingerTimer: unknown;
+  /** Batches written whose marks are not all settled (counted with a linger only). */
+  private inFlight = 0;
+  private readonly timers: LingerTimers;
 
   constructor(
-    /** Writes a batch; returns one promise per mark (marks of one block may share one). */
+    /** Writes a batch; returns one promise per mark (marks of one call may share one). */
     private readonly write: (bit: 0 | 1, marks: PendingMark[]) => Promise<unknown>[],
     private readonly maxBatch: number,
-  ) {}
+    private readonly linger?: Linger,
+  ) {
+    this.timers = linger?.timers ?? NODE_TIMERS;
+  }
 
   /** Queues a mark; resolves once the call that carries it has been answered. */
   add(bit: 0 | 1, mark: PendingMark): Promise<void> {
@@ -40,21 +78,45 @@ export class MarkBatcher {
     }
     const { marks, settle } = batch;
     marks.push(mark);
-    if (!this.scheduled) {
+    this.schedule(marks.length >= this.maxBatch);
+    return new Promise<void>((resolve, reject) => settle.push({ resolve, reject }));
+  }
+
+  /** Schedules the next flush: at the next microtask, or with a linger when it lets the marks go. */
+  private schedule(full: boolean): void {
+    if (this.scheduled || this.batches.length === 0) return;
+    if (!this.linger) {
       this.scheduled = true;
       queueMicrotask(() => this.flush());
+    } else if (this.inFlight < this.linger.maxInFlight || full) {
+      this.scheduled = true;
+      this.timers.setImmediate(() => this.flush());
+    } else {
+      this.lingerTimer ??= this.timers.setTimeout(() => {
+        this.lingerTimer = undefined;
+        this.flush();
+      }, this.linger.maxMs);
     }
-    return new Promise<void>((resolve, reject) => settle.push({ resolve, reject }));
   }
 
   private flush(): void {
     const batches = this.batches;
     this.batches = [];
     this.scheduled = false;
+    if (this.lingerTimer !== undefined) this.timers.clearTimeout(this.lingerTimer);
+    this.lingerTimer = undefined;
     for (const { bit, marks, settle } of batches) {
       // Each mark settles with its own block's call: in a Cluster with a master down, marks of the other
       // masters' blocks still succeed.
-      this.write(bit, marks).forEach((written, i) => written.then(settle[i]!.resolve, settle[i]!.reject));
+      const written = this.write(bit, marks);
+      written.forEach((done, i) => done.then(settle[i]!.resolve, settle[i]!.reject));
+      if (!this.linger) continue;
+      this.inFlight += 1;
+      const { maxInFlight } = this.linger;
+      void Promise.allSettled(written).then(() => {
+        this.inFlight -= 1;
+        if (this.inFlight < maxInFlight) this.schedule(false);
+      });
     }
   }
 }

@@ -1,11 +1,13 @@
+import { Cluster } from 'ioredis';
 import type { BlockRegistry } from '../keys/blocks.js';
 import { BitmapistArgumentError } from '../errors.js';
 import type { IdMap } from '../ids/id-map.js';
 import type { IdModeGuard } from '../ids/id-mode.js';
 import type { KeyNames } from '../keys/key-names.js';
-import { MarkBatcher, type PendingMark } from './batcher.js';
+import { MarkBatcher, type Linger, type PendingMark } from './batcher.js';
 import { MarkKeyCache, markTime } from './mark-keys.js';
-import { writeBlock } from './writer.js';
+import { writeMarkCall } from './writer.js';
+import { onePipelinePerNode } from './pipelines.js';
 import { writeInBatches } from './bulk.js';
 import { writeMappedBatch } from './mapped-writer.js';
 import type { RedisClient } from '../redis/scripts.js';
@@ -48,13 +50,20 @@ export interface CheckedMark {
 
 /** The most marks in one `mark_many` call: bounds how long one call holds Redis. */
 export const MARK_BATCH_SIZE = 500;
+/**
+ * How marks wait for company on a Cluster (see `MarkBatcher`), where each block is a script call of its own:
+ * at most 2 ms, and only while two batches are in flight (one answered while the next is built).
+ */
+export const CLUSTER_LINGER: Readonly<Linger> = { maxMs: 2, maxInFlight: 2 };
 const BULK_CALLS_IN_FLIGHT = 4;
 
 /** Writes marks: validates them, names their keys, and sends them through the mark scripts. */
 export class Marker {
-  private readonly batcher = new MarkBatcher((bit, marks) => this.writeMarks(bit, marks), MARK_BATCH_SIZE);
+  private readonly batcher: MarkBatcher;
   private readonly keyCache: MarkKeyCache;
   private readonly modeKeyInScript: string | undefined;
+  /** Whether each block is a script call of its own (a Cluster: a script's keys share one hash slot). */
+  private readonly callPerBlock: boolean;
 
   constructor(
     private readonly redis: RedisClient,
@@ -66,6 +75,9 @@ export class Marker {
     /** The id map in mapped mode, undefined with integer ids. */
     private readonly idMap?: IdMap,
   ) {
+    this.callPerBlock = redis instanceof Cluster;
+    const linger = this.callPerBlock ? CLUSTER_LINGER : undefined;
+    this.batcher = new MarkBatcher((bit, marks) => this.writeMarks(bit, marks), MARK_BATCH_SIZE, linger);
     this.keyCache = new MarkKeyCache(keys, defaults.timeZone);
     // Integer ids in the compatible layout: the mark scripts check the id mode marker on every call.
     this.modeKeyInScript = keys.blockBytes === undefined && !idMap ? guard.modeKey : undefined;
@@ -173,37 +185,44 @@ export class Marker {
   }
 
   /**
-   * Writes marks with one script call per block (the compatible layout has one block), and registers their
-   * blocks with one SADD sent along; returns one promise per mark. A mark rejects with its block's call
-   * error, with a {@link BitmapistKeyTypeError} when one of its keys is not a bitmap (nothing of it written,
-   * the other marks of the call are), or with the registration's error (its bits are written).
+   * Writes marks in one script call that also registers their blocks (one server), or on a Cluster in one call
+   * per block, the calls to one master in one write, with one SADD of their blocks sent along (the registry is in
+   * a slot of its own); returns one promise per mark. A mark rejects with its call's error, with a
+   * {@link BitmapistKeyTypeError} when one of its keys is not a bitmap (nothing of it written, the other marks of
+   * the call are), or with the registration's error (its bits are written).
    */
   private writeResolved(bit: 0 | 1, marks: PendingMark[]): Promise<void>[] {
-    const byBlock = new Map<number, PendingMark[]>();
+    const byCall = new Map<number, PendingMark[]>();
+    const blocks = new Set<number>();
     for (const mark of marks) {
-      const group = byBlock.get(mark.block);
+      blocks.add(mark.block);
+      const call = this.callPerBlock ? mark.block : 0;
+      const group = byCall.get(call);
       if (group) group.push(mark);
-      else byBlock.set(mark.block, [mark]);
+      else byCall.set(call, [mark]);
     }
-    // An unmark registers too: in the compatible layout it creates a zero-filled key that widens NOT.
-    const registered = this.registry.register(byBlock.keys());
-    registered.catch(() => undefined);
     const maxBit = this.keys.blockBytes === undefined ? this.defaults.maxUserId : this.keys.blockBytes * 8 - 1;
-    const settled = new Map<number, Map<readonly string[], Promise<void>>>();
-    for (const [block, group] of byBlock) {
-      const refusals = writeBlock(this.redis, bit, group, maxBit, this.modeKeyInScript);
-      const byKeys = new Map<readonly string[], Promise<void>>();
-      for (const { keys } of group) {
-        if (byKeys.has(keys)) continue;
-        const done = refusals.then((refused) => {
-          const refusal = refused.get(keys);
-          if (refusal) throw refusal;
-          return registered;
-        });
-        byKeys.set(keys, done);
+    const registryKey = this.callPerBlock ? undefined : this.registry.key;
+    const settled = new Map<readonly string[], Promise<void>>();
+    const send = () => {
+      // An unmark registers too: in the compatible layout it creates a zero-filled key that widens NOT.
+      const registered = registryKey === undefined ? this.registry.register(blocks) : undefined;
+      registered?.catch(() => undefined);
+      const options = { modeKey: this.modeKeyInScript, registry: registryKey === undefined ? undefined : { key: registryKey, blocks } };
+      for (const group of byCall.values()) {
+        const refusals = writeMarkCall(this.redis, bit, group, maxBit, options);
+        for (const { keys } of group) {
+          if (settled.has(keys)) continue;
+          settled.set(keys, refusals.then((refused) => {
+            const refusal = refused.keys.get(keys) ?? refused.registry;
+            if (refusal) throw refusal;
+            return registered;
+          }));
+        }
       }
-      settled.set(block, byKeys);
-    }
-    return marks.map((mark) => settled.get(mark.block)!.get(mark.keys)!);
+    };
+    if (this.redis instanceof Cluster) onePipelinePerNode(this.redis, send);
+    else send();
+    return marks.map((mark) => settled.get(mark.keys)!);
   }
 }

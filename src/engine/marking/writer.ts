@@ -1,22 +1,40 @@
-import { BitmapistIdModeError, BitmapistKeyTypeError, BitmapistScriptError } from '../errors.js';
+import { ReplyError } from 'ioredis';
+import { BitmapistIdModeError, BitmapistKeyTypeError, BitmapistScriptError, type BitmapistRegistryError } from '../errors.js';
+import { registryRefusal } from '../keys/blocks.js';
 import type { PendingMark } from './batcher.js';
 import { runScript, type RedisClient } from '../redis/scripts.js';
 
+/** What Redis refused of a mark call (its other marks are written). */
+export interface MarkCallRefusals {
+  /** The errors of the marks refused because a key is not a bitmap, by key list (marks that share one share their fate). */
+  keys: Map<readonly string[], BitmapistKeyTypeError>;
+  /** The registry's refusal of the blocks it was given in the call (the marks are written). */
+  registry?: BitmapistRegistryError;
+}
+
+/** What a mark call checks or records besides the marks. */
+export interface MarkCallOptions {
+  /** Integer ids in the compatible layout: the id mode marker, so that a prefix holding mapped ids is refused. */
+  modeKey?: string;
+  /** One server, sharded layout: the block registry and the blocks to add to it in the same call. */
+  registry?: { key: string; blocks: Iterable<number> };
+}
+
 /**
- * Writes one block's marks in one script call (lua/mark.lua for one mark, lua/mark_many.lua for more) and
- * resolves to the errors of the marks Redis refused because a key is not a bitmap, by key list (marks that
- * share a key list share their fate). Any other failure of the call rejects. With `modeKey` (integer ids in
- * the compatible layout) the script also refuses a prefix recorded as holding mapped ids.
+ * Writes marks in one script call (lua/mark.lua for one mark, lua/mark_many.lua for more or with a registry;
+ * on a Cluster the marks of one block, whose keys share a hash slot; on one server those of any blocks) and
+ * resolves to what Redis refused: marks whose keys include one that is not a bitmap, and the registry. Any other
+ * failure of the call rejects.
  */
-export async function writeBlock(
+export async function writeMarkCall(
   redis: RedisClient,
   bit: 0 | 1,
   marks: PendingMark[],
   maxBit: number,
-  modeKey?: string,
-): Promise<Map<readonly string[], BitmapistKeyTypeError>> {
-  const refused = new Map<readonly string[], BitmapistKeyTypeError>();
-  if (marks.length === 1) {
+  { modeKey, registry }: MarkCallOptions = {},
+): Promise<MarkCallRefusals> {
+  const refused: MarkCallRefusals = { keys: new Map() };
+  if (marks.length === 1 && registry === undefined) {
     const [{ keys, uid }] = marks as [PendingMark];
     try {
       const withMode = modeKey === undefined ? keys : [...keys, modeKey];
@@ -25,7 +43,7 @@ export async function writeBlock(
       throwIdMode(error);
       const wrongType = wrongTypeOf(error);
       if (!wrongType) throw error;
-      refused.set(keys, new BitmapistKeyTypeError(keys[wrongType.index - 1]!, wrongType.type));
+      refused.keys.set(keys, new BitmapistKeyTypeError(keys[wrongType.index - 1]!, wrongType.type));
     }
     return refused;
   }
@@ -49,16 +67,19 @@ export async function writeBlock(
   }
   const allKeys = [...keyIndex.keys()];
   if (modeKey !== undefined) allKeys.push(modeKey), args.push(1);
+  const blocks = registry && [...new Set(registry.blocks)];
+  if (registry) allKeys.push(registry.key), args.push('blocks', blocks!.join(','));
   const reply = await runScript(redis.bitmapistMarkMany(allKeys.length, ...allKeys, ...args)).catch((error: unknown) => {
     throwIdMode(error);
     throw error;
   });
-  if (reply.length > 1) {
-    const groupKeys = [...groups.keys()];
-    for (let i = 1; i + 2 < reply.length; i += 3) {
-      const keys = groupKeys[Number(reply[i]) - 1]!;
-      refused.set(keys, new BitmapistKeyTypeError(allKeys[Number(reply[i + 1]) - 1]!, String(reply[i + 2])));
-    }
+  if (reply.length === 1) return refused;
+  const groupKeys = [...groups.keys()];
+  for (let i = 1; i + 2 < reply.length; i += 3) {
+    const [group, index, detail] = [Number(reply[i]), Number(reply[i + 1]), String(reply[i + 2])];
+    // Group 0 is the registry (lua/mark_many.lua): its error reply, which a SADD of its own would have rejected with.
+    if (group === 0) refused.registry = registryRefusal(registry!.key, blocks!, new ReplyError(detail) as Error);
+    else refused.keys.set(groupKeys[group - 1]!, new BitmapistKeyTypeError(allKeys[index - 1]!, detail));
   }
   return refused;
 }

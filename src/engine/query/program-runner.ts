@@ -1,11 +1,11 @@
-import { BitmapistArgumentError } from '../errors.js';
+import { BitmapistArgumentError, BitmapistScriptError } from '../errors.js';
 import type { BlockRegistry } from '../keys/blocks.js';
 import type { KeyNames } from '../keys/key-names.js';
 import type { CallLimiter } from '../redis/call-limiter.js';
 import { runScript, type RedisClient } from '../redis/scripts.js';
 import { SCRATCH_TTL_MS } from './block-calls.js';
 import type { Leaf } from './expression.js';
-import type { BitmapProgram } from './program.js';
+import { SCRIPT_TEMPORARIES, type BitmapProgram } from './program.js';
 
 /** How a program's work is cut into script calls, and how much scratch memory it may take. */
 export interface ProgramLimits {
@@ -14,6 +14,14 @@ export interface ProgramLimits {
   /** The most bytes of registers a program may hold at once (its registers times its window). */
   maxBytes: number;
 }
+
+/** The window of a program without a population: the whole bitmaps it reads (worked out by its first call). */
+const WHOLE = { lo: -1, hi: 0 };
+
+/** Instructions sent in a program's first call, and the bounds of the next ones' (see `runBlock`). */
+const FIRST_CHUNK = 256;
+const MIN_CHUNK = 16;
+const MAX_CHUNK = 4096;
 
 /** The limits programs run with by default: calls of about 2 ms of Redis time, at most 512 MB of registers. */
 export const DEFAULT_PROGRAM_LIMITS: ProgramLimits = { callBudget: 2_000, maxBytes: 2 ** 29 };
@@ -35,23 +43,17 @@ export class ProgramRunner {
   ) {}
 
   /**
-   * Runs `program` and resolves to the sum of each slot. `limitArgument` names the argument a request over
-   * `maxBytes` is refused for (a {@link BitmapistArgumentError}).
+   * Runs `program` and resolves to the sum of each slot: on the window of `population`'s users, or without one on
+   * the whole bitmaps the program reads. `limitArgument` names the argument a request whose registers would hold
+   * over `maxBytes` is refused for (a {@link BitmapistArgumentError}).
    */
-  async run(program: BitmapProgram, population: readonly Leaf[], limitArgument: string): Promise<number[]> {
+  async run(program: BitmapProgram, population: readonly Leaf[] | undefined, limitArgument: string): Promise<number[]> {
     const sums = new Array<number>(program.slots).fill(0);
     const blocks = await this.registry.inUse();
     await this.limiter.map(blocks, async (block) => {
-      const window = await this.window(population, block);
+      const window = population === undefined ? WHOLE : await this.window(population, block);
       if (window === undefined) return;
-      const bytes = (program.registers + 1) * (window.hi - window.lo + 1);
-      if (bytes > this.limits.maxBytes) {
-        throw new BitmapistArgumentError(
-          limitArgument,
-          `would hold about ${Math.ceil(bytes / 2 ** 20)} MB of scratch bitmaps, over the limit of ${this.limits.maxBytes / 2 ** 20} MB: ask for fewer periods or steps`,
-        );
-      }
-      const counts = await this.runBlock(program, block, window);
+      const counts = await this.runBlock(program, block, window, limitArgument);
       counts.forEach((count, i) => {
         const slot = program.counts[i]!;
         sums[slot] = sums[slot]! + count;
@@ -70,17 +72,31 @@ export class ProgramRunner {
   }
 
   /** Runs the whole program in one block; resolves to the value of each count, in program order. */
-  private async runBlock(program: BitmapProgram, block: number, { lo, hi }: { lo: number; hi: number }): Promise<number[]> {
+  private async runBlock(program: BitmapProgram, block: number, { lo, hi }: { lo: number; hi: number }, limitArgument: string): Promise<number[]> {
     const leaves = program.leaves.map((leaf) => this.keys.eventKey(leaf.event, leaf.suffix, block));
-    const registers = this.keys.scratchKeys(program.registers + 1, block);
+    const registers = this.keys.scratchKeys(program.registers + SCRIPT_TEMPORARIES, block);
     const keys = [...leaves, ...registers];
     const counts: number[] = [];
+    let window = [lo, hi];
+    let chunk = FIRST_CHUNK;
     try {
       for (let next = 0; next < program.instructions.length; ) {
-        const args = [leaves.length, lo, hi, SCRATCH_TTL_MS, this.limits.callBudget, next + 1, ...program.argumentsFrom(next)];
-        const reply = await this.limiter.run(() => runScript(this.redis.bitmapistRunProgram(keys.length, ...keys, ...args)));
-        counts.push(...reply.slice(1));
-        next = reply[0]! - 1;
+        // As many instructions as about twice the last call ran: each call parses only what it may run.
+        const end = program.cutAt(next + chunk);
+        const args = [leaves.length, window[0]!, window[1]!, SCRATCH_TTL_MS, this.limits.callBudget, next + 1, this.limits.maxBytes, ...program.argumentsBetween(next, end)];
+        const reply = await this.limiter.run(() => runScript(this.redis.bitmapistRunProgram(keys.length, ...keys, ...args))).catch((error: unknown) => {
+          throw limitRefusal(error, limitArgument, this.limits.maxBytes) ?? error;
+        });
+        counts.push(...reply.slice(3));
+        // The window is worked out by the first call; the next ones keep it. None: no bitmap has a byte.
+        window = [reply[1]!, reply[2]!];
+        if (window[1]! < 0) {
+          counts.push(...new Array<number>(program.counts.length - counts.length).fill(0));
+          break;
+        }
+        const stopped = reply[0]! - 1;
+        chunk = stopped >= end ? Math.min(2 * chunk, MAX_CHUNK) : Math.max(MIN_CHUNK, 2 * (stopped - next));
+        next = stopped;
       }
     } finally {
       // Not awaited after a failure: Redis may be away; the registers' TTL removes them anyway.
@@ -89,4 +105,15 @@ export class ProgramRunner {
     }
     return counts;
   }
+}
+
+/** The argument error of a `BITMAPIST_LIMIT` reply (the registers would hold too many bytes); undefined otherwise. */
+function limitRefusal(error: unknown, argument: string, maxBytes: number): BitmapistArgumentError | undefined {
+  const reply = error instanceof BitmapistScriptError && error.cause instanceof Error ? error.cause.message : '';
+  if (!reply.startsWith('BITMAPIST_LIMIT')) return undefined;
+  const bytes = Number(reply.split(' ')[1]);
+  return new BitmapistArgumentError(
+    argument,
+    `would hold about ${Math.ceil(bytes / 2 ** 20)} MB of scratch bitmaps, over the limit of ${maxBytes / 2 ** 20} MB: ask for fewer periods or steps`,
+  );
 }

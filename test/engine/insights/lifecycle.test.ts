@@ -1,7 +1,8 @@
 import { expect } from 'chai';
-import { BitmapistArgumentError, MAX_LIFECYCLE_PERIODS } from '../../../src/index.js';
+import { BitmapistArgumentError, MAX_LIFECYCLE_PERIODS, type LifecycleOptions } from '../../../src/index.js';
 import { lifecycleModel } from '../../support/lifecycle-model.js';
 import { countCommands, MarkModel, prng, shift, startOf } from '../../support/model.js';
+import { programCalls } from '../../support/programs.js';
 import { keysUnder, testBitmapist } from '../../support/redis.js';
 
 describe('Bitmapist.getLifecycle', () => {
@@ -36,7 +37,7 @@ describe('Bitmapist.getLifecycle', () => {
     expect(created.resurrecting).to.deep.equal([0, 1, 2]);
   });
 
-  for (const unit of ['day', 'week', 'month'] as const) {
+  for (const unit of ['day', 'week', 'month', 'year'] as const) {
     it(`matches the model on random marks (${unit}s, with and without created)`, async () => {
       const random = prng(unit.length * 7919);
       const model = new MarkModel();
@@ -63,17 +64,23 @@ describe('Bitmapist.getLifecycle', () => {
     });
   }
 
-  it('runs a number of evaluate calls linear in the periods and writes nothing', async () => {
+  it('runs as one program (each period read once) and writes nothing', async () => {
     const now = new Date('2025-06-18T10:00:00Z');
     for (let n = 0; n < 40; n++) await t.bm.markEvent('use', n % 9, { now: shift('day', now, -n) });
+    await t.bm.markEvent('joined', 3, { now });
     const before = (await keysUnder(t.raw, t.prefix)).sort();
-    const { names } = await countCommands(t.bm.redis as never, () => t.bm.getLifecycle('use', { periods: 30, now }));
-    // (periods + 1) single counts, then a returning and a seen count per period: 3 calls per period + 1.
-    expect(names.filter((name) => name === 'evalsha' || name === 'eval').length).to.equal(3 * 30 + 1);
-    expect((await keysUnder(t.raw, t.prefix)).sort()).to.deep.equal(before);
-    // With a created event: a returning count and two counts with the created event per period.
-    const created = await countCommands(t.bm.redis as never, () => t.bm.getLifecycle('use', { periods: 30, now, created: 'use' }));
-    expect(created.names.filter((name) => name === 'evalsha' || name === 'eval').length).to.equal(4 * 30 + 1);
+    const calls = async (options: LifecycleOptions) => {
+      const { programs, calls } = await programCalls(t.bm.redis as never, () => t.bm.getLifecycle('use', { now, ...options }));
+      expect((await keysUnder(t.raw, t.prefix)).sort()).to.deep.equal(before);
+      expect(calls).to.be.at.least(programs);
+      return programs;
+    };
+    // One program per block (one block here), whatever the periods: its calls are cut by time, not per count.
+    expect(await calls({ periods: 30 })).to.equal(1);
+    expect(await calls({ periods: 30, created: 'joined' })).to.equal(1);
+    expect(await calls({ periods: MAX_LIFECYCLE_PERIODS })).to.equal(1);
+    expect(await calls({ periods: MAX_LIFECYCLE_PERIODS, created: 'joined' })).to.equal(1);
+    expect(await calls({ periods: 10, timeGroup: 'years' })).to.equal(1);
   });
 
   it('refuses bad arguments with a typed error naming them', async () => {

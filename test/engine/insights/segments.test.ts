@@ -8,6 +8,7 @@ import { trendCounts } from '../../../src/engine/insights/trends.js';
 import { RedisBlockRegistry, SINGLE_BLOCK } from '../../../src/engine/keys/blocks.js';
 import { runScript } from '../../../src/engine/redis/scripts.js';
 import { countCommands, prng, shift } from '../../support/model.js';
+import { programCalls } from '../../support/programs.js';
 import { deleteUnder, testBitmapist, uniquePrefix } from '../../support/redis.js';
 import { commandsOf, dataArbitrary, expectFigures, segmentArbitrary, segmentModel, segmentSet, writeData, type Segment, type SegmentData } from './support/segments.js';
 
@@ -146,20 +147,21 @@ describe('segments: every insight counts only the users of a segment', function 
     for (const key of await t.keys()) expect(t.bm.keys.isScratchKey(key), key).to.equal(false);
   });
 
-  it('keeps the call counts: one bitmap segment adds no call, an expression one evaluate call per block', async () => {
+  it('keeps the call counts: a segment adds no call to a program, a cohort\'s bitmap segment none, its expression one per block', async () => {
     for (let n = 0; n < 40; n++) await t.bm.markEvent('use', n % 9, { now: shift('day', NOW, -n) });
     for (const uid of [1, 2, 3, 5, 8]) await t.bm.markUnique('plan:pro', uid);
     await t.bm.markUnique('beta', 2);
     const pro = t.bm.unique('plan:pro');
     const proNotBeta = pro.and(t.bm.unique('beta').not());
-    const evaluateCalls = async (fn: () => Promise<unknown>) => {
-      const { names } = await countCommands(t.bm.redis, fn);
-      return names.filter((name) => name === 'evalsha').length;
+    // One program each (its calls cut by time, not per count), and no other script call.
+    const scriptCalls = async (fn: () => Promise<unknown>) => {
+      const { result, programs, calls } = await programCalls(t.bm.redis, () => countCommands(t.bm.redis, fn));
+      return { programs, otherScripts: result.names.filter((name) => name === 'evalsha').length - calls };
     };
     for (const segment of [pro, proNotBeta]) {
-      expect(await evaluateCalls(() => t.bm.getLifecycle('use', { periods: 30, now: NOW, segment }))).to.equal(3 * 30 + 1);
-      expect(await evaluateCalls(() => trendCounts(t.bm, ['use', 'x'], { periods: 20, now: NOW, segment }))).to.equal(40);
-      expect(await evaluateCalls(() => activeUsers(t.bm, 'use', { days: 10, now: NOW, segment }))).to.equal(30);
+      expect(await scriptCalls(() => t.bm.getLifecycle('use', { periods: 30, now: NOW, segment }))).to.deep.equal({ programs: 1, otherScripts: 0 });
+      expect(await scriptCalls(() => trendCounts(t.bm, ['use', 'x'], { periods: 20, now: NOW, segment }))).to.deep.equal({ programs: 2, otherScripts: 0 });
+      expect(await scriptCalls(() => activeUsers(t.bm, 'use', { days: 10, now: NOW, segment }))).to.deep.equal({ programs: 2, otherScripts: 0 });
     }
     const before = await t.keys();
     const options = { numRows: 30, numCols: 30, now: NOW, additionalEvents: [{ name: 'use', op: 'or' as const }] };

@@ -4,6 +4,7 @@ import { BitmapistArgumentError } from '../../../src/engine/errors.js';
 import { activeUsers, ACTIVE_USERS_LIMITS } from '../../../src/engine/insights/active-users.js';
 import { trendCounts, TREND_LIMITS } from '../../../src/engine/insights/trends.js';
 import { MarkModel, prng, shift, startOf, union, type Unit } from '../../support/model.js';
+import { programCalls } from '../../support/programs.js';
 import { testBitmapist } from '../../support/redis.js';
 
 const NOW = new Date('2025-03-15T18:00:00Z');
@@ -70,6 +71,18 @@ describe('engine: trends and active users', function () {
     expect(result.stickiness).to.deep.equal(dau.map((n, i) => n / mau[i]!));
     expect(mau.every((n, i) => n >= wau[i]! && wau[i]! >= dau[i]!)).to.equal(true);
     expect(new Set(mau).size).to.be.above(1);
+  });
+
+  it('gives the model\'s rolling windows for every range length, in two programs', async () => {
+    for (const days of [1, 6, 7, 8, 29, 30, 31, 61, ACTIVE_USERS_LIMITS.maxDays]) {
+      const { result, programs } = await programCalls(t.bm.redis, () => activeUsers(t.bm, 'visit', { days, now: NOW }));
+      const last = startOf('day', NOW);
+      const dates = Array.from({ length: days }, (_, i) => shift('day', last, i - (days - 1)));
+      expect(result.dau, `${days}`).to.deep.equal(dates.map((d) => model.users('visit', 'day', d).size));
+      expect(result.wau, `${days}`).to.deep.equal(dates.map((d) => windowUsers(model, 'visit', d, 7).size));
+      expect(result.mau, `${days}`).to.deep.equal(dates.map((d) => windowUsers(model, 'visit', d, 30).size));
+      expect(programs, `${days}`).to.equal(2);
+    }
   });
 
   it('gives the same trends and active users in the sharded layout (several blocks) and in mapped-id mode', async () => {

@@ -47,14 +47,14 @@ describe('Bitmapist sharded layout (single Redis)', () => {
     expect(await sharded.day('b', now).not().has(600)).to.equal(true);
   });
 
-  it('registers the blocks of every write batch with one SADD (see test/engine/registry.test.ts)', async () => {
+  it('registers the blocks of every write batch in its script call (see test/engine/keys/blocks.test.ts)', async () => {
     await sharded.markEvent('e', 1, { now });
     await sharded.redis.ping();
     const { names } = await countCommands(sharded.redis, async () => {
       await sharded.markEvent('e', 2, { now });
       await sharded.markEvent('e', 3, { now });
     });
-    expect(names).to.deep.equal(['sadd', 'evalsha', 'sadd', 'evalsha']);
+    expect(names).to.deep.equal(['evalsha', 'evalsha']);
   });
 
   it('costs one block for a mark at uid 4,000,000,000', async () => {

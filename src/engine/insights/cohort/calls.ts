@@ -23,6 +23,20 @@ export interface RowWork {
   periods: WorkedPeriod[];
   /** Whether the population is restricted to a segment (one more window read, see {@link SegmentKey}). */
   segmented?: boolean;
+  /** The end (last byte) of the widest population of its block: a small row is worked up to it (see {@link isSmall}). */
+  blockHi?: number;
+}
+
+/**
+ * Rows whose block's populations end within this many bytes (a million ids) are small: worked on the bitmaps
+ * themselves, a cell in one BITOP and one BITCOUNT, without the window copies and clock reads that pay off only
+ * on long bitmaps.
+ */
+export const SMALL_ROW_BYTES = 131_072;
+
+/** Whether a row is small (see {@link SMALL_ROW_BYTES}). */
+export function isSmall(work: RowWork): boolean {
+  return work.blockHi !== undefined && work.blockHi < SMALL_ROW_BYTES;
 }
 
 /**
@@ -71,11 +85,14 @@ export function worksInPlace(work: RowWork): boolean {
 /** Bytes of bitmaps a row reads at most: every bitmap's window (its start, when worked in place). */
 export function rowBytes(work: RowWork): number {
   const keys = work.primary.length + (work.segmented ? 1 : 0) + work.periods.reduce((sum, period) => sum + periodKeys(period), 0);
+  if (isSmall(work)) return keys * (work.blockHi! + 1);
   return keys * (worksInPlace(work) ? work.hi + 1 : work.hi - work.lo + 1);
 }
 
 /** About how many nanoseconds of Redis time a row costs at most: 1000 per Redis call, 2 per byte copied. */
 export function rowUnits(work: RowWork): number {
+  // A small row: about 3 Redis calls per period, and BITOP's word-at-a-time pass over its bytes.
+  if (isSmall(work)) return 6000 + work.periods.length * 3000 + rowBytes(work) * 0.25;
   const width = worksInPlace(work) ? work.hi + 1 : work.hi - work.lo + 1;
   const groups = work.periods.reduce((sum, period) => sum + period.groups.length, 1);
   return rowBytes(work) * 2.25 + (rowBytes(work) / width) * 3000 + groups * 2000 + work.periods.length * (2000 + width / 2);
@@ -91,7 +108,7 @@ export function windowsCall(primaries: string[][], from: number, budget: number,
     keys.push(...row);
     counts.push(row.length);
   }
-  return { keys, args: [budget, counts.length, ...counts] };
+  return { keys, args: [budget, counts.length, ...counts] as (string | number)[] };
 }
 
 /** One row's part of a `cohort_row` call: the stage it starts at and which periods it carries. */
@@ -124,13 +141,16 @@ export function cellsCall(
     const work = rows[r]!;
     const stage = r === at.row ? at.stage : 0;
     const from = stage === 2 ? at.period : 0;
-    const primaries = stage < 2 ? work.primary.length : 0;
+    const small = isSmall(work);
+    // A small row's population may be its primary bitmap itself: its primaries come with every call.
+    const primaries = stage < 2 || small ? work.primary.length : 0;
     if (slices.length > 0 && keys.length + primaries > limits.maxKeys) break;
     const header = args.length;
-    const inPlace = worksInPlace(work);
+    const inPlace = small || worksInPlace(work);
     const lo = inPlace ? 0 : work.lo;
-    args.push(stage, primaries, lo, work.hi, stage === 2 ? at.group : 1, stage === 0 ? 1 : at.key, 0, 0, inPlace ? 1 : 0);
-    if (stage < 2) for (const leaf of work.primary) keys.push(keyOf(leaf, work.block));
+    const hi = small ? work.blockHi! : work.hi;
+    args.push(stage, primaries, lo, hi, stage === 2 ? at.group : 1, stage === 0 ? 1 : at.key, 0, 0, small ? (work.hi === hi ? 3 : 2) : inPlace ? 1 : 0);
+    if (primaries > 0) for (const leaf of work.primary) keys.push(keyOf(leaf, work.block));
     let p = from;
     for (; p < work.periods.length; p++) {
       const period = work.periods[p]!;

@@ -2,7 +2,7 @@ import { Cluster } from 'ioredis';
 import type { BlockRegistry } from '../../keys/blocks.js';
 import { forEachBounded } from '../../redis/bounded.js';
 import { CallLimiter } from '../../redis/call-limiter.js';
-import { CHAIN_START, cellsCall, readCellsReply, rowBytes, rowUnits, windowsCall, workedPeriods, type RowWork, type SegmentKey } from './calls.js';
+import { CHAIN_START, cellsCall, isSmall, readCellsReply, rowBytes, rowUnits, SMALL_ROW_BYTES, windowsCall, workedPeriods, type RowWork, type SegmentKey } from './calls.js';
 import { assembleCohort, type CohortPlan, type CohortResult, type CohortSums } from './plan.js';
 import { BlockSegments, evaluateSegment, type BlockSegment } from './segment.js';
 import { BitmapistArgumentError } from '../../errors.js';
@@ -28,6 +28,9 @@ export interface CohortLimits {
   /** See {@link MAX_COHORT_BYTES}. */
   maxBytes: number;
 }
+
+/** The most bitmap lengths a cohort asks for with its first `cohort_windows` call (see `populatedRows`). */
+const MAX_LENGTHS_ASKED = 1000;
 
 /** The limits `getCohort` uses: calls of about 2 ms of Redis time, two in flight. */
 export const DEFAULT_COHORT_LIMITS: CohortLimits = {
@@ -138,19 +141,54 @@ export class CohortRunner {
    * row of each block counts as a row of the call).
    */
   private async populatedRows(plan: CohortPlan, blocks: number[]): Promise<RowWork[]> {
+    const keyOf = (leaf: Leaf, block: number) => this.keys.eventKey(leaf.event, leaf.suffix, block);
     const rows = blocks.flatMap((block) => plan.rows.map((row, index) => ({ block, index, row })));
-    const primaries = rows.map(({ block, row }) => row.primary.map((leaf) => this.keys.eventKey(leaf.event, leaf.suffix, block)));
+    const primaries = rows.map(({ block, row }) => row.primary.map((leaf) => keyOf(leaf, block)));
+    // The lengths of the bitmaps the cells read, asked with the first call when they are few: small rows leave
+    // the missing ones out (BITOP would go byte by byte over them) and are worked up to the longest.
+    const read = new Map<string, Leaf>();
+    for (const row of plan.rows) {
+      for (const leaf of [...(row.primary.length > 1 ? row.primary : []), ...row.periods.flat(2)]) read.set(`${leaf.event}\u0000${leaf.suffix}`, leaf);
+    }
+    let asked = read.size * blocks.length > MAX_LENGTHS_ASKED;
+    const others = asked ? [] : blocks.flatMap((block) => [...read.values()].map((leaf) => keyOf(leaf, block)));
+    const lengths = new Map<string, number>();
     const populated: RowWork[] = [];
     for (let from = 0; from < primaries.length; ) {
-      const { keys, args } = windowsCall(primaries, from, this.limits.callBudget, this.limits.maxKeysPerCall);
-      const reply = await this.limiter.run(() => runScript(this.redis.bitmapistCohortWindows(keys.length, ...keys, ...args)));
+      const ask = !asked;
+      const { keys, args } = windowsCall(primaries, from, this.limits.callBudget, this.limits.maxKeysPerCall - (ask ? others.length : 0));
+      args.push('small', SMALL_ROW_BYTES);
+      if (ask) args.push('lengths', others.length);
+      const reply = await this.limiter.run(() => runScript(this.redis.bitmapistCohortWindows(keys.length + (ask ? others.length : 0), ...keys, ...(ask ? others : []), ...args)));
       const done = reply[0]!;
+      if (ask) others.forEach((key, i) => lengths.set(key, reply[1 + 2 * done + i]!));
+      asked = true;
       for (let r = 0; r < done; r++) {
         const [lo, hi] = [reply[1 + 2 * r]!, reply[2 + 2 * r]!];
         const { block, index, row } = rows[from + r]!;
         if (lo >= 0) populated.push({ block, row: index, lo, hi, primary: row.primary, periods: workedPeriods(plan.mode, row) });
       }
       from += Math.max(done, 1);
+    }
+    // Each block's widest population (and longest bitmap read, when known): small rows are worked up to it.
+    const blockHi = new Map<number, number>();
+    for (const row of populated) blockHi.set(row.block, Math.max(blockHi.get(row.block) ?? 0, row.hi));
+    for (const block of lengths.size > 0 ? blocks : []) {
+      for (const leaf of read.values()) {
+        const length = lengths.get(keyOf(leaf, block)) ?? 0;
+        if (blockHi.has(block) && length - 1 > blockHi.get(block)!) blockHi.set(block, length - 1);
+      }
+    }
+    for (const row of populated) {
+      row.blockHi = blockHi.get(row.block);
+      if (!isSmall(row) || lengths.size === 0) continue;
+      // Missing primaries are left out (the row has at least one bitmap with users). A group without a bitmap
+      // empties its period (groups are ANDed): the script then does no BITOP for it.
+      if (row.primary.length > 1) row.primary = row.primary.filter((leaf) => lengths.get(keyOf(leaf, row.block)) !== 0);
+      row.periods = row.periods.map((period) => {
+        const groups = period.groups.map((group) => group.filter((leaf) => lengths.get(keyOf(leaf, row.block)) !== 0));
+        return { ...period, groups: groups.some((group) => group.length === 0) ? [] : groups };
+      });
     }
     return populated;
   }

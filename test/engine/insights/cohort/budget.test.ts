@@ -80,12 +80,13 @@ describe('getCohort split over budgeted calls', () => {
     const plan = planCohort('signup', 'active', { numRows: 30, numCols: 30, now, additionalEvents: [{ name: 'buy', op: 'or' }] });
     const calls = async (limits: Partial<CohortLimits>) =>
       (await countCommands(bm.redis, () => runner(bm, limits).cohort(plan))).names.filter((name) => name === 'evalsha').length;
-    // One cohort_windows call, then the rows' cells in a few calls (at most one per row), or one per bitmap read.
+    // One cohort_windows call, then the rows' cells in a few calls (at most one per row); with a budget of 1 us,
+    // small rows (these are) stop about every 100 us of work, so many more calls, at most one per bitmap read.
     const usual = await calls({});
     expect(usual).to.be.within(2, plan.rows.length / 2);
     const tiny = await calls({ callBudget: 1 });
     const keysRead = plan.rows.reduce((sum, row) => sum + row.primary.length + row.periods.flat(2).length, 0);
-    expect(tiny).to.be.above(keysRead / 2).and.at.most(keysRead + 2);
+    expect(tiny).to.be.above(2 * usual).and.at.most(keysRead + 2);
     expect(await calls({ callBudget: 1e12 })).to.equal(2);
   });
 

@@ -1,0 +1,47 @@
+import { BitmapistArgumentError } from '../errors.js';
+import { BitmapProgram } from '../query/program.js';
+import type { GroupUnit } from '../time/time-groups.js';
+import { countPeriod, type InsightSource } from './source.js';
+
+/** Caps of {@link periodCounts}: at most `maxEvents` events, `eventsPerProgram` of them in each program. */
+export const PERIOD_COUNT_LIMITS = { maxEvents: 1000, eventsPerProgram: 25 } as const;
+
+const UNITS: readonly GroupUnit[] = ['day', 'week', 'month', 'year'];
+
+/**
+ * The users of each event in the periods of each of `units` containing `now` (local periods of the engine):
+ * `counts[e][u]` for `events[e]` and `units[u]`. The counts of {@link PERIOD_COUNT_LIMITS.eventsPerProgram}
+ * events are one program of bounded calls (a day, week or month counted in place, a year's months ORed first),
+ * not a call per count.
+ */
+export async function periodCounts<Id>(
+  bm: InsightSource<Id>,
+  events: readonly string[],
+  units: readonly GroupUnit[],
+  now: Date = new Date(),
+): Promise<number[][]> {
+  if (!Array.isArray(events) || events.length > PERIOD_COUNT_LIMITS.maxEvents) {
+    throw new BitmapistArgumentError('events', `must be a list of at most ${PERIOD_COUNT_LIMITS.maxEvents} events`);
+  }
+  if (!Array.isArray(units) || units.some((unit) => !UNITS.includes(unit))) {
+    throw new BitmapistArgumentError('units', `must be a list of ${UNITS.join(', ')}`);
+  }
+  // Every name is checked (and every set built) before the first call.
+  const sets = events.map((event) => units.map((unit) => bm.getEventData(event, { timeGroup: unit, now })));
+  const chunks: (typeof sets)[] = [];
+  for (let i = 0; i < sets.length; i += PERIOD_COUNT_LIMITS.eventsPerProgram) chunks.push(sets.slice(i, i + PERIOD_COUNT_LIMITS.eventsPerProgram));
+  const answers = await Promise.all(
+    chunks.map(async (chunk) => {
+      const p = new BitmapProgram();
+      const work = p.register();
+      const slots = chunk.map((row) => row.map((set) => {
+        const slot = p.slot();
+        countPeriod(p, set.expression, slot, work);
+        return slot;
+      }));
+      const sums = await bm.runProgram(p, undefined, 'events');
+      return slots.map((row) => row.map((slot) => sums[slot]!));
+    }),
+  );
+  return answers.flat();
+}
