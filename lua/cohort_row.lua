@@ -15,7 +15,7 @@
 --                 group and key to resume at (stage 1: 1 and the primary; stage 2: in its first period sent;
 --                 stage 0: 1, 1), last (1 when the row ends with these periods, 0 when more follow), the
 --                 number of periods n, in place (0: on copies of the window; 1: on whole bitmaps, lo must be 0;
---                 2: a small row, see below; 3: the same, its population ending at hi), then per period: counted (1 or 0), the number of groups g, and g group
+--                 2: a small row, see below), then per period: counted (1 or 0), the number of groups g, and g group
 --                 sizes. Periods come in the order they are worked: ascending, or descending in mode
 --                 'unbounded', whose period j counts the users of P active in any period from j to now.
 -- then, only with a segment: the word 'segment' and one kind per row: 0 the row's population is not
@@ -32,10 +32,12 @@
 -- Errors          BITMAPIST_BADARG <why> (checked before the first write), BITMAPIST_STATE_LOST when the
 --                 state to resume, or a scratch segment key, has expired
 --
--- A small row (in place 2 or 3, lo 0) is worked on the bitmaps themselves, a period at a time: its cell is one BITOP
--- AND of the population with the period's bitmaps (a group of several ORed first) and a BITCOUNT, the
--- population zero-padded to hi + 1 bytes so that BITOP stays on its word-at-a-time path; it stops only between
--- periods, and reads the clock only after about SMALL_CHECK_BYTES of work. Other rows:
+-- A small row (in place 2, lo 0; hi is the end of the longest bitmap of its block, a measure of its work) is
+-- worked on the bitmaps themselves, a period at a time: its cell is one BITOP AND of the population (its primary
+-- bitmap itself while nothing changed it) with the period's bitmaps (a group of several ORed first) and a
+-- BITCOUNT. Nothing is padded: ids grow with time, so a row's bitmaps are about as long as each other, and BITOP
+-- goes byte by byte only over their difference. It stops only between periods, and reads the clock only after
+-- about SMALL_CHECK_BYTES of work. Other rows:
 -- Every set is worked on as a copy of the window [lo, hi] of its bitmaps (BITPOS, GETRANGE), so a cell costs the
 -- population's width, not the bitmaps' length; a population wider than half of its bitmaps is worked in place. A missing bitmap is skipped: an OR group ignores it, and a
 -- group with no bitmap makes its period empty (count 0) without any BITOP. The budget is checked (TIME) before each
@@ -67,7 +69,7 @@ for r = 1, rowCount do
   local n = int(arg + 7, 0)
   row.inPlace = int(arg + 8, 0)
   if not (row.stage and row.primaries and row.lo and row.hi and row.group and row.key and row.last and n and row.inPlace)
-      or row.stage > 2 or row.last > 1 or row.inPlace > 3 or (row.inPlace >= 1 and row.lo ~= 0)
+      or row.stage > 2 or row.last > 1 or row.inPlace > 2 or (row.inPlace >= 1 and row.lo ~= 0)
       or (row.inPlace >= 2 and (row.stage == 1 or row.group ~= 1 or row.key > 4 or (row.stage == 0 and row.key ~= 1))) or row.hi < row.lo
       or (row.inPlace < 2 and (row.stage < 2) ~= (row.primaries > 0)) or (row.inPlace >= 2 and row.primaries < 1)
       or (row.stage ~= 2 and row.group ~= 1) or (row.stage == 0 and row.key ~= 1)
@@ -290,7 +292,7 @@ local function workSmall(r, row)
   local pop, unionHeld, remaining
   if row.stage == 0 then
     if smallOverBudget(width * (row.primaries + 1) + 2 * COMMAND_BYTES) then return stopAt(r, 0, 0, 1, 1) end
-    if row.primaries == 1 and not row.segment and (mode == 'first' or row.inPlace == 3) then
+    if row.primaries == 1 and not row.segment then
       pop = KEYS[row.firstKey]
     else
       local primaries = {}
@@ -302,9 +304,6 @@ local function workSmall(r, row)
         end
         rcall('BITOP', 'AND', P, P, row.segment.key)
       end
-      -- Zero-padded to the width: BITOP with a shorter operand goes byte by byte past its end. (Mode first
-      -- writes P at its first cell, as long as the period's bitmaps.)
-      if not row.inPlace == 3 then rcall('SETRANGE', P, width - 1, '\0') end
       pop = P
     end
     unionHeld = false

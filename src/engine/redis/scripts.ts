@@ -36,6 +36,7 @@ function loadSources(): Map<string, string> {
  * Registers our Lua commands on a client (idempotent). ioredis sends them by EVALSHA and falls back to
  * EVAL once after a NOSCRIPT, so a restarted or flushed server needs nothing from us. Each command (and its
  * `Buffer` twin) tells {@link runScript} which script a call is, for the observers of `observeScriptCalls`.
+ * They are kept out of ioredis's auto-pipelines ({@link sendAsIssued}).
  */
 export function defineCommands(client: RedisClient): void {
   const methods = client as unknown as Record<string, (...args: unknown[]) => unknown>;
@@ -46,6 +47,22 @@ export function defineCommands(client: RedisClient): void {
       for (const method of [name, `${name}Buffer`]) methods[method] = timedCommand(client, script, methods[method]!);
     }
   }
+  sendAsIssued(client);
+}
+
+/**
+ * Adds our commands to the client's `autoPipeliningIgnoredCommands`, so that with `enableAutoPipelining` each
+ * call is still sent when issued, routed by its keys. ioredis files a `defineCommand` call in the auto-pipeline
+ * of the slot of its first argument, which is the number of keys, not a key: on a Cluster, calls for blocks on
+ * different masters share a pipeline, and ioredis refuses it whole ("All keys in the pipeline should belong to
+ * the same slots allocation group"). The engine batches its calls itself (one mark call per block, each
+ * master's calls in one write), so auto-pipelines would add nothing but a turn of the event loop.
+ */
+function sendAsIssued(client: RedisClient): void {
+  const ignored = client.options.autoPipeliningIgnoredCommands ?? [];
+  const missing = Object.keys(COMMANDS).filter((name) => !ignored.includes(name));
+  // A new array: ioredis's default one is shared by every client of the process.
+  if (missing.length > 0) client.options.autoPipeliningIgnoredCommands = [...ignored, ...missing];
 }
 
 /**

@@ -149,7 +149,7 @@ export function cellsCall(
     const inPlace = small || worksInPlace(work);
     const lo = inPlace ? 0 : work.lo;
     const hi = small ? work.blockHi! : work.hi;
-    args.push(stage, primaries, lo, hi, stage === 2 ? at.group : 1, stage === 0 ? 1 : at.key, 0, 0, small ? (work.hi === hi ? 3 : 2) : inPlace ? 1 : 0);
+    args.push(stage, primaries, lo, hi, stage === 2 ? at.group : 1, stage === 0 ? 1 : at.key, 0, 0, small ? 2 : inPlace ? 1 : 0);
     if (primaries > 0) for (const leaf of work.primary) keys.push(keyOf(leaf, work.block));
     let p = from;
     for (; p < work.periods.length; p++) {
