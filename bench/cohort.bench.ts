@@ -8,6 +8,7 @@ import { isDeepStrictEqual } from 'node:util';
 import { planCohort } from '../src/engine/insights/cohort/plan.js';
 import { Bitmapist, type ChainedEvent, type CohortMode, type CohortResult } from '../src/index.js';
 import { num, times, type BenchContext, type BenchOutput } from './context.js';
+import { COHORT_18, ISSUE } from './issue-18.js';
 import { naiveCohort } from './naive.js';
 import type { NaiveUnit } from './naive-keys.js';
 import { MismatchError } from './keyspace.js';
@@ -154,6 +155,38 @@ export async function benchCohort(ctx: BenchContext, replaySlowest: SlowestCall)
               measured: `median ${ms(oursLatency.medianMs)}, p95 ${ms(oursLatency.p95Ms)}`,
               met: oursLatency.medianMs < 10,
               limit,
+            },
+          );
+          const commands = ours.commands / OURS_RUNS;
+          const naiveFigure = `naive ${ms(naiveLatency.medianMs)}, ${num(naive.commands / NAIVE_RUNS)} commands`;
+          const before = `${ms(COHORT_18.beforeMs[mode]!)} median; ${COHORT_18.beforeCommands}`;
+          targets.push(
+            {
+              issue: ISSUE,
+              target: `getCohort 30x30 days (${mode}), shared data: at most ${COHORT_18.maxMedianMs} ms median`,
+              measured: `median ${ms(oursLatency.medianMs)}, p95 ${ms(oursLatency.p95Ms)}`,
+              met: oursLatency.medianMs <= COHORT_18.maxMedianMs,
+              limit,
+              baseline: naiveFigure,
+              before,
+            },
+            {
+              issue: ISSUE,
+              target: `getCohort 30x30 days (${mode}), shared data: at least ${COHORT_18.minRatioToNaive}x the naive cohort`,
+              measured: `${times(ratio)} (${ms(oursLatency.medianMs)} vs ${ms(naiveLatency.medianMs)})`,
+              met: ratio >= COHORT_18.minRatioToNaive,
+              limit,
+              baseline: naiveFigure,
+              before,
+            },
+            {
+              issue: ISSUE,
+              target: `getCohort 30x30 days (${mode}), shared data: at most ${num(COHORT_18.maxCommands)} Redis commands per cohort`,
+              measured: `${num(commands, 1)} commands in ${num(oursRoundTrips, 1)} script calls (${ms(redisMs)} of script time)`,
+              met: commands <= COHORT_18.maxCommands,
+              limit: `${num(commands / Math.max(1, cells), 1)} commands per cell (${cells} cells)`,
+              baseline: naiveFigure,
+              before,
             },
           );
         }

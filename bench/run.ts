@@ -10,7 +10,9 @@ import { startRedisServer, type RedisServer } from '../src/testing/index.js';
 import { benchCohort } from './cohort.bench.js';
 import type { BenchContext, BenchOutput } from './context.js';
 import { loadDataSet } from './data.js';
+import { benchFunnels } from './funnels.bench.js';
 import { benchHttp } from './http.bench.js';
+import { benchHttpPages } from './http-pages.bench.js';
 import { describeMachine, machineLoad } from './machine.js';
 import { benchMappedIds } from './mapped-ids.bench.js';
 import { benchMarkEvent } from './mark-event.bench.js';
@@ -18,21 +20,28 @@ import { benchBigUserId } from './memory.bench.js';
 import { deleteUnder, MismatchError } from './keyspace.js';
 import { benchPages } from './pages.bench.js';
 import { benchReplay } from './replay.bench.js';
-import { textTable, writeMarkdown, type ReportNote, type TargetResult } from './report.js';
+import { targetLine, textTable, writeMarkdown, type ReportNote, type TargetResult } from './report.js';
 import { benchScale } from './scale.bench.js';
 import { SCALE_SIZES } from './scale-figures.js';
 import { scaleMarkdown, writeScaleSection } from './scale-report.js';
 import { scaleTargets } from './scale-targets.js';
+import { scaleTargets18 } from './scale-targets-18.js';
 
 const REPORT_FILE = fileURLToPath(new URL('../BENCHMARKS.md', import.meta.url));
 
-/** Which benchmarks to run: `npm run bench -- mark mapped replay cohort pages http memory scale` (default: all). */
-const ALL = ['mark', 'mapped', 'replay', 'cohort', 'pages', 'http', 'memory', 'scale'] as const;
+/**
+ * Which benchmarks to run: `npm run bench -- mark mapped replay cohort pages funnels http memory scale` (default: all).
+ * `cohort`, `pages` and `funnels` run the replay first (they read its bitmaps); `pages` is the engine calls
+ * (benchmark 9) and the pages over HTTP (benchmark 10).
+ */
+const ALL = ['mark', 'mapped', 'replay', 'cohort', 'pages', 'funnels', 'http', 'memory', 'scale'] as const;
+const READ_THE_REPLAY: readonly string[] = ['cohort', 'pages', 'funnels'];
 
 async function main(): Promise<number> {
   const started = performance.now();
   const only = process.argv.slice(2).filter((arg) => (ALL as readonly string[]).includes(arg));
-  const wanted = (name: (typeof ALL)[number]) => only.length === 0 || only.includes(name) || (name === 'replay' && (only.includes('cohort') || only.includes('pages')));
+  const wanted = (name: (typeof ALL)[number]) =>
+    only.length === 0 || only.includes(name) || (name === 'replay' && only.some((arg) => READ_THE_REPLAY.includes(arg)));
   const log = (message: string) => console.error(`[bench ${((performance.now() - started) / 1000).toFixed(1)}s] ${message}`);
 
   let server: RedisServer | undefined;
@@ -67,7 +76,9 @@ async function main(): Promise<number> {
       const replay = await benchReplay(ctx);
       outputs.push(replay);
       if (wanted('cohort')) outputs.push(await benchCohort(ctx, replay.slowest));
-      if (wanted('pages')) outputs.push(await benchPages(ctx));
+      if (wanted('pages')) outputs.push(await benchPages(ctx), await benchHttpPages(ctx));
+      // Last of those reading the replay: it adds a fourth event and unique bitmaps (segments) to it.
+      if (wanted('funnels')) outputs.push(await benchFunnels(ctx));
     }
     if (wanted('http')) outputs.push(await benchHttp(ctx));
     if (wanted('memory')) outputs.push(await benchBigUserId(ctx));
@@ -80,7 +91,7 @@ async function main(): Promise<number> {
     console.log(`\n${textTable(rows)}\n`);
     for (const note of notes) console.log(`\n${note.title}\n${note.lines.join('\n')}`);
     console.log('');
-    for (const t of [...targets, ...(scale?.targets ?? [])]) console.log(`${t.met ? 'MET   ' : 'MISSED'}  ${t.target}: ${t.measured}`);
+    for (const t of [...targets, ...(scale?.targets ?? [])]) console.log(targetLine(t));
     if (only.length === 0) {
       writeMarkdown(REPORT_FILE, {
         date: new Date(),
@@ -124,7 +135,7 @@ async function runScale(log: (message: string) => void): Promise<{ targets: Targ
   const failures = figures.sizes.flatMap((size) => size.failures);
   if (failures.length > 0) throw new MismatchError(`the scaling benchmark failed:\n${failures.join('\n')}`);
   const section = scaleMarkdown(figures, new Date());
-  const targets = scaleTargets(figures.sizes.at(-1)!);
+  const targets = [...scaleTargets(figures.sizes.at(-1)!), ...scaleTargets18(figures.sizes.at(-1)!)];
   return { targets, section: sizes.join() === SCALE_SIZES.join() ? section : undefined };
 }
 

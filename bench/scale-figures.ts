@@ -1,6 +1,7 @@
 /** The settings of the scaling benchmark (benchmark 7) and the figures it reports. */
 import type { ScaleCohortQuery } from './scale-check.js';
 import type { MarkRun, Measured } from './scale-measure.js';
+import type { PageMeasured } from './scale-pages.js';
 
 /** The product sizes of a full run. */
 export const SCALE_SIZES = [100_000, 1_000_000, 10_000_000];
@@ -10,6 +11,13 @@ export const SCALE_RUNS = 15;
 export const SCALE_MARKS = 100_000;
 export const SCALE_CALLERS = 64;
 export const SHARD_BITS = 20;
+/**
+ * Days of `user:active` and `user:purchased`: enough for the 90-day pages (active users read 29 days more for the
+ * first day's MAU; the lifecycle one day more).
+ */
+export const SCALE_ACTIVE_DAYS = 120;
+/** The targets the chart pages and the funnel are measured on (by name). */
+export const SCALE_PAGE_TARGETS: readonly string[] = ['compatible, one server', 'sharded, one server'];
 
 /** The cohorts asked on every target: 30x30 days, 12x12 weeks, 3x3 months, each in every mode. */
 export const SCALE_CASES: ScaleCohortQuery[] = (
@@ -24,6 +32,10 @@ export interface TargetFigures {
   cohorts: ((Measured & { query: ScaleCohortQuery; cells: number }) | undefined)[];
   eventsPage: Measured | undefined;
   yearCount: Measured | undefined;
+  /** The chart pages over HTTP (empty on a target not in {@link SCALE_PAGE_TARGETS}; undefined: failed). */
+  pages: (PageMeasured | undefined)[];
+  /** The funnel of {@link SCALE_PAGE_TARGETS}' targets (undefined: not measured here, or failed). */
+  funnel: PageMeasured | undefined;
   marksPerSecond: number;
   /** The marking runs of this target, added up. */
   marking: MarkRun;

@@ -2,14 +2,13 @@
  * The measurements of the scaling benchmark on one target (a layout on a server or a cluster): cohorts,
  * the dashboard's events page through a real Koa app, a year count, and markEvent with 64 callers.
  */
-import type { AddressInfo } from 'node:net';
 import { isDeepStrictEqual } from 'node:util';
-import Koa from 'koa';
 import type { Cluster, Redis } from 'ioredis';
-import { koaBitmapist } from '../src/koa/index.js';
 import type { Bitmapist, CohortResult } from '../src/index.js';
 import { seededRandom } from '../src/testing/index.js';
+import { startDashboard, type DashboardApp } from './dashboard-app.js';
 import { MismatchError } from './keyspace.js';
+import { SHARD_BITS } from './scale-figures.js';
 import { pingWhile, type ObservedNodes, type ScriptCalls } from './scale-nodes.js';
 import { assertCohort, type ScaleCohortQuery } from './scale-check.js';
 import { activityDays, DAY_MS, LAST_DAY, popcount, signupRange, type ScaleProduct } from './scale-product.js';
@@ -98,32 +97,24 @@ export function expectedCounts(product: ScaleProduct): Record<string, number[]> 
 
 /** `GET /bitmapist/?format=json` through a real Koa app with the plugin, its counts checked. */
 export async function measureEventsPage(target: ScaleTarget, product: ScaleProduct, runs: number, expected: Record<string, number[]>) {
-  const app = new Koa();
-  const plugin = koaBitmapist(app, {
-    redis: target.client,
-    keyPrefix: target.keyPrefix,
-    layout: target.layout,
-    authorize: () => true,
-    trackLogins: false,
-  });
-  const server = app.listen(0, '127.0.0.1');
-  await new Promise((resolve) => server.once('listening', resolve));
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/bitmapist/?format=json&now=${encodeURIComponent(product.now.toISOString())}`;
+  const app = await startTargetDashboard(target);
+  const url = app.url('/', { format: 'json', now: product.now.toISOString() });
   try {
-    const result = await measure(target, runs, async () => {
-      const response = await fetch(url);
-      if (response.status !== 200) throw new Error(`events page: HTTP ${response.status} ${await response.text()}`);
-      return (await response.json()) as { events: { name: string; day: number; week: number; month: number; year: number }[] };
-    });
+    const result = await measure(target, runs, () =>
+      app.getJson<{ events: { name: string; day: number; week: number; month: number; year: number }[] }>(url));
     const shown = Object.fromEntries(result.last.events.map((e) => [e.name, [e.day, e.week, e.month, e.year]]));
     if (!isDeepStrictEqual(shown, expected)) {
       throw new MismatchError(`${target.name}: events page ${JSON.stringify(shown)} differs from the counts computed in Node ${JSON.stringify(expected)}`);
     }
     return result;
   } finally {
-    server.close();
-    await plugin.close();
+    await app.close();
   }
+}
+
+/** A real Koa app with the plugin on a target's client, prefix and layout. */
+export function startTargetDashboard(target: ScaleTarget): Promise<DashboardApp> {
+  return startDashboard({ redis: target.client, keyPrefix: target.keyPrefix, layout: target.layout, shardBits: SHARD_BITS });
 }
 
 /** `year('user:active').count()`, checked. */

@@ -12,6 +12,8 @@ import { percentile } from './timing.js';
 export interface ScriptCalls {
   /** Script calls (EVALSHA + EVAL) over every server. */
   calls: number;
+  /** Every command Redis ran (those inside scripts included, the bench's observing ones left out), over every server. */
+  commands: number;
   /** Microseconds Redis spent in them. */
   usec: number;
   longestUsec: number;
@@ -74,14 +76,17 @@ export class ObservedNodes {
       }
       durations.sort((a, b) => a - b);
       let calls = 0;
+      let commands = 0;
       let usec = 0;
       after.forEach((stats, i) => {
         const delta = commandDelta(before[i]!, stats);
         calls += delta.scriptCalls;
+        commands += delta.commands;
         usec += delta.scriptUsec;
       });
       const scripts = {
         calls,
+        commands,
         usec,
         longestUsec: durations.at(-1) ?? 0,
         p99Usec: percentile(durations, 0.99) || 0,

@@ -1,15 +1,16 @@
 /**
  * The scaling benchmark's product, built directly as bitmaps (no marks replayed): `users` consecutive ids
  * signing up over {@link SIGNUP_DAYS} days (about 11,000 a day at 10,000,000 users, fewer at smaller sizes so
- * that every size has the same calendar), `user:active` on each of the last {@link ACTIVE_DAYS} days for about
- * 8% of the users, more among recent sign-ups, and `user:purchased` for a few of the active users.
+ * that every size has the same calendar), `user:active` on each of the last `activeDays` days (default
+ * {@link ACTIVE_DAYS}) for about 8% of the users, more among recent sign-ups, and `user:purchased` for a few of
+ * the active users.
  * Bit `uid` of a bitmap is bit `7 - uid % 8` of byte `uid >> 3`, as Redis SETBIT numbers them.
  */
 import { seededRandom } from '../src/testing/index.js';
 
 /** Days with sign-ups; the last one is {@link LAST_DAY}. */
 export const SIGNUP_DAYS = 900;
-/** Days with `user:active` and `user:purchased` bitmaps, ending with the last day. */
+/** Days with `user:active` and `user:purchased` bitmaps, ending with the last day (the builder's default). */
 export const ACTIVE_DAYS = 60;
 /** The last day of the data set (a Sunday, so the current ISO week is whole); cohorts end at its end. */
 export const LAST_DAY = Date.UTC(2025, 5, 29) / 86_400_000;
@@ -78,8 +79,8 @@ function sampleRange(bitmap: Uint8Array, lo: number, hi: number, p: number, rand
   }
 }
 
-/** Builds the product for `users` ids (at least {@link SIGNUP_DAYS}), the same for the same seed. */
-export function buildProduct(users: number, seed = 20251129): ScaleProduct {
+/** Builds the product for `users` ids (at least {@link SIGNUP_DAYS}) and `activeDays` days of activity, the same for the same arguments. */
+export function buildProduct(users: number, seed = 20251129, activeDays = ACTIVE_DAYS): ScaleProduct {
   if (!Number.isInteger(users) || users < SIGNUP_DAYS) throw new Error(`need at least ${SIGNUP_DAYS} users, got ${users}`);
   const random = seededRandom(seed);
   // Sign-ups per day vary between 75% and 125% of the mean (8,250-13,750 at 10M users).
@@ -93,7 +94,7 @@ export function buildProduct(users: number, seed = 20251129): ScaleProduct {
   }
   signupStart[SIGNUP_DAYS] = users;
   const firstDay = LAST_DAY - (SIGNUP_DAYS - 1);
-  const firstActiveDay = LAST_DAY - (ACTIVE_DAYS - 1);
+  const firstActiveDay = LAST_DAY - (activeDays - 1);
   const bytes = Math.ceil(users / 8);
   const active: Buffer[] = [];
   const purchased: Buffer[] = [];

@@ -2,9 +2,13 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { num } from './context.js';
 import { markdownTargets } from './report.js';
-import { ACTIVE_DAYS, SIGNUP_DAYS } from './scale-product.js';
+import { SIGNUP_DAYS } from './scale-product.js';
+import { SCALE_FUNNEL, SCALE_PAGES, type PageMeasured } from './scale-pages.js';
 import { caseName, scaleTargets } from './scale-targets.js';
-import { SCALE_CALLERS, SCALE_CASES, SCALE_MARKS, SCALE_RUNS, SHARD_BITS, type ScaleFigures, type TargetFigures } from './scale-figures.js';
+import { scaleTargets18 } from './scale-targets-18.js';
+import {
+  SCALE_ACTIVE_DAYS as ACTIVE_DAYS, SCALE_CALLERS, SCALE_CASES, SCALE_MARKS, SCALE_RUNS, SHARD_BITS, type ScaleFigures, type TargetFigures,
+} from './scale-figures.js';
 import { ms } from './timing.js';
 
 export const SCALE_BEGIN = '<!-- scale:begin (written by `npm run bench -- scale`) -->';
@@ -33,6 +37,14 @@ export function scaleMarkdown(figures: ScaleFigures, date: Date): string {
       + `${num(memoryTotal(t) / 2 ** 20, 1)} MiB | ${bytesPer(t.memory['user:active']!, largest.activeUserDays)} | `
       + `${bytesPer(memoryTotal(t), largest.signups + largest.activeUserDays + largest.purchases)} | ${bytesPer(t.memory['user:signed_up']!, largest.signups)} |`;
   });
+  const pageRow = (t: TargetFigures, label: string, m: PageMeasured | undefined) => (m
+    ? `| ${label} | ${t.name} | ${ms(m.medianMs)} | ${ms(m.p95Ms)} | ${num(m.scriptCallsPerRun, 1)} | ${num(m.scripts.commands / m.runs, 1)} | `
+      + `${ms(m.redisMsPerRun)} | ${usec(m.scripts.longestUsec)} | ${num(m.scripts.over5ms)} of ${num(m.scripts.logged)} | ${ms(m.pingP99Ms)} | ${m.checked} |`
+    : `| ${label} | ${t.name} | failed | | | | | | | | |`);
+  const pageRows = largest.targets.filter((t) => t.pages.length > 0).flatMap((t) => [
+    ...SCALE_PAGES.map((page, i) => pageRow(t, page.label, t.pages[i])),
+    pageRow(t, t.funnel?.label ?? 'funnel', t.funnel),
+  ]);
   const growthRows = figures.sizes.flatMap((size) => size.targets.map((t) => {
     const worst = (unit: string) => {
       const ms_ = SCALE_CASES.map((c, i) => (c.unit === unit ? t.cohorts[i]?.medianMs ?? Number.POSITIVE_INFINITY : 0));
@@ -92,6 +104,20 @@ export function scaleMarkdown(figures: ScaleFigures, date: Date): string {
     '|---|---|---|---|---|---|---|---|---|',
     ...otherRows,
     '',
+    `### Chart pages and a funnel at ${num(largest.users)} users`,
+    '',
+    'The dashboard\'s pages through a real Koa app with the plugin (`GET /bitmapist/<page>?...&format=json` with `fetch`), '
+      + `and \`getFunnel(${JSON.stringify(SCALE_FUNNEL.steps)}, { periods: ${SCALE_FUNNEL.periods}, window: ${SCALE_FUNNEL.window} })\` `
+      + '(the product has three events: the fourth step repeats `user:active`), measured as the cohorts: one warm-up, then '
+      + `${SCALE_RUNS} runs, script calls and Redis commands per view from \`INFO commandstats\`, the longest call from SLOWLOG, `
+      + 'PING p99 of another client. Every answer is checked against the same figures computed in Node from the buffers the '
+      + 'data set was built from: trends every count, active users DAU, WAU and MAU, the lifecycle every figure (its active '
+      + 'users are per-day popcounts), the funnel every count and its time to convert.',
+    '',
+    '| page | target | median | p95 | script calls/view | Redis commands/view | Redis script time/view | longest script call | calls over 5 ms | PING p99 | checked |',
+    '|---|---|---|---|---|---|---|---|---|---|---|',
+    ...pageRows,
+    '',
     '### Growth with the number of users',
     '',
     'Cohort columns: the slowest mode\'s median. Longest call and PING p99: the worst over every cohort.',
@@ -104,11 +130,19 @@ export function scaleMarkdown(figures: ScaleFigures, date: Date): string {
     '',
     markdownTargets(scaleTargets(largest)),
     '',
+    '### Targets (issue 18)',
+    '',
+    'The page bounds are for the compatible layout on one server; the sharded layout\'s figures are reported next to them. '
+      + 'Marking: the runs of the table above, the sharded layout against the compatible one of the same run.',
+    '',
+    markdownTargets(scaleTargets18(largest)),
+    '',
     'Reading the figures: SLOWLOG and `INFO commandstats` time a call by the wall clock, so on a busy machine a call '
       + 'during which Redis lost its CPU to another process looks long (the load is recorded above; compare the longest '
-      + 'call with the Redis script time per cohort). `user:active` exists for the last '
-      + `${ACTIVE_DAYS} days only, so the oldest rows of 12x12 weeks and 3x3 months read periods without a bitmap, as a `
-      + 'product that started tracking an event recently would. In the compatible layout every bitmap is as long as its '
+      + 'call with the Redis script time per cohort). `user:active` and `user:purchased` exist for the last '
+      + `${ACTIVE_DAYS} days only (enough for the 90-day pages, whose first MAU reads 29 days before them), so the oldest `
+      + 'periods of a longer range read no bitmap, as for a product that started tracking an event recently. In the '
+      + 'compatible layout every bitmap is as long as its '
       + 'highest id: a day of sign-ups at the end of the id range costs as much as a whole day of activity, which is what '
       + 'the sharded layout saves (B per sign-up).',
     SCALE_END,

@@ -9,11 +9,13 @@ import { Bitmapist } from '../src/index.js';
 import { startRedisCluster, startRedisServer } from '../src/testing/index.js';
 import { checkBuilder, expectedCohort } from './scale-check.js';
 import {
-  expectedCounts, markRun, measureCohort, measureEventsPage, measureYearCount, type ScaleTarget,
+  expectedCounts, markRun, measureCohort, measureEventsPage, measureYearCount, startTargetDashboard, type ScaleTarget,
 } from './scale-measure.js';
+import { expectedPages, measureFunnel, measurePage, SCALE_PAGES, type ExpectedPages } from './scale-pages.js';
 import { codeVersion, describeMachine, machineLoad } from './machine.js';
 import {
-  SCALE_CALLERS, SCALE_CASES, SCALE_MARKS, SCALE_RUNS, SCALE_SIZES, SHARD_BITS, type ScaleFigures, type SizeFigures,
+  SCALE_ACTIVE_DAYS, SCALE_CALLERS, SCALE_CASES, SCALE_MARKS, SCALE_PAGE_TARGETS, SCALE_RUNS, SCALE_SIZES, SHARD_BITS,
+  type ScaleFigures, type SizeFigures,
 } from './scale-figures.js';
 import { ObservedNodes } from './scale-nodes.js';
 import { caseName } from './scale-targets.js';
@@ -66,7 +68,7 @@ export async function benchScale(log: (message: string) => void, sizes = SCALE_S
 async function benchSize(log: (message: string) => void, users: number, bases: Omit<ScaleTarget, 'engine'>[]): Promise<SizeFigures> {
   const label = `scale ${users.toLocaleString('en-US')}`;
   let start = performance.now();
-  const product = buildProduct(users);
+  const product = buildProduct(users, undefined, SCALE_ACTIVE_DAYS);
   const buildMs = performance.now() - start;
   const figures: SizeFigures = {
     users,
@@ -112,6 +114,8 @@ async function benchSize(log: (message: string) => void, users: number, bases: O
         cohorts: [],
         eventsPage: undefined,
         yearCount: undefined,
+        pages: [],
+        funnel: undefined,
         marksPerSecond: 0,
         marking: { marks: 0, seconds: 0, clientCpuSeconds: 0, scriptCalls: 0 },
         memory,
@@ -120,6 +124,22 @@ async function benchSize(log: (message: string) => void, users: number, bases: O
       });
     }
     const expected = SCALE_CASES.map((query) => expectedCohort(product, query));
+    let pagesExpected: ExpectedPages | undefined;
+    /** The chart pages over HTTP and the funnel on one target. */
+    const measurePages = async (target: ScaleTarget, out: SizeFigures['targets'][number], expectedFigures: ExpectedPages) => {
+      const app = await startTargetDashboard(target);
+      try {
+        for (const page of SCALE_PAGES) {
+          const m = await attempt(`${target.name}: ${page.label}`, () => measurePage(target, app, page, product, SCALE_RUNS, expectedFigures));
+          out.pages.push(m);
+          if (m) log(`${label}: ${target.name}: ${page.label}: median ${m.medianMs.toFixed(1)} ms, ${m.scriptCallsPerRun} script calls, longest ${(m.scripts.longestUsec / 1000).toFixed(2)} ms`);
+        }
+      } finally {
+        await app.close();
+      }
+      out.funnel = await attempt(`${target.name}: funnel`, () => measureFunnel(target, product, SCALE_RUNS, expectedFigures.funnel));
+      if (out.funnel) log(`${label}: ${target.name}: funnel median ${out.funnel.medianMs.toFixed(1)} ms, longest ${(out.funnel.scripts.longestUsec / 1000).toFixed(2)} ms`);
+    };
     const counts = expectedCounts(product);
     for (const [t, target] of targets.entries()) {
       const out = figures.targets[t]!;
@@ -135,6 +155,10 @@ async function benchSize(log: (message: string) => void, users: number, bases: O
       out.eventsPage = await attempt(`${target.name}: events page`, () => measureEventsPage(target, product, SCALE_RUNS, counts));
       out.yearCount = await attempt(`${target.name}: year count`, () => measureYearCount(target, product, SCALE_RUNS, counts['user:active']![3]!));
       log(`${label}: ${target.name}: events page median ${out.eventsPage?.medianMs.toFixed(1)} ms, year count ${out.yearCount?.medianMs.toFixed(1)} ms`);
+      if (SCALE_PAGE_TARGETS.includes(target.name)) {
+        pagesExpected ??= expectedPages(product);
+        await measurePages(target, out, pagesExpected);
+      }
     }
     // Marking: each target twice (half the marks each time), in the order A B C C B A against drift.
     const order = [...targets.keys(), ...[...targets.keys()].reverse()];
