@@ -47,3 +47,13 @@ export const SCALE_18 = {
     'sharded, 3-master cluster': '0.27x (46,157 vs 170,214 marks/s), 1.9 marks per script call',
   } as Record<string, string>,
 } as const;
+
+/**
+ * Issue 17's bounds for funnels and breakdowns (measured with issue 18's pages): a funnel of 4 steps over 30 entry
+ * days (window 14), either order, with and without a segment, and a trends breakdown of 2 events x 3 segments.
+ */
+export const FUNNELS_17 = {
+  issue: 17,
+  maxSharedMs: 30,
+  maxScaleMs: 300,
+} as const;
