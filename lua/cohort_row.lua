@@ -24,6 +24,10 @@
 --                 BITMAPIST_STATE_LOST) and whose time to live each read renews to ARGV[2]. The AND comes
 --                 after the primaries, before P is counted: a row of kind 1 or 2 may resume in stage 1 at key
 --                 primaries + 1 (its primaries done, the segment next).
+-- then, optional  the word 'lengths' and, for each row (all small) and each of its periods sent, the byte length of
+--                 the longest bitmap of the period: modes 'recurring' and 'unbounded' then pad P with zeros ahead
+--                 of the periods' bitmaps, so that BITOP runs word by word instead of byte by byte over the
+--                 difference (see PAD_AHEAD).
 --
 -- Returns         { row, stage, period, group, key, values... }: where the next call resumes (row r + 1: all
 --                 done; stage 0: the row has not started; 1: in its primaries at key; 2: at period (n + 1:
@@ -35,8 +39,9 @@
 -- A small row (in place 2, lo 0; hi is the end of the longest bitmap of its block, a measure of its work) is
 -- worked on the bitmaps themselves, a period at a time: its cell is one BITOP AND of the population (its primary
 -- bitmap itself while nothing changed it) with the period's bitmaps (a group of several ORed first) and a
--- BITCOUNT. Nothing is padded: ids grow with time, so a row's bitmaps are about as long as each other, and BITOP
--- goes byte by byte only over their difference. It stops only between periods, and reads the clock only after
+-- BITCOUNT. BITOP goes word by word only as far as all its operands reach, then byte by byte: given the periods'
+-- lengths, modes 'recurring' and 'unbounded' pad P ahead of them (ids grow with time, so a cohort's later
+-- bitmaps are longer), and mode 'first' gets the same from its XOR. It stops only between periods, and reads the clock only after
 -- about SMALL_CHECK_BYTES of work. Other rows:
 -- Every set is worked on as a copy of the window [lo, hi] of its bitmaps (BITPOS, GETRANGE), so a cell costs the
 -- population's width, not the bitmaps' length; a population wider than half of its bitmaps is worked in place. A missing bitmap is skipped: an OR group ignores it, and a
@@ -105,7 +110,7 @@ for r = 1, rowCount do
   rows[r] = row
 end
 if ARGV[arg] == 'segment' then
-  if #ARGV ~= arg + rowCount then
+  if #ARGV < arg + rowCount or (#ARGV > arg + rowCount and ARGV[arg + rowCount + 1] ~= 'lengths') then
     return redis.error_reply('BITMAPIST_BADARG one segment kind per row expected')
   end
   for r = 1, rowCount do
@@ -117,6 +122,19 @@ if ARGV[arg] == 'segment' then
     end
   end
   arg = arg + rowCount + 1
+end
+if ARGV[arg] == 'lengths' then
+  arg = arg + 1
+  for r, row in ipairs(rows) do
+    if row.inPlace < 2 then return redis.error_reply('BITMAPIST_BADARG lengths are for small rows only') end
+    row.lengths = {}
+    for p = 1, #row.periods do
+      local length = int(arg, 0)
+      if length == nil then return redis.error_reply('BITMAPIST_BADARG bad length of period ' .. p .. ' of row ' .. r) end
+      row.lengths[p] = length
+      arg = arg + 1
+    end
+  end
 end
 for r, row in ipairs(rows) do
   if row.stage == 1 and row.key > row.primaries and not row.segment then
@@ -274,7 +292,8 @@ end
 
 -- Work done since the clock was last read (small rows only), in bytes BITOP goes through, a Redis call counted as
 -- COMMAND_BYTES (about the time BITOP takes on that many): the clock is read about every 100 us of work.
-local SMALL_CHECK_BYTES = 1048576
+local SMALL_CHECK_BYTES = 2097152
+local PAD_AHEAD = 4
 local COMMAND_BYTES = 16384
 local unchecked = 0
 local function smallOverBudget(bytes)
@@ -323,6 +342,25 @@ local function workSmall(r, row)
   local function state()
     return 1 + (pop == P and 1 or 0) + (unionHeld and 2 or 0)
   end
+  -- Pads the population, as P, with zeros to at least the longest bitmap of period p, looking PAD_AHEAD periods
+  -- ahead: BITOP goes word by word only as far as all its operands reach. Mode 'first' needs none: its XOR
+  -- leaves P as long as the period it removed.
+  local popLength
+  local function padFor(p)
+    if mode == 'first' or row.lengths == nil then return end
+    local longest = row.lengths[p]
+    if popLength ~= nil and longest <= popLength then return end
+    for ahead = p + 1, math.min(p + PAD_AHEAD - 1, #row.periods) do longest = math.max(longest, row.lengths[ahead]) end
+    if pop ~= P then
+      rcall('COPY', pop, P, 'REPLACE')
+      pop = P
+    end
+    popLength = popLength or rcall('STRLEN', P)
+    if longest > popLength then
+      rcall('SETRANGE', P, longest - 1, '\0')
+      popLength = longest
+    end
+  end
   for p, period in ipairs(row.periods) do
     local keys = 0
     for _, range in ipairs(period.groups) do keys = keys + range[2] - range[1] + 1 end
@@ -330,6 +368,7 @@ local function workSmall(r, row)
     local count = 0
     if remaining > 0 and #period.groups > 0 then
       -- C = the population AND each group: a single bitmap as itself, the first group of several ORed into G.
+      padFor(p)
       local operands, others = { pop }, {}
       for _, range in ipairs(period.groups) do
         if range[1] == range[2] then operands[#operands + 1] = KEYS[range[1]] else others[#others + 1] = range end
@@ -353,8 +392,8 @@ local function workSmall(r, row)
         unionHeld = true
       else
         count = rcall('BITCOUNT', C)
-        if mode == 'first' and count > 0 then
-          -- The population without this period's users (P written the first time).
+        if mode == 'first' and count > 0 and not (row.last == 1 and p == #row.periods) then
+          -- The population without this period's users (P written the first time; not after the row's last).
           rcall('BITOP', 'XOR', P, pop, C)
           pop = P
           remaining = remaining - count

@@ -10,6 +10,8 @@ import type { Leaf } from '../../query/expression.js';
 export interface WorkedPeriod {
   column: number;
   groups: Leaf[][];
+  /** A small row's: the byte length of its longest bitmap, when the cohort asked for the lengths. */
+  length?: number;
 }
 
 /** One row's work in one block: the byte range [lo, hi] of its population and its periods in working order. */
@@ -171,6 +173,11 @@ export function cellsCall(
       args.push(segment === undefined ? 0 : segment.scratch ? 2 : 1);
       if (segment !== undefined) keys.push(segment.key);
     }
+  }
+  // The periods' lengths, when every row of the call is small and has them: the script pads ahead of them.
+  const sent = slices.map((slice) => rows[slice.row]!.periods.slice(slice.from, slice.from + slice.count));
+  if (slices.every((slice) => isSmall(rows[slice.row]!)) && sent.every((periods) => periods.every((period) => period.length !== undefined))) {
+    args.push('lengths', ...sent.flatMap((periods) => periods.map((period) => period.length!)));
   }
   keys.push(...scratch);
   return { keys, args, slices };

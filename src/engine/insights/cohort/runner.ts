@@ -152,7 +152,9 @@ export class CohortRunner {
     }
     let asked = read.size * blocks.length > MAX_LENGTHS_ASKED;
     const others = asked ? [] : blocks.flatMap((block) => [...read.values()].map((leaf) => keyOf(leaf, block)));
-    const lengths = new Map<string, number>();
+    // Lengths by block, event and suffix: the plan's strings hash once, where a key built per lookup would not.
+    const lengths = new Map<number, Map<string, Map<string, number>>>();
+    const lengthOf = (leaf: Leaf, block: number) => lengths.get(block)?.get(leaf.event)?.get(leaf.suffix) ?? 0;
     const populated: RowWork[] = [];
     for (let from = 0; from < primaries.length; ) {
       const ask = !asked;
@@ -161,7 +163,18 @@ export class CohortRunner {
       if (ask) args.push('lengths', others.length);
       const reply = await this.limiter.run(() => runScript(this.redis.bitmapistCohortWindows(keys.length + (ask ? others.length : 0), ...keys, ...(ask ? others : []), ...args)));
       const done = reply[0]!;
-      if (ask) others.forEach((key, i) => lengths.set(key, reply[1 + 2 * done + i]!));
+      if (ask) {
+        let i = 1 + 2 * done;
+        for (const block of blocks) {
+          const byEvent = new Map<string, Map<string, number>>();
+          lengths.set(block, byEvent);
+          for (const leaf of read.values()) {
+            const bySuffix = byEvent.get(leaf.event) ?? new Map<string, number>();
+            byEvent.set(leaf.event, bySuffix);
+            bySuffix.set(leaf.suffix, reply[i++]!);
+          }
+        }
+      }
       asked = true;
       for (let r = 0; r < done; r++) {
         const [lo, hi] = [reply[1 + 2 * r]!, reply[2 + 2 * r]!];
@@ -175,7 +188,7 @@ export class CohortRunner {
     for (const row of populated) blockHi.set(row.block, Math.max(blockHi.get(row.block) ?? 0, row.hi));
     for (const block of lengths.size > 0 ? blocks : []) {
       for (const leaf of read.values()) {
-        const length = lengths.get(keyOf(leaf, block)) ?? 0;
+        const length = lengthOf(leaf, block);
         if (blockHi.has(block) && length - 1 > blockHi.get(block)!) blockHi.set(block, length - 1);
       }
     }
@@ -184,10 +197,17 @@ export class CohortRunner {
       if (!isSmall(row) || lengths.size === 0) continue;
       // Missing primaries are left out (the row has at least one bitmap with users). A group without a bitmap
       // empties its period (groups are ANDed): the script then does no BITOP for it.
-      if (row.primary.length > 1) row.primary = row.primary.filter((leaf) => lengths.get(keyOf(leaf, row.block)) !== 0);
+      if (row.primary.length > 1) row.primary = row.primary.filter((leaf) => lengthOf(leaf, row.block) !== 0);
       row.periods = row.periods.map((period) => {
-        const groups = period.groups.map((group) => group.filter((leaf) => lengths.get(keyOf(leaf, row.block)) !== 0));
-        return { ...period, groups: groups.some((group) => group.length === 0) ? [] : groups };
+        let length = 0;
+        const groups = period.groups.map((group) =>
+          group.filter((leaf) => {
+            const bytes = lengthOf(leaf, row.block);
+            length = Math.max(length, bytes);
+            return bytes !== 0;
+          }),
+        );
+        return { ...period, groups: groups.some((group) => group.length === 0) ? [] : groups, length };
       });
     }
     return populated;
