@@ -15,8 +15,9 @@
 --                1) given a window over half as wide as the longest bitmap also takes the whole bitmaps: a
 --                bitmap is then read in place (or COPYed), not copied through Lua, which costs far more
 -- ARGV[4]        time to live of the registers in ms (a safety net: the caller deletes them when done)
--- ARGV[5]        the budget of this call in microseconds (at least 1): past it, the call stops before its next
---                instruction (at least one instruction runs per call)
+-- ARGV[5]        the budget of this call in microseconds (at least 1): the call stops before an instruction
+--                that would end past it, estimated from the bytes it touches at the rate the call has worked
+--                so far (at least one instruction runs per call)
 -- ARGV[6]        the number of the first instruction sent (1 for a new program), for the reply
 -- ARGV[7]        the most bytes the registers may hold together (width times registers), checked first
 -- ARGV[8..]      instructions; r is a register (1-based), k a bitmap (1-based), x an operand: a register r,
@@ -148,11 +149,12 @@ local function lengthOf(k)
   if lengths[k] == nil then lengths[k] = rcall('STRLEN', KEYS[k]) end
   return lengths[k]
 end
--- Whether bitmap k may be read where it is: the window is the whole bitmaps, and BITOP's byte-at-a-time path
--- past its end (a shorter operand's tail costs ten times a word-aligned byte) is short.
-local function inPlace(k)
+-- Whether bitmap k may be read where it is by a BITOP of `keys` operands (2 unless said): the window is the
+-- whole bitmaps, and BITOP's byte-at-a-time path past its end, which costs about a nanosecond per byte and
+-- operand, costs less than copying and padding it (about half a nanosecond per byte of the width).
+local function inPlace(k, keys)
   local length = lengthOf(k)
-  return lo == 0 and length <= width and width - length <= math.floor(width / 16)
+  return lo == 0 and length <= width and (width - length) * 5 * (keys or 2) <= width * 2
 end
 
 -- Copies the window of bitmap k into `name`, width bytes; false (name untouched) when it holds no byte there.
@@ -202,11 +204,12 @@ local function bitop(op, r, names, longest)
   held[r] = true
 end
 
--- r = the OR of operands xs: those read in place in one BITOP, the others copied and ORed one at a time.
+-- r = the OR of operands xs: those about as long as the window in one BITOP, the others ORed one at a time,
+-- in place when their tail is short enough for a BITOP of two, else copied.
 local function orInto(r, xs)
   local names, longest, copied = {}, 0, {}
   for _, x in ipairs(xs) do
-    if x < 0 and lengthOf(-x) > 0 and not inPlace(-x) then
+    if x < 0 and lengthOf(-x) > 0 and not inPlace(-x, #xs) then
       copied[#copied + 1] = x
     else
       local name, length = source(x, 1)
@@ -223,9 +226,9 @@ local function orInto(r, xs)
     bitop('OR', r, names, longest)
   end
   for _, x in ipairs(copied) do
-    local name = source(x, 1)
+    local name, length = source(x, 1)
     if name ~= nil then
-      if has then bitop('OR', r, { register(r), name }, width) else copyInto(r, name, width) end
+      if has then bitop('OR', r, { register(r), name }, width) else copyInto(r, name, length) end
       has = true
     end
   end
@@ -260,12 +263,33 @@ local function fresh(pc)
   return WRITES[op] and width >= 65536 and not holds(a[1]) and spare == 0
 end
 
+-- Bytes an instruction reads and writes at most (whole windows): its time is estimated from them.
+local function bytesOf(pc)
+  local op, a = program[pc][1], program[pc][2]
+  if op == 'O' then return (#a - 1) * width end
+  if op == '&' or op == '|' or op == '^' then return 3 * width end
+  if op == '-' then return 5 * width end
+  if op == 'L' or op == '!' then return 2 * width end
+  if op == 'Z' then return 0 end
+  return width
+end
+-- Microseconds per byte assumed until this call has worked a window's worth (about 5 GB/s), and the least.
+local ASSUMED_RATE, LEAST_RATE = 0.0002, 0.00005
+local worked = 0
+
 local pc = 1
 while pc <= #program do
-  if pc > 1 and (fresh(pc) and elapsed() >= budget / 8 or elapsed() >= budget) then
-    reply[1] = first + pc - 1
-    break
+  if pc > 1 then
+    -- Stop before an instruction that would end past the budget, at the rate this call has shown so far: a
+    -- slow machine (or fresh memory) makes calls shorter rather than longer.
+    local spent = elapsed()
+    local rate = worked >= width and math.max(spent / worked, LEAST_RATE) or ASSUMED_RATE
+    if spent + bytesOf(pc) * rate > budget or (fresh(pc) and spent >= budget / 8) then
+      reply[1] = first + pc - 1
+      break
+    end
   end
+  worked = worked + bytesOf(pc)
   local op, a = program[pc][1], program[pc][2]
   local writesNew = WRITES[op] and not holds(a[1])
   if op == 'L' then
