@@ -95,11 +95,14 @@ while i <= #ARGV do
 end
 
 local reply = { first + #program, 0, 0 }
+-- The byte length of each bitmap, asked once per call (it does not change during a call).
+local lengths = {}
 if lo == -1 or first == 1 then
   -- The end of the longest bitmap: the whole window, or the test of a given one's width.
   local longest = 0
   for k = 1, leafCount do
     local length = rcall('STRLEN', KEYS[k])
+    lengths[k] = length
     if length > longest then longest = length end
   end
   if lo == -1 or (hi - lo + 1) * 2 > longest then
@@ -143,8 +146,6 @@ end
 local function pad(name, length)
   if length < width then rcall('SETRANGE', name, width - 1, '\0') end
 end
--- The byte length of each bitmap (it does not change during a call).
-local lengths = {}
 local function lengthOf(k)
   if lengths[k] == nil then lengths[k] = rcall('STRLEN', KEYS[k]) end
   return lengths[k]
@@ -341,6 +342,8 @@ while pc <= #program do
     held[a[1]] = true
   elseif op == '#' then
     reply[#reply + 1] = countRegister(a[1])
+  elseif op == 'K' and lengthOf(a[1]) <= lo then
+    reply[#reply + 1] = 0
   elseif op == 'K' then
     local first = rcall('BITPOS', KEYS[a[1]], 1, lo, hi)
     reply[#reply + 1] = first < 0 and 0 or rcall('BITCOUNT', KEYS[a[1]], math.floor(first / 8), hi)
