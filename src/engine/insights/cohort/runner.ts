@@ -2,7 +2,8 @@ import { Cluster } from 'ioredis';
 import type { BlockRegistry } from '../../keys/blocks.js';
 import { forEachBounded } from '../../redis/bounded.js';
 import { CallLimiter } from '../../redis/call-limiter.js';
-import { CHAIN_START, cellsCall, isSmall, readCellsReply, rowBytes, rowUnits, SMALL_ROW_BYTES, windowsCall, workedPeriods, type RowWork, type SegmentKey } from './calls.js';
+import { CHAIN_START, cellsCall, readCellsReply, rowBytes, rowUnits, type RowWork, type SegmentKey } from './calls.js';
+import { populatedRows } from './populated.js';
 import { assembleCohort, type CohortPlan, type CohortResult, type CohortSums } from './plan.js';
 import { BlockSegments, evaluateSegment, type BlockSegment } from './segment.js';
 import { BitmapistArgumentError } from '../../errors.js';
@@ -28,9 +29,6 @@ export interface CohortLimits {
   /** See {@link MAX_COHORT_BYTES}. */
   maxBytes: number;
 }
-
-/** The most bitmap lengths a cohort asks for with its first `cohort_windows` call (see `populatedRows`). */
-const MAX_LENGTHS_ASKED = 1000;
 
 /** The limits `getCohort` uses: calls of about 2 ms of Redis time, two in flight. */
 export const DEFAULT_COHORT_LIMITS: CohortLimits = {
@@ -73,7 +71,7 @@ export class CohortRunner {
     const work: RowWork[][] = [];
     let bytes = 0;
     await forEachBounded(groups.keys(), this.limits.callsInFlight, async (g) => {
-      work[g] = await this.populatedRows(plan, groups[g]!);
+      work[g] = await populatedRows({ redis: this.redis, keys: this.keys, limiter: this.limiter, limits: this.limits }, plan, groups[g]!);
       for (const row of work[g]!) {
         if (segment !== undefined) row.segmented = true;
         bytes += rowBytes(row);
@@ -134,83 +132,6 @@ export class CohortRunner {
       void segments.discardAll(); // not awaited: Redis may be away; the TTL is the safety net
       throw error;
     }
-  }
-
-  /**
-   * The rows with users in a group of blocks, with their population's byte range (`cohort_windows` calls; a
-   * row of each block counts as a row of the call).
-   */
-  private async populatedRows(plan: CohortPlan, blocks: number[]): Promise<RowWork[]> {
-    const keyOf = (leaf: Leaf, block: number) => this.keys.eventKey(leaf.event, leaf.suffix, block);
-    const rows = blocks.flatMap((block) => plan.rows.map((row, index) => ({ block, index, row })));
-    const primaries = rows.map(({ block, row }) => row.primary.map((leaf) => keyOf(leaf, block)));
-    // The lengths of the bitmaps the cells read, asked with the first call when they are few: small rows leave
-    // the missing ones out (BITOP would go byte by byte over them) and are worked up to the longest.
-    const read = new Map<string, Leaf>();
-    for (const row of plan.rows) {
-      for (const leaf of [...(row.primary.length > 1 ? row.primary : []), ...row.periods.flat(2)]) read.set(`${leaf.event}\u0000${leaf.suffix}`, leaf);
-    }
-    let asked = read.size * blocks.length > MAX_LENGTHS_ASKED;
-    const others = asked ? [] : blocks.flatMap((block) => [...read.values()].map((leaf) => keyOf(leaf, block)));
-    // Lengths by block, event and suffix: the plan's strings hash once, where a key built per lookup would not.
-    const lengths = new Map<number, Map<string, Map<string, number>>>();
-    const lengthOf = (leaf: Leaf, block: number) => lengths.get(block)?.get(leaf.event)?.get(leaf.suffix) ?? 0;
-    const populated: RowWork[] = [];
-    for (let from = 0; from < primaries.length; ) {
-      const ask = !asked;
-      const { keys, args } = windowsCall(primaries, from, this.limits.callBudget, this.limits.maxKeysPerCall - (ask ? others.length : 0));
-      args.push('small', SMALL_ROW_BYTES);
-      if (ask) args.push('lengths', others.length);
-      const reply = await this.limiter.run(() => runScript(this.redis.bitmapistCohortWindows(keys.length + (ask ? others.length : 0), ...keys, ...(ask ? others : []), ...args)));
-      const done = reply[0]!;
-      if (ask) {
-        let i = 1 + 2 * done;
-        for (const block of blocks) {
-          const byEvent = new Map<string, Map<string, number>>();
-          lengths.set(block, byEvent);
-          for (const leaf of read.values()) {
-            const bySuffix = byEvent.get(leaf.event) ?? new Map<string, number>();
-            byEvent.set(leaf.event, bySuffix);
-            bySuffix.set(leaf.suffix, reply[i++]!);
-          }
-        }
-      }
-      asked = true;
-      for (let r = 0; r < done; r++) {
-        const [lo, hi] = [reply[1 + 2 * r]!, reply[2 + 2 * r]!];
-        const { block, index, row } = rows[from + r]!;
-        if (lo >= 0) populated.push({ block, row: index, lo, hi, primary: row.primary, periods: workedPeriods(plan.mode, row) });
-      }
-      from += Math.max(done, 1);
-    }
-    // Each block's widest population (and longest bitmap read, when known): small rows are worked up to it.
-    const blockHi = new Map<number, number>();
-    for (const row of populated) blockHi.set(row.block, Math.max(blockHi.get(row.block) ?? 0, row.hi));
-    for (const block of lengths.size > 0 ? blocks : []) {
-      for (const leaf of read.values()) {
-        const length = lengthOf(leaf, block);
-        if (blockHi.has(block) && length - 1 > blockHi.get(block)!) blockHi.set(block, length - 1);
-      }
-    }
-    for (const row of populated) {
-      row.blockHi = blockHi.get(row.block);
-      if (!isSmall(row) || lengths.size === 0) continue;
-      // Missing primaries are left out (the row has at least one bitmap with users). A group without a bitmap
-      // empties its period (groups are ANDed): the script then does no BITOP for it.
-      if (row.primary.length > 1) row.primary = row.primary.filter((leaf) => lengthOf(leaf, row.block) !== 0);
-      row.periods = row.periods.map((period) => {
-        let length = 0;
-        const groups = period.groups.map((group) =>
-          group.filter((leaf) => {
-            const bytes = lengthOf(leaf, row.block);
-            length = Math.max(length, bytes);
-            return bytes !== 0;
-          }),
-        );
-        return { ...period, groups: groups.some((group) => group.length === 0) ? [] : groups, length };
-      });
-    }
-    return populated;
   }
 
   /** Cuts a block's rows into chains of about one call budget each (rowUnits estimates nanoseconds). */
