@@ -12,8 +12,8 @@ import { COHORT_18, ISSUE } from './issue-18.js';
 import { naiveCohort } from './naive.js';
 import type { NaiveUnit } from './naive-keys.js';
 import { MismatchError } from './keyspace.js';
-import { slowestScriptCall, type SlowestCall } from './redis-stats.js';
-import { Sampler } from './sampler.js';
+import type { SlowestCall } from './redis-stats.js';
+import { Sampler, sampleInterleaved } from './sampler.js';
 import { replayPrefix } from './replay.bench.js';
 import type { BenchRow, TargetResult } from './report.js';
 import { ms, timeRuns } from './timing.js';
@@ -73,20 +73,8 @@ export async function benchCohort(ctx: BenchContext, replaySlowest: SlowestCall)
         const ours = new Sampler(() => bm.getCohort(query.primary, query.secondary, options));
         const naive = new Sampler(() => naiveCohort(naiveClient, prefix, query));
         ctx.log(`cohort ${name}`);
-        await ours.task();
-        await naive.task(); // warm-up
         // Interleaved (a naive run after every few of ours), so both sample the same machine load.
-        // SLOWLOG is on for our runs only: logging each of the naive's commands would slow it down.
-        const { slowest } = await slowestScriptCall(ctx.redis, async (slowlog) => {
-          for (let run = 0; run < OURS_RUNS; run += 1) {
-            await ours.sample(ctx.redis);
-            if (run % (OURS_RUNS / NAIVE_RUNS) === 0) {
-              await slowlog.off();
-              await naive.sample(ctx.redis);
-              await slowlog.on();
-            }
-          }
-        });
+        const slowest = await sampleInterleaved(ctx.redis, ours, naive, OURS_RUNS, NAIVE_RUNS);
         assertSameCohort(name, ours.last!, naive.last!.result);
 
         const oursLatency = ours.latency;

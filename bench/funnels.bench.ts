@@ -18,10 +18,9 @@ import { FUNNELS_17 } from './issue-18.js';
 import { MismatchError } from './keyspace.js';
 import { readDays, readUnique } from './naive-reads.js';
 import { modelTrend } from './page-model.js';
-import { slowestScriptCall } from './redis-stats.js';
 import { replayPrefix } from './replay.bench.js';
 import type { BenchRow, TargetResult } from './report.js';
-import { Sampler } from './sampler.js';
+import { Sampler, sampleInterleaved } from './sampler.js';
 import { ms } from './timing.js';
 
 const OURS_RUNS = 15;
@@ -82,18 +81,7 @@ export async function benchFunnels(ctx: BenchContext): Promise<BenchOutput> {
       ctx.log(`funnels: ${c.label}`);
       const ours = new Sampler(c.ours);
       const naive = new Sampler(c.naive);
-      await ours.task();
-      await naive.task(); // warm-up
-      const { slowest } = await slowestScriptCall(ctx.redis, async (slowlog) => {
-        for (let run = 0; run < OURS_RUNS; run += 1) {
-          await ours.sample(ctx.redis);
-          if (run % (OURS_RUNS / NAIVE_RUNS) === 0) {
-            await slowlog.off();
-            await naive.sample(ctx.redis);
-            await slowlog.on();
-          }
-        }
-      });
+      const slowest = await sampleInterleaved(ctx.redis, ours, naive, OURS_RUNS, NAIVE_RUNS);
       if (!isDeepStrictEqual(c.figures(ours.last), c.figures(naive.last))) {
         throw new MismatchError(`${c.label}: ours ${JSON.stringify(c.figures(ours.last)).slice(0, 800)} differs from the naive `
           + `computation ${JSON.stringify(c.figures(naive.last)).slice(0, 800)}`);
