@@ -276,21 +276,28 @@ local function bytesOf(pc)
 end
 -- Microseconds per byte assumed until this call has worked a window's worth (about 5 GB/s), and the least.
 local ASSUMED_RATE, LEAST_RATE = 0.0002, 0.00005
-local worked = 0
+-- The clock is read before the second instruction, then once CHECK_BYTES of work or CHECK_INSTRUCTIONS
+-- instructions have passed since the last reading (small instructions cost less than reading it), and before
+-- every instruction of that size or that takes fresh memory.
+local CHECK_BYTES, CHECK_INSTRUCTIONS = 262144, 16
+local worked, checkedAt, unchecked = 0, 0, 0
 
 local pc = 1
 while pc <= #program do
-  if pc > 1 then
+  local bytes = bytesOf(pc)
+  unchecked = unchecked + 1
+  if pc > 1 and (pc == 2 or unchecked >= CHECK_INSTRUCTIONS or worked - checkedAt + bytes >= CHECK_BYTES or fresh(pc)) then
     -- Stop before an instruction that would end past the budget, at the rate this call has shown so far: a
     -- slow machine (or fresh memory) makes calls shorter rather than longer.
     local spent = elapsed()
+    checkedAt, unchecked = worked, 0
     local rate = worked >= width and math.max(spent / worked, LEAST_RATE) or ASSUMED_RATE
-    if spent + bytesOf(pc) * rate > budget or (fresh(pc) and spent >= budget / 8) then
+    if spent + bytes * rate > budget or (fresh(pc) and spent >= budget / 8) then
       reply[1] = first + pc - 1
       break
     end
   end
-  worked = worked + bytesOf(pc)
+  worked = worked + bytes
   local op, a = program[pc][1], program[pc][2]
   local writesNew = WRITES[op] and not holds(a[1])
   if op == 'L' then
