@@ -41,12 +41,13 @@
 -- bitmap itself while nothing changed it) with the period's bitmaps (a group of several ORed first) and a
 -- BITCOUNT. BITOP goes word by word only as far as all its operands reach, then byte by byte: given the periods'
 -- lengths, modes 'recurring' and 'unbounded' pad P ahead of them (ids grow with time, so a cohort's later
--- bitmaps are longer), and mode 'first' gets the same from its XOR. It stops only between periods, and reads the clock only after
--- about SMALL_CHECK_BYTES of work. Other rows:
+-- bitmaps are longer), and mode 'first' gets the same from its XOR. It stops only between periods, and reads
+-- the clock only after about SMALL_CHECK_BYTES of work. Other rows:
 -- Every set is worked on as a copy of the window [lo, hi] of its bitmaps (BITPOS, GETRANGE), so a cell costs the
--- population's width, not the bitmaps' length; a population wider than half of its bitmaps is worked in place. A missing bitmap is skipped: an OR group ignores it, and a
--- group with no bitmap makes its period empty (count 0) without any BITOP. The budget is checked (TIME) before each
--- bitmap read, so a call exceeds it by at most one window copy.
+-- population's width, not the bitmaps' length; a population wider than half of its bitmaps is worked in place.
+-- A missing bitmap is skipped: an OR group ignores it, and a group with no bitmap makes its period empty (count
+-- 0) without any BITOP. The budget is checked (TIME) before each bitmap read, so a call exceeds it by at most one
+-- window copy.
 local rcall = redis.call
 
 local mode = ARGV[1]
@@ -126,7 +127,9 @@ end
 if ARGV[arg] == 'lengths' then
   arg = arg + 1
   for r, row in ipairs(rows) do
-    if row.inPlace < 2 then return redis.error_reply('BITMAPIST_BADARG lengths are for small rows only') end
+    if row.inPlace < 2 then
+      return redis.error_reply('BITMAPIST_BADARG lengths are for small rows only')
+    end
     row.lengths = {}
     for p = 1, #row.periods do
       local length = int(arg, 0)
@@ -291,7 +294,7 @@ local function work(r, row)
 end
 
 -- Work done since the clock was last read (small rows only), in bytes BITOP goes through, a Redis call counted as
--- COMMAND_BYTES (about the time BITOP takes on that many): the clock is read about every 100 us of work.
+-- COMMAND_BYTES (about the time BITOP takes on that many): the clock is read about every 200 us of work.
 local SMALL_CHECK_BYTES = 2097152
 local PAD_AHEAD = 4
 local COMMAND_BYTES = 16384
@@ -304,8 +307,9 @@ local function smallOverBudget(bytes)
 end
 
 -- Works a small row from its resume point (stage 0, or 2 at the start of a period; its primaries are sent either
--- way, and its key then says which state it left: 1 + (P holds the population ? 1 : 0) + (U holds the union ? 2 : 0)); false when it stops. The
--- population is the row's primary bitmap itself while nothing changed it (one primary, no segment), else P.
+-- way, and its key then says which state it left: 1 + (P holds the population ? 1 : 0) + (U holds the union ?
+-- 2 : 0)); false when it stops. The population is the row's primary bitmap itself while nothing changed it (one
+-- primary, no segment), else P.
 local function workSmall(r, row)
   local width = row.hi + 1
   local pop, unionHeld, remaining
