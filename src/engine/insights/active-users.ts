@@ -2,7 +2,7 @@ import { BitmapProgram, type Operand, type Register } from '../query/program.js'
 import { checkSegment, type InsightSource, type SegmentOption } from './source.js';
 import { checkCount, periodRange } from './ranges.js';
 
-/** Cap of {@link activeUsers}: at most `maxDays` days (three counts per day, reading 1 + 7 + 30 bitmaps). */
+/** Cap of {@link activeUsers}: at most `maxDays` days (three counts per day). */
 export const ACTIVE_USERS_LIMITS = { maxDays: 90 } as const;
 
 /** The days a weekly and a monthly active user count looks back over, the day itself included. */

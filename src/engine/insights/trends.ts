@@ -6,7 +6,7 @@ import { checkSegment, countPeriod, type InsightSource, type SegmentOption } fro
 
 /**
  * Caps of {@link trendCounts}: at most `maxEvents` events, and per time group at most `maxPeriods` periods
- * (one count, one script call, per event and period).
+ * (one count per event and period, each event's counts one program).
  */
 export const TREND_LIMITS = {
   maxEvents: 10,
