@@ -95,32 +95,31 @@ describe('sharded layout: NOT covers the same ids as in the compatible layout', 
     const marks = Array.from({ length: 4096 }, (_, block) => ({ event: 'a', uid: block * 256 + (block % 7), now }));
     await sharded.markEvents(marks);
     await compatible.markEvents(marks);
-    let inFlight = 0;
-    let most = 0;
-    const original = sharded.redis.bitmapistEvaluateBuffer.bind(sharded.redis);
-    sharded.redis.bitmapistEvaluateBuffer = ((...args: Parameters<typeof original>) => {
-      inFlight += 1;
-      most = Math.max(most, inFlight);
-      return original(...args).finally(() => (inFlight -= 1));
-    }) as typeof original;
+    const inFlight = watchEvaluateCalls(sharded);
     const [count, ids] = await Promise.all([sharded.day('a', now).not().count(), sharded.day('a', now).ids()]);
     expect(count).to.equal(await compatible.day('a', now).not().count());
     expect(ids).to.deep.equal(await compatible.day('a', now).ids());
-    expect(most).to.equal(2);
+    expect(inFlight.most).to.equal(2);
   });
 
   it('keeps at most two script calls in flight, however many blocks and queries', async () => {
     for (let block = 0; block < 40; block++) await sharded.markEvent('a', block * 256 + 3, { now });
-    let inFlight = 0;
-    let most = 0;
-    const original = sharded.redis.bitmapistEvaluateBuffer.bind(sharded.redis);
-    sharded.redis.bitmapistEvaluateBuffer = ((...args: Parameters<typeof original>) => {
-      inFlight += 1;
-      most = Math.max(most, inFlight);
-      return original(...args).finally(() => (inFlight -= 1));
-    }) as typeof original;
+    const inFlight = watchEvaluateCalls(sharded);
     const counts = await Promise.all(Array.from({ length: 20 }, () => sharded.day('a', now).not().count()));
     expect(counts).to.deep.equal(Array(20).fill(39 * 256 + 8 - 40));
-    expect(most).to.equal(2);
+    expect(inFlight.most).to.equal(2);
   });
 });
+
+/** Counts the `evaluate` calls of `bm` in flight from now on: `most` is the highest count seen. */
+function watchEvaluateCalls(bm: Bitmapist): { most: number } {
+  const seen = { most: 0 };
+  let inFlight = 0;
+  const original = bm.redis.bitmapistEvaluateBuffer.bind(bm.redis);
+  bm.redis.bitmapistEvaluateBuffer = ((...args: Parameters<typeof original>) => {
+    inFlight += 1;
+    seen.most = Math.max(seen.most, inFlight);
+    return original(...args).finally(() => (inFlight -= 1));
+  }) as typeof original;
+  return seen;
+}
