@@ -19,6 +19,7 @@ declare module 'ioredis' {
     bitmapistForgetUser(numKeys: number, ...keysAndArgs: ScriptArgument[]): Result<number, Context>;
     bitmapistUserBits(numKeys: number, ...keysAndArgs: ScriptArgument[]): Result<number[], Context>;
     bitmapistRunProgram(numKeys: number, ...keysAndArgs: ScriptArgument[]): Result<number[], Context>;
+    bitmapistReadBitmapsBuffer(numKeys: number, ...keysAndArgs: ScriptArgument[]): Result<(number | Buffer)[], Context>;
   }
 }
 

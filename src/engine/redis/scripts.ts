@@ -20,6 +20,7 @@ const COMMANDS = {
   bitmapistForgetUser: 'forget_user.lua',
   bitmapistUserBits: 'user_bits.lua',
   bitmapistRunProgram: 'run_program.lua',
+  bitmapistReadBitmaps: 'read_bitmaps.lua',
 } as const;
 
 const LUA_DIR = new URL('../../../lua/', import.meta.url);

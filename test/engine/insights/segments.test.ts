@@ -169,11 +169,12 @@ describe('segments: every insight counts only the users of a segment', function 
     const plain = await commandsOf(t.bm.redis, () => t.bm.getCohort('use', 'use', options));
     const leaf = await commandsOf(t.bm.redis, () => t.bm.getCohort('use', 'use', { ...options, segment: pro }));
     const expression = await commandsOf(t.bm.redis, () => t.bm.getCohort('use', 'use', { ...options, segment: proNotBeta }));
-    expect(plain.sent.filter((name) => name !== 'cohort_row.lua')).to.deep.equal(['cohort_windows.lua']);
+    // Without a segment, this small cohort is read in one call and counted in the process.
+    expect(plain.sent).to.deep.equal(['read_bitmaps.lua']);
     expect(leaf.sent.filter((name) => name !== 'cohort_row.lua')).to.deep.equal(['cohort_windows.lua']);
     // The expression's result is small: the evaluate reply holds it, and it is SET back into a scratch key.
     expect(expression.sent.filter((name) => name !== 'cohort_row.lua')).to.deep.equal(['cohort_windows.lua', 'evaluate.lua', 'set', 'unlink']);
-    for (const { sent } of [plain, leaf, expression]) expect(count(sent, 'cohort_row.lua')).to.be.within(1, 30);
+    for (const { sent } of [leaf, expression]) expect(count(sent, 'cohort_row.lua')).to.be.within(1, 30);
     expect(leaf.result.totals).to.not.deep.equal(plain.result.totals);
     expect(await t.keys()).to.deep.equal(before);
   });

@@ -4,6 +4,7 @@ import { forEachBounded } from '../../redis/bounded.js';
 import { CallLimiter } from '../../redis/call-limiter.js';
 import { CHAIN_START, cellsCall, readCellsReply, rowBytes, rowUnits, type RowWork, type SegmentKey } from './calls.js';
 import { populatedRows } from './populated.js';
+import { countLocally, MAX_LOCAL_BYTES } from './local.js';
 import { assembleCohort, type CohortPlan, type CohortResult, type CohortSums } from './plan.js';
 import { BlockSegments, evaluateSegment, type BlockSegment } from './segment.js';
 import { BitmapistArgumentError } from '../../errors.js';
@@ -28,6 +29,11 @@ export interface CohortLimits {
   callsInFlight: number;
   /** See {@link MAX_COHORT_BYTES}. */
   maxBytes: number;
+  /**
+   * The most bytes of bitmaps a group of blocks' rows may read for its cells to be counted in the process (see
+   * `countLocally`); 0: always in Redis.
+   */
+  localBytes: number;
 }
 
 /** The limits `getCohort` uses: calls of about 2 ms of Redis time, two in flight. */
@@ -36,6 +42,7 @@ export const DEFAULT_COHORT_LIMITS: CohortLimits = {
   maxKeysPerCall: 4_000,
   callsInFlight: 2,
   maxBytes: MAX_COHORT_BYTES,
+  localBytes: MAX_LOCAL_BYTES,
 };
 
 /**
@@ -69,8 +76,14 @@ export class CohortRunner {
     const { segment } = plan;
     const groups = blockGroups(await this.registry.inUse(), this.redis instanceof Cluster ? 1 : BLOCKS_PER_GROUP);
     const work: RowWork[][] = [];
+    const sums: CohortSums = { totals: [], cells: [] };
     let bytes = 0;
     await forEachBounded(groups.keys(), this.limits.callsInFlight, async (g) => {
+      const local = { redis: this.redis, keys: this.keys, limiter: this.limiter };
+      if (segment === undefined && this.limits.localBytes > 0 && (await countLocally(local, plan, groups[g]!, this.limits.localBytes, sums))) {
+        work[g] = [];
+        return;
+      }
       work[g] = await populatedRows({ redis: this.redis, keys: this.keys, limiter: this.limiter, limits: this.limits }, plan, groups[g]!);
       for (const row of work[g]!) {
         if (segment !== undefined) row.segmented = true;
@@ -84,7 +97,6 @@ export class CohortRunner {
           '(MAX_COHORT_BYTES): ask for fewer rows, columns or additional events, or a shorter time group',
       );
     }
-    const sums: CohortSums = { totals: [], cells: [] };
     if (segment !== undefined) {
       await this.segmentedChains(plan, work, segment, sums);
       return assembleCohort(plan, sums);

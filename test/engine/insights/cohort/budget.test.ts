@@ -2,7 +2,8 @@ import { expect } from 'chai';
 import { Bitmapist, BitmapistScriptError, ShardedKeyNames, type ChainedEvent, type CohortMode, type TimeGroup } from '../../../../src/index.js';
 import { RedisBlockRegistry, SINGLE_BLOCK } from '../../../../src/engine/keys/blocks.js';
 import { planCohort } from '../../../../src/engine/insights/cohort/plan.js';
-import { CohortRunner, type CohortLimits } from '../../../../src/engine/insights/cohort/runner.js';
+import type { CohortLimits } from '../../../../src/engine/insights/cohort/runner.js';
+import { cohortRunner } from './paths.js';
 import { runScript } from '../../../../src/engine/redis/scripts.js';
 import { countCommands, MarkModel, prng, type Unit } from '../../../support/model.js';
 import { testBitmapist } from '../../../support/redis.js';
@@ -45,8 +46,7 @@ describe('getCohort split over budgeted calls', () => {
     return model;
   }
 
-  const runner = (bm: Bitmapist, limits: Partial<CohortLimits>) =>
-    new CohortRunner(bm.redis, bm.keys, bm.keys instanceof ShardedKeyNames ? new RedisBlockRegistry(bm.redis, bm.keys) : SINGLE_BLOCK, limits);
+  const runner = cohortRunner;
 
   const cases: [Unit, TimeGroup, number][] = [['day', 'days', 12], ['week', 'weeks', 6], ['month', 'months', 3]];
   const chains: ChainedEvent[][] = [[], [{ name: 'buy', op: 'or' }], [{ name: 'buy', op: 'and' }, { name: 'signup', op: 'or' }]];
@@ -55,7 +55,7 @@ describe('getCohort split over budgeted calls', () => {
     it(`answers like the set model with any budget and keys per call (${layout})`, async () => {
       const bm = new Bitmapist({ redis: t.raw, keyPrefix: `${t.prefix}x_`, layout, shardBits: 8 });
       const model = await markProduct([bm], 3);
-      const runners = [runner(bm, { callBudget: 1, maxKeysPerCall: 1 }), runner(bm, { callBudget: 30, maxKeysPerCall: 4 }), runner(bm, {})];
+      const runners = [runner(bm, { callBudget: 1, maxKeysPerCall: 1 }), runner(bm, { callBudget: 30, maxKeysPerCall: 4 }), runner(bm, {}), runner(bm, { localBytes: 1e6 })];
       for (const [unit, timeGroup, size] of cases) {
         for (const mode of ['first', 'recurring', 'unbounded'] as CohortMode[]) {
           for (const additionalEvents of chains) {
@@ -105,7 +105,7 @@ describe('getCohort split over budgeted calls', () => {
       return original.call(this, command);
     };
     try {
-      const result = await bm.getCohort('signup', 'active', { numRows: 30, numCols: 30, now });
+      const result = await runner(bm, {}).cohort(planCohort('signup', 'active', { numRows: 30, numCols: 30, now }));
       expect(result.totals.filter((total) => total > 0)).to.have.length.above(20);
     } finally {
       client.sendCommand = original;

@@ -3,6 +3,7 @@ import type { Redis } from 'ioredis';
 import type { CohortMode, TimeGroup } from '../../../../src/index.js';
 import { MarkModel, prng, type Unit } from '../../../support/model.js';
 import { testBitmapist } from '../../../support/redis.js';
+import { cohortPaths } from './paths.js';
 
 /** Every command Redis runs (scripts' commands included) while `fn` runs, seen through MONITOR. */
 async function monitored(client: Redis, fn: () => Promise<unknown>): Promise<string[][]> {
@@ -66,19 +67,22 @@ describe('what getCohort reads', () => {
     for (const [unit, timeGroup, size] of cases) {
       for (const mode of ['first', 'recurring', 'unbounded'] as CohortMode[]) {
         const options = { timeGroup, numRows: size, numCols: size, mode, now };
-        let got: Awaited<ReturnType<typeof t.bm.getCohort>> | undefined;
-        const commands = await monitored(t.raw, async () => (got = await t.bm.getCohort('signup', 'active', options)));
-        const want = model.cohort('signup', 'active', { unit, rows: size, cols: size, mode, now });
-        expect(got!.cohort, `${timeGroup} ${mode}`).to.deep.equal(want.cohort);
-        expect(got!.totals, `${timeGroup} ${mode}`).to.deep.equal(want.totals);
+        for (const [path, getCohort] of cohortPaths(t.bm)) {
+          const what = `${path}: ${timeGroup} ${mode}`;
+          let got: Awaited<ReturnType<typeof t.bm.getCohort>> | undefined;
+          const commands = await monitored(t.raw, async () => (got = await getCohort('signup', 'active', options)));
+          const want = model.cohort('signup', 'active', { unit, rows: size, cols: size, mode, now });
+          expect(got!.cohort, what).to.deep.equal(want.cohort);
+          expect(got!.totals, what).to.deep.equal(want.totals);
 
-        const ours = commands.filter((args) => args.some((arg) => arg.startsWith(t.prefix)));
-        expect(ours.length, `${timeGroup} ${mode}`).to.be.above(10);
-        for (const args of ours) {
-          for (const arg of args) expect(arg, args.join(' ')).not.to.match(/_2025-(?:[4-9]|1[0-2])(?:-\d+)?$|_W2025-(?:1[3-9]|[2-5]\d)$/);
-          if (args[0]!.toLowerCase() !== 'bitop') continue;
-          for (const key of args.slice(2)) {
-            expect(t.bm.keys.isScratchKey(key) || existing.has(key), `${args.join(' ')}: ${key} is missing`).to.equal(true);
+          const ours = commands.filter((args) => args.some((arg) => arg.startsWith(t.prefix)));
+          expect(ours.length, what).to.be.above(10);
+          for (const args of ours) {
+            for (const arg of args) expect(arg, args.join(' ')).not.to.match(/_2025-(?:[4-9]|1[0-2])(?:-\d+)?$|_W2025-(?:1[3-9]|[2-5]\d)$/);
+            if (args[0]!.toLowerCase() !== 'bitop') continue;
+            for (const key of args.slice(2)) {
+              expect(t.bm.keys.isScratchKey(key) || existing.has(key), `${args.join(' ')}: ${key} is missing`).to.equal(true);
+            }
           }
         }
       }

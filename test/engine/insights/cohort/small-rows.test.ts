@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import type { CohortMode } from '../../../../src/index.js';
 import { MarkModel, prng, shift } from '../../../support/model.js';
 import { testBitmapist } from '../../../support/redis.js';
+import { cohortInRedis } from './paths.js';
 
 /** Calls of one command run inside Redis (scripts included), from INFO commandstats. */
 async function callsOf(redis: { info(section: string): Promise<string> }, command: string): Promise<number> {
@@ -37,7 +38,7 @@ describe('getCohort: small rows on bitmaps of growing length', () => {
     await Promise.all(marks);
     const padsBefore = await callsOf(t.raw, 'setrange');
     for (const mode of ['first', 'recurring', 'unbounded'] as CohortMode[]) {
-      const got = await t.bm.getCohort('signup', 'active', { numRows: 12, numCols: 12, mode, now });
+      const got = await cohortInRedis(t.bm)('signup', 'active', { numRows: 12, numCols: 12, mode, now });
       const want = model.cohort('signup', 'active', { additional: [], unit: 'day', rows: 12, cols: 12, mode, now });
       expect(want.cohort.flat().filter((v) => (v ?? 0) > 0), mode).to.have.length.above(30);
       expect(got.cohort, mode).to.deep.equal(want.cohort);

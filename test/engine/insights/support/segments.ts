@@ -179,7 +179,7 @@ export async function expectFigures(bm: Bitmapist, segment: EventSet | undefined
 /** Every command `fn` sends on `client`: its name, or for a call of one of our scripts the script's file. */
 export async function commandsOf<T>(client: { sendCommand: (...args: any[]) => unknown }, fn: () => Promise<T>) {
   const sha = (file: string) => createHash('sha1').update(readFileSync(new URL(`../../../../lua/${file}`, import.meta.url), 'utf8')).digest('hex');
-  const files = new Map(['evaluate.lua', 'cohort_row.lua', 'cohort_windows.lua'].map((file) => [sha(file), file]));
+  const files = new Map(['evaluate.lua', 'cohort_row.lua', 'cohort_windows.lua', 'read_bitmaps.lua'].map((file) => [sha(file), file]));
   const sent: string[] = [];
   const original = client.sendCommand;
   client.sendCommand = function (this: unknown, command: { name: string; args: unknown[] }, ...rest: unknown[]) {

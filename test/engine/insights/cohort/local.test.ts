@@ -1,0 +1,130 @@
+import { expect } from 'chai';
+import { BitmapistArgumentError, type CohortMode } from '../../../../src/index.js';
+import { runScript } from '../../../../src/engine/redis/scripts.js';
+import { MAX_LOCAL_KEYS } from '../../../../src/engine/insights/cohort/local.js';
+import { MarkModel, prng, shift } from '../../../support/model.js';
+import { testBitmapist } from '../../../support/redis.js';
+import { commandsOf } from '../support/segments.js';
+import { cohortRunner } from './paths.js';
+import { planCohort } from '../../../../src/engine/insights/cohort/plan.js';
+
+/**
+ * Small cohorts are read in one `read_bitmaps` call (from their populations' first users) and counted in the
+ * process; bigger ones are counted in Redis, with the same answer.
+ */
+describe('getCohort counted in the process', () => {
+  let t: ReturnType<typeof testBitmapist>;
+  beforeEach(() => {
+    t = testBitmapist();
+  });
+  afterEach(() => t.cleanup());
+
+  const now = new Date('2025-05-20T12:00:00Z');
+
+  /** A product: each day's sign-ups get new, higher ids; earlier users come back now and then. */
+  async function markProduct(seed: number, firstId = 0): Promise<MarkModel> {
+    const random = prng(seed);
+    const model = new MarkModel();
+    const marks: { event: string; uid: number; now: Date }[] = [];
+    const mark = (event: string, uid: number, at: Date) => {
+      model.add(event, uid, at);
+      marks.push({ event, uid, now: at });
+    };
+    let next = firstId;
+    for (let day = -20; day <= 0; day++) {
+      const at = shift('day', now, day);
+      const signups = 30 + Math.floor(random() * 100);
+      for (let n = 0; n < signups; n++) mark('signup', next++, at);
+      for (let n = 0; n < 200; n++) mark('active', firstId + Math.floor(random() * (next - firstId)), at);
+    }
+    await t.bm.markEvents(marks);
+    return model;
+  }
+
+  it('answers in one read-only call of a few commands per bitmap, writing nothing', async () => {
+    const model = await markProduct(1);
+    const before = await t.keys();
+    for (const mode of ['first', 'recurring', 'unbounded'] as CohortMode[]) {
+      const options = { numRows: 15, numCols: 15, mode, now };
+      const { result, sent } = await commandsOf(t.bm.redis, () => t.bm.getCohort('signup', 'active', options));
+      expect(sent, mode).to.deep.equal(['read_bitmaps.lua']);
+      const want = model.cohort('signup', 'active', { additional: [], unit: 'day', rows: 15, cols: 15, mode, now });
+      expect(want.cohort.flat().filter((v) => (v ?? 0) > 0), mode).to.have.length.above(30);
+      expect(result.cohort, mode).to.deep.equal(want.cohort);
+      expect(result.totals, mode).to.deep.equal(want.totals);
+    }
+    expect(await t.keys()).to.deep.equal(before);
+  });
+
+  it('reads only from the populations\' first users on (a product of old users is not read back to id 0)', async () => {
+    await markProduct(2, 4_000_000);
+    const reply = await t.bm.redis.bitmapistReadBitmapsBuffer(
+      3,
+      t.bm.keys.eventKey('signup', '2025-5-20'),
+      t.bm.keys.eventKey('signup', '2025-5-19'),
+      t.bm.keys.eventKey('active', '2025-5-20'),
+      1_000_000,
+      1,
+      2,
+      1,
+    );
+    const [found, lo, start1, start2, ...bitmaps] = reply as [number, number, number, number, ...Buffer[]];
+    expect(found).to.equal(1);
+    // Ids from 4,000,000 on: byte 500,000 on, rounded down to a multiple of 4; yesterday's sign-ups come first.
+    expect(lo).to.equal(start2).and.to.be.at.least(500_000);
+    expect(lo % 4).to.equal(0);
+    expect(start1).to.be.above(start2);
+    expect(start1 % 4).to.equal(0);
+    expect(bitmaps).to.have.length(3);
+    const total = bitmaps.reduce((sum, bitmap) => sum + bitmap.length, 0);
+    expect(total).to.be.below(2_000);
+    // The bitmaps end where the longest population ends: today's sign-ups.
+    const end = await t.raw.strlen(t.bm.keys.eventKey('signup', '2025-5-20'));
+    expect(start1 + bitmaps[0]!.length).to.equal(end);
+    expect(lo + bitmaps[2]!.length).to.be.at.most(end);
+  });
+
+  it('answers { 0 } over its byte limit, a section without users -1, and refuses malformed arguments', async () => {
+    await t.raw.setbit(t.bm.keys.eventKey('p', '1'), 100, 1);
+    await t.raw.setbit(t.bm.keys.eventKey('o', '1'), 200, 1);
+    const p = t.bm.keys.eventKey('p', '1');
+    const o = t.bm.keys.eventKey('o', '1');
+    const missing = t.bm.keys.eventKey('p', '2');
+    const read = (limit: number, ...rest: (string | number)[]) => t.bm.redis.bitmapistReadBitmapsBuffer(2, p, o, limit, ...rest);
+    // p's first user is bit 100 (byte 12), and both are read up to p's end (byte 12): 1 byte each.
+    expect(await read(2, 1, 1, 1)).to.deep.equal([1, 12, 12, Buffer.from([0x08]), Buffer.from([0])]);
+    expect(await read(1, 1, 1, 1)).to.deep.equal([0]);
+    expect(await t.bm.redis.bitmapistReadBitmapsBuffer(2, missing, o, 100, 1, 1, 1)).to.deep.equal([1, -1]);
+    for (const args of [[-1, 1, 1, 1], [2, 1, 1], [2, 1, 2, 1], [2, 1, 'x', 1], [2.5, 1, 1, 1]]) {
+      const error = await runScript(read(...(args as [number, ...number[]]))).then(() => undefined, (e: unknown) => e);
+      expect(error, JSON.stringify(args)).to.be.instanceOf(BitmapistArgumentError);
+    }
+  });
+
+  it('leaves a cohort over its byte limit, or a block of over MAX_LOCAL_KEYS bitmaps, to Redis, with the same answer', async () => {
+    const model = await markProduct(3);
+    // One user far away makes every bitmap of the last days long: over a limit of 1 KB, within the default.
+    for (let day = -20; day <= 0; day++) {
+      for (const event of ['signup', 'active']) {
+        model.add(event, 200_000, shift('day', now, day));
+        await t.bm.markEvent(event, 200_000, { now: shift('day', now, day) });
+      }
+    }
+    const options = { numRows: 15, numCols: 15, mode: 'first' as const, now };
+    const want = model.cohort('signup', 'active', { additional: [], unit: 'day', rows: 15, cols: 15, mode: 'first', now });
+    const small = cohortRunner(t.bm, { localBytes: 1024 });
+    const { result, sent } = await commandsOf(t.bm.redis, () => small.cohort(planCohort('signup', 'active', options)));
+    expect(sent[0]).to.equal('read_bitmaps.lua');
+    expect(sent).to.include('cohort_windows.lua').and.include('cohort_row.lua');
+    expect(result.cohort).to.deep.equal(want.cohort);
+    expect((await commandsOf(t.bm.redis, () => t.bm.getCohort('signup', 'active', options))).sent).to.deep.equal(['read_bitmaps.lua']);
+
+    // 300 rows of days read 600 bitmaps: over MAX_LOCAL_KEYS, no read_bitmaps call at all.
+    expect(MAX_LOCAL_KEYS).to.be.below(600);
+    const wide = { numRows: 300, numCols: 2, mode: 'recurring' as const, now };
+    const { result: wideResult, sent: wideSent } = await commandsOf(t.bm.redis, () => t.bm.getCohort('signup', 'active', wide));
+    expect(wideSent).to.not.include('read_bitmaps.lua');
+    expect(wideSent).to.include('cohort_windows.lua');
+    expect(wideResult.cohort).to.deep.equal(model.cohort('signup', 'active', { additional: [], unit: 'day', rows: 300, cols: 2, mode: 'recurring', now }).cohort);
+  });
+});
