@@ -243,7 +243,7 @@ describe('koa: metrics for Prometheus', () => {
         const total = Object.values(counts).reduce((a, b) => a + b, 0);
         expect(total, system).to.equal(await scriptCallsRun(servers[index]!.url));
       }
-      expect(Object.keys(histogramCounts(samples, 'default')).sort()).to.include.members(['cohort_row', 'forget_user', 'mark', 'mark_many']);
+      expect(Object.keys(histogramCounts(samples, 'default')).sort()).to.include.members(['forget_user', 'mark', 'mark_many', 'read_bitmaps']);
       expect(Object.keys(histogramCounts(samples, 'reports')).sort()).to.include.members(['evaluate', 'mark', 'mark_many', 'user_bits']);
       for (const s of samples.filter((s) => s.name === 'bitmapist_script_call_duration_seconds_sum')) {
         expect(s.value).to.be.above(0).and.below(find(samples, 'bitmapist_script_call_duration_seconds_count', s.labels)!);

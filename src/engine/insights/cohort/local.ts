@@ -1,6 +1,6 @@
 /**
- * Small cohorts counted in the process. When the bitmaps a group of blocks' rows read, from where their
- * populations' users start, add up to at most a few megabytes, one read-only `read_bitmaps` call brings those
+ * Small cohorts counted in the process. When the bitmaps a group of blocks' rows read are short and, from where
+ * their populations' users start, add up to at most a megabyte, one read-only `read_bitmaps` call brings those
  * bytes (one consistent snapshot) and every cell is counted here, 32 bits at a time over the words where the
  * row's population has users: one Redis call of a few dozen commands instead of thousands of BITOPs, and no
  * scratch keys. Bigger groups are counted in Redis.
@@ -23,6 +23,12 @@ export const MAX_LOCAL_BYTES = 2 ** 20;
  */
 export const MAX_LOCAL_WORDS = 4_000_000;
 
+/**
+ * The most bytes the bitmaps one `read_bitmaps` call reads may hold (whole, before their windows are taken): 8 MiB,
+ * under a millisecond of scanning for their first users. Longer bitmaps are counted in Redis at once.
+ */
+export const MAX_LOCAL_SCAN_BYTES = 8 * 2 ** 20;
+
 /** The most bitmaps one `read_bitmaps` call reads: a few milliseconds of Redis time at most. */
 export const MAX_LOCAL_KEYS = 512;
 
@@ -34,8 +40,9 @@ export interface LocalContext {
 }
 
 /**
- * Counts a cohort's rows in a group of blocks in the process, adding to `sums`, when the bytes they read hold at
- * most `maxBytes`, their cells cost at most {@link MAX_LOCAL_WORDS} and no block reads over
+ * Counts a cohort's rows in a group of blocks in the process, adding to `sums`, when the bitmaps they read are
+ * short ({@link MAX_LOCAL_SCAN_BYTES} per call), the bytes they read from their populations' first users on hold
+ * at most `maxBytes`, their cells cost at most {@link MAX_LOCAL_WORDS} and no block reads over
  * {@link MAX_LOCAL_KEYS} bitmaps. Answers false, having added nothing, otherwise (a group may then have been
  * read in part: at most `maxBytes`). A cohort with a segment is not counted here.
  */
@@ -58,7 +65,7 @@ export async function countLocally(ctx: LocalContext, plan: CohortPlan, blocks: 
   for (const sections of calls) {
     const counts = sections.flatMap((section) => [section.populations, section.keys.length - section.populations]);
     const names = sections.flatMap((section) => section.keys);
-    const reply = await ctx.limiter.run(() => runScript(ctx.redis.bitmapistReadBitmapsBuffer(names.length, ...names, bytesLeft, sections.length, ...counts)));
+    const reply = await ctx.limiter.run(() => runScript(ctx.redis.bitmapistReadBitmapsBuffer(names.length, ...names, MAX_LOCAL_SCAN_BYTES, bytesLeft, sections.length, ...counts)));
     if (reply[0] !== 1) return false;
     let at = 1;
     for (const section of sections) {

@@ -46,7 +46,8 @@ export const DEFAULT_COHORT_LIMITS: CohortLimits = {
 };
 
 /**
- * Runs planned cohorts. Per block in use (per group of blocks on one Redis): `cohort_windows` calls find the
+ * Runs planned cohorts. Per block in use (per group of blocks on one Redis), a cohort without a segment is first
+ * offered to `countLocally` (one `read_bitmaps` call, counted in the process when small). Otherwise: `cohort_windows` calls find the
  * byte range of every row's population (rows without users stop there), then the rows with users are cut into
  * chains of about one call budget each, and each chain runs `cohort_row` calls until done, each resuming where
  * the last one stopped. At most `callsInFlight` chains run at once, and every call goes through the limiter

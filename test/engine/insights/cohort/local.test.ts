@@ -63,6 +63,7 @@ describe('getCohort counted in the process', () => {
       t.bm.keys.eventKey('signup', '2025-5-20'),
       t.bm.keys.eventKey('signup', '2025-5-19'),
       t.bm.keys.eventKey('active', '2025-5-20'),
+      8_000_000,
       1_000_000,
       1,
       2,
@@ -84,19 +85,22 @@ describe('getCohort counted in the process', () => {
     expect(lo + bitmaps[2]!.length).to.be.at.most(end);
   });
 
-  it('answers { 0 } over its byte limit, a section without users -1, and refuses malformed arguments', async () => {
+  it('answers { 0 } over its scan or byte limit, a section without users -1, and refuses malformed arguments', async () => {
     await t.raw.setbit(t.bm.keys.eventKey('p', '1'), 100, 1);
     await t.raw.setbit(t.bm.keys.eventKey('o', '1'), 200, 1);
     const p = t.bm.keys.eventKey('p', '1');
     const o = t.bm.keys.eventKey('o', '1');
     const missing = t.bm.keys.eventKey('p', '2');
-    const read = (limit: number, ...rest: (string | number)[]) => t.bm.redis.bitmapistReadBitmapsBuffer(2, p, o, limit, ...rest);
+    const read = (scan: number, limit: number, ...rest: (string | number)[]) => t.bm.redis.bitmapistReadBitmapsBuffer(2, p, o, scan, limit, ...rest);
     // p's first user is bit 100 (byte 12), and both are read up to p's end (byte 12): 1 byte each.
-    expect(await read(2, 1, 1, 1)).to.deep.equal([1, 12, 12, Buffer.from([0x08]), Buffer.from([0])]);
-    expect(await read(1, 1, 1, 1)).to.deep.equal([0]);
-    expect(await t.bm.redis.bitmapistReadBitmapsBuffer(2, missing, o, 100, 1, 1, 1)).to.deep.equal([1, -1]);
-    for (const args of [[-1, 1, 1, 1], [2, 1, 1], [2, 1, 2, 1], [2, 1, 'x', 1], [2.5, 1, 1, 1]]) {
-      const error = await runScript(read(...(args as [number, ...number[]]))).then(() => undefined, (e: unknown) => e);
+    expect(await read(100, 2, 1, 1, 1)).to.deep.equal([1, 12, 12, Buffer.from([0x08]), Buffer.from([0])]);
+    expect(await read(100, 1, 1, 1, 1)).to.deep.equal([0]);
+    // Together 13 + 26 bytes long: over a scan limit of 38, whatever the answer would hold.
+    expect(await read(39, 2, 1, 1, 1)).to.deep.equal([1, 12, 12, Buffer.from([0x08]), Buffer.from([0])]);
+    expect(await read(38, 2, 1, 1, 1)).to.deep.equal([0]);
+    expect(await t.bm.redis.bitmapistReadBitmapsBuffer(2, missing, o, 100, 100, 1, 1, 1)).to.deep.equal([1, -1]);
+    for (const args of [[100, -1, 1, 1, 1], [100, 2, 1, 1], [100, 2, 1, 2, 1], [100, 2, 1, 'x', 1], [100, 2.5, 1, 1, 1], [-1, 2, 1, 1, 1]]) {
+      const error = await runScript(read(...(args as [number, number, ...number[]]))).then(() => undefined, (e: unknown) => e);
       expect(error, JSON.stringify(args)).to.be.instanceOf(BitmapistArgumentError);
     }
   });
