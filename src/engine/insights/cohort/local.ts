@@ -9,7 +9,9 @@ import type { KeyNames } from '../../keys/key-names.js';
 import type { CallLimiter } from '../../redis/call-limiter.js';
 import { runScript, type RedisClient } from '../../redis/scripts.js';
 import type { Leaf } from '../../query/expression.js';
-import type { CohortMode, CohortPlan, CohortSums, PeriodPlan } from './plan.js';
+import type { CohortPlan, CohortSums, PeriodPlan } from './plan.js';
+import { Counter, EMPTY, toWords, type LocalRow } from './counter.js';
+import type { RowWork } from './calls.js';
 
 /**
  * The most bytes of bitmaps a group of blocks may bring into the process to be counted there: 1 MiB, about
@@ -41,12 +43,18 @@ export interface LocalContext {
 
 /**
  * Counts a cohort's rows in a group of blocks in the process, adding to `sums`, when the bitmaps they read are
- * short ({@link MAX_LOCAL_SCAN_BYTES} per call), the bytes they read from their populations' first users on hold
- * at most `maxBytes`, their cells cost at most {@link MAX_LOCAL_WORDS} and no block reads over
+ * short (`limits.scanBytes` per call, {@link MAX_LOCAL_SCAN_BYTES} by default), the bytes they read from their
+ * populations' first users on hold at most `limits.bytes`, their cells cost at most {@link MAX_LOCAL_WORDS} and no block reads over
  * {@link MAX_LOCAL_KEYS} bitmaps. Answers false, having added nothing, otherwise (a group may then have been
- * read in part: at most `maxBytes`). A cohort with a segment is not counted here.
+ * read in part: at most `limits.bytes`). A cohort with a segment is not counted here.
  */
-export async function countLocally(ctx: LocalContext, plan: CohortPlan, blocks: number[], maxBytes: number, sums: CohortSums): Promise<boolean> {
+export async function countLocally(
+  ctx: LocalContext,
+  plan: CohortPlan,
+  blocks: number[],
+  limits: { bytes: number; scanBytes: number },
+  sums: CohortSums,
+): Promise<boolean> {
   // Blocks are read in calls of at most MAX_LOCAL_KEYS bitmaps, the later ones within what the earlier left.
   const calls: Section[][] = [[]];
   let keys = 0;
@@ -61,11 +69,11 @@ export async function countLocally(ctx: LocalContext, plan: CohortPlan, blocks: 
     keys += section.keys.length;
   }
   const counters: Counter[] = [];
-  let bytesLeft = maxBytes;
+  let bytesLeft = limits.bytes;
   for (const sections of calls) {
     const counts = sections.flatMap((section) => [section.populations, section.keys.length - section.populations]);
     const names = sections.flatMap((section) => section.keys);
-    const reply = await ctx.limiter.run(() => runScript(ctx.redis.bitmapistReadBitmapsBuffer(names.length, ...names, MAX_LOCAL_SCAN_BYTES, bytesLeft, sections.length, ...counts)));
+    const reply = await ctx.limiter.run(() => runScript(ctx.redis.bitmapistReadBitmapsBuffer(names.length, ...names, limits.scanBytes, bytesLeft, sections.length, ...counts)));
     if (reply[0] !== 1) return false;
     let at = 1;
     for (const section of sections) {
@@ -82,13 +90,56 @@ export async function countLocally(ctx: LocalContext, plan: CohortPlan, blocks: 
   return true;
 }
 
-/** A row of one block: the positions of its bitmaps among its section's keys. */
-interface LocalRow {
-  row: number;
-  cells: number;
-  primary: number[];
-  /** Per period (ascending, as planned): its groups, each the positions of the bitmaps it ORs. */
-  periods: number[][][];
+/**
+ * Counts rows of long bitmaps in the process, adding to `sums`, once the windows pass has found where their
+ * populations are (`rows`: the rows with users, each with its range [lo, hi] in its block): when the bytes their
+ * cells read within those ranges (each bitmap over the ranges of the rows reading it) hold at most `maxBytes`
+ * and cost at most {@link MAX_LOCAL_WORDS}, one MULTI of GETRANGEs reads them. Answers false, having read and
+ * added nothing, otherwise.
+ */
+export async function countWindowsLocally(ctx: LocalContext, plan: CohortPlan, rows: RowWork[], maxBytes: number, sums: CohortSums): Promise<boolean> {
+  const sections = new Map<number, { section: Section; rows: LocalRow[]; ranges: Map<number, [number, number]>; base: number }>();
+  let words = 0;
+  for (const work of rows) {
+    let known = sections.get(work.block);
+    if (known === undefined) {
+      known = { section: new Section(ctx.keys, plan, work.block), rows: [], ranges: new Map(), base: Infinity };
+      sections.set(work.block, known);
+    }
+    const row = known.section.rows[work.row]!;
+    known.rows.push(row);
+    const start = work.lo - (work.lo % 4);
+    known.base = Math.min(known.base, start);
+    for (const k of [...row.primary, ...row.periods.flat(2)]) {
+      const range = known.ranges.get(k);
+      known.ranges.set(k, range === undefined ? [start, work.hi + 1] : [Math.min(range[0], start), Math.max(range[1], work.hi + 1)]);
+    }
+    words += Math.ceil((work.hi - work.lo + 1) / 4) * (plan.mode === 'unbounded' ? row.periods.length : row.cells);
+  }
+  // What is read, and what is held (every bitmap of a block from the block's base, so that words line up).
+  let bytes = 0;
+  let held = 0;
+  for (const { ranges, base } of sections.values()) {
+    for (const [start, end] of ranges.values()) [bytes, held] = [bytes + end - start, held + end - base];
+  }
+  if (bytes > maxBytes || held > 4 * maxBytes || words > MAX_LOCAL_WORDS) return false;
+
+  const multi = ctx.redis.multi();
+  for (const { section, ranges } of sections.values()) for (const [k, [start, end]] of ranges) multi.getrangeBuffer(section.keys[k]!, start, end - 1);
+  const replies = (await ctx.limiter.run(() => multi.exec()))!;
+  let reply = 0;
+  const counters: Counter[] = [];
+  for (const { section, rows: blockRows, ranges, base } of sections.values()) {
+    const bitmaps: Uint32Array[] = section.keys.map(() => EMPTY);
+    for (const [k, [start]] of ranges) {
+      const [error, bytes] = replies[reply++]!;
+      if (error) throw error;
+      bitmaps[k] = toWords(bytes as Buffer, start - base);
+    }
+    counters.push(new Counter(plan.mode, blockRows, bitmaps));
+  }
+  for (const counter of counters) counter.count(sums);
+  return true;
 }
 
 /** A block's bitmaps as `read_bitmaps` reads them (each once, its rows' populations first), and its rows. */
@@ -132,131 +183,4 @@ class Section {
     }
     return known;
   }
-}
-
-/** Bytes read from byte `offset` of a section's window, as the window's 32-bit words (zeros before them). */
-function toWords(bytes: Buffer, offset: number): Uint32Array {
-  const words = new Uint32Array(Math.ceil((offset + bytes.length) / 4));
-  new Uint8Array(words.buffer).set(bytes, offset);
-  return words;
-}
-
-/** Counts the rows of one block on its bitmaps (the byte order inside a word does not matter: all are alike). */
-class Counter {
-  private readonly populations: Uint32Array[];
-  /** Per row: the indices of the population's words holding users. */
-  private readonly occupied: Int32Array[];
-  /** Each period's users (the AND of its groups, each the OR of its bitmaps), by its plan. */
-  private readonly periods = new Map<number[][], Uint32Array>();
-
-  constructor(
-    private readonly mode: CohortMode,
-    private readonly rows: LocalRow[],
-    private readonly bitmaps: Uint32Array[],
-  ) {
-    this.populations = rows.map((row) => union(row.primary.map((k) => bitmaps[k]!)));
-    this.occupied = this.populations.map(occupiedWords);
-  }
-
-  /** Word operations the cells cost: each population's occupied words times the periods it is counted in. */
-  get cost(): number {
-    return this.rows.reduce((sum, row, r) => sum + this.occupied[r]!.length * (this.mode === 'unbounded' ? row.periods.length : row.cells), 0);
-  }
-
-  /**
-   * Adds each row's population count and cells. `recurring` counts the population's users in each period;
-   * `first` only in the first period they are in (the population loses them there); `unbounded` in any period
-   * from the column's to now (periods are worked from now back, their users ORed up).
-   */
-  count(sums: CohortSums): void {
-    this.rows.forEach((row, r) => {
-      const occupied = this.occupied[r]!;
-      if (occupied.length === 0) return;
-      const population = this.populations[r]!;
-      let total = 0;
-      for (const w of occupied) total += bitCount(population[w]!);
-      sums.totals[row.row] = (sums.totals[row.row] ?? 0) + total;
-      const cells = (sums.cells[row.row] ??= []);
-      const counts = this.mode === 'unbounded' ? this.unbounded(row, population, occupied) : this.forward(row, population, occupied);
-      counts.forEach((count, column) => (cells[column] = (cells[column] ?? 0) + count));
-    });
-  }
-
-  private forward(row: LocalRow, population: Uint32Array, occupied: Int32Array): number[] {
-    const first = this.mode === 'first';
-    const left = first ? population.slice() : population;
-    const counts: number[] = [];
-    for (let p = 0; p < row.cells; p++) {
-      const users = this.period(row.periods[p]!);
-      let count = 0;
-      for (const w of occupied) {
-        if (w >= users.length) break;
-        const both = left[w]! & users[w]!;
-        if (both === 0) continue;
-        count += bitCount(both);
-        if (first) left[w] = left[w]! ^ both;
-      }
-      counts.push(count);
-    }
-    return counts;
-  }
-
-  private unbounded(row: LocalRow, population: Uint32Array, occupied: Int32Array): number[] {
-    const seen = new Uint32Array(population.length);
-    const counts: number[] = [];
-    for (let p = row.periods.length - 1; p >= 0; p--) {
-      const users = this.period(row.periods[p]!);
-      for (const w of occupied) {
-        if (w >= users.length) break;
-        seen[w] = seen[w]! | (population[w]! & users[w]!);
-      }
-      if (p >= row.cells) continue;
-      let count = 0;
-      for (const w of occupied) count += bitCount(seen[w]!);
-      counts[p] = count;
-    }
-    return counts;
-  }
-
-  private period(groups: number[][]): Uint32Array {
-    if (groups.length === 1 && groups[0]!.length === 1) return this.bitmaps[groups[0]![0]!]!;
-    let known = this.periods.get(groups);
-    if (known === undefined) {
-      known = groups.map((group) => union(group.map((k) => this.bitmaps[k]!))).reduce(intersection);
-      this.periods.set(groups, known);
-    }
-    return known;
-  }
-}
-
-/** The OR of bitmaps (the bitmap itself when alone). */
-function union(bitmaps: Uint32Array[]): Uint32Array {
-  if (bitmaps.length === 1) return bitmaps[0]!;
-  const result = new Uint32Array(Math.max(0, ...bitmaps.map((bitmap) => bitmap.length)));
-  for (const bitmap of bitmaps) for (let w = 0; w < bitmap.length; w++) result[w] = result[w]! | bitmap[w]!;
-  return result;
-}
-
-/** The AND of two bitmaps, as long as the shorter one. */
-function intersection(a: Uint32Array, b: Uint32Array): Uint32Array {
-  const result = new Uint32Array(Math.min(a.length, b.length));
-  for (let w = 0; w < result.length; w++) result[w] = a[w]! & b[w]!;
-  return result;
-}
-
-/** The ascending indices of the words holding users. */
-function occupiedWords(bitmap: Uint32Array): Int32Array {
-  let n = 0;
-  for (let w = 0; w < bitmap.length; w++) if (bitmap[w] !== 0) n++;
-  const occupied = new Int32Array(n);
-  n = 0;
-  for (let w = 0; w < bitmap.length; w++) if (bitmap[w] !== 0) occupied[n++] = w;
-  return occupied;
-}
-
-/** The number of 1 bits of a 32-bit word. */
-function bitCount(word: number): number {
-  let x = word - ((word >>> 1) & 0x55555555);
-  x = (x & 0x33333333) + ((x >>> 2) & 0x33333333);
-  return Math.imul((x + (x >>> 4)) & 0x0f0f0f0f, 0x01010101) >>> 24;
 }

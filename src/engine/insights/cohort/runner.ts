@@ -4,7 +4,7 @@ import { forEachBounded } from '../../redis/bounded.js';
 import { CallLimiter } from '../../redis/call-limiter.js';
 import { CHAIN_START, cellsCall, readCellsReply, rowBytes, rowUnits, type RowWork, type SegmentKey } from './calls.js';
 import { populatedRows } from './populated.js';
-import { countLocally, MAX_LOCAL_BYTES } from './local.js';
+import { countLocally, countWindowsLocally, MAX_LOCAL_BYTES, MAX_LOCAL_SCAN_BYTES } from './local.js';
 import { assembleCohort, type CohortPlan, type CohortResult, type CohortSums } from './plan.js';
 import { BlockSegments, evaluateSegment, type BlockSegment } from './segment.js';
 import { BitmapistArgumentError } from '../../errors.js';
@@ -34,6 +34,11 @@ export interface CohortLimits {
    * `countLocally`); 0: always in Redis.
    */
   localBytes: number;
+  /**
+   * The most bytes the bitmaps of one first call may hold for it to find their windows and read them at once
+   * (see `countLocally`); 0: always find the windows first.
+   */
+  localScanBytes: number;
 }
 
 /** The limits `getCohort` uses: calls of about 2 ms of Redis time, two in flight. */
@@ -43,6 +48,7 @@ export const DEFAULT_COHORT_LIMITS: CohortLimits = {
   callsInFlight: 2,
   maxBytes: MAX_COHORT_BYTES,
   localBytes: MAX_LOCAL_BYTES,
+  localScanBytes: MAX_LOCAL_SCAN_BYTES,
 };
 
 /**
@@ -80,12 +86,19 @@ export class CohortRunner {
     const sums: CohortSums = { totals: [], cells: [] };
     let bytes = 0;
     await forEachBounded(groups.keys(), this.limits.callsInFlight, async (g) => {
-      const local = { redis: this.redis, keys: this.keys, limiter: this.limiter };
-      if (segment === undefined && this.limits.localBytes > 0 && (await countLocally(local, plan, groups[g]!, this.limits.localBytes, sums))) {
+      // Without a segment, a group is counted in the process when its bitmaps are short, or once its windows are
+      // known when the bytes within them are few; otherwise in Redis.
+      const local = segment === undefined && this.limits.localBytes > 0 ? { redis: this.redis, keys: this.keys, limiter: this.limiter } : undefined;
+      const { localBytes, localScanBytes } = this.limits;
+      if (local && localScanBytes > 0 && (await countLocally(local, plan, groups[g]!, { bytes: localBytes, scanBytes: localScanBytes }, sums))) {
         work[g] = [];
         return;
       }
       work[g] = await populatedRows({ redis: this.redis, keys: this.keys, limiter: this.limiter, limits: this.limits }, plan, groups[g]!);
+      if (local && (await countWindowsLocally(local, plan, work[g]!, localBytes, sums))) {
+        work[g] = [];
+        return;
+      }
       for (const row of work[g]!) {
         if (segment !== undefined) row.segmented = true;
         bytes += rowBytes(row);

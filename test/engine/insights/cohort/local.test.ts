@@ -56,6 +56,23 @@ describe('getCohort counted in the process', () => {
     expect(await t.keys()).to.deep.equal(before);
   });
 
+  it('reads long bitmaps with narrow windows after the windows pass, in one MULTI of GETRANGEs', async () => {
+    // Ids from 4,000,000 on: bitmaps of 500 KB, over the scan limit together; their last weeks are 2 KB wide.
+    const model = await markProduct(4, 4_000_000);
+    const before = await t.keys();
+    for (const mode of ['first', 'recurring', 'unbounded'] as CohortMode[]) {
+      const options = { numRows: 15, numCols: 15, mode, now };
+      const { result, sent } = await commandsOf(t.bm.redis, () => t.bm.getCohort('signup', 'active', options));
+      expect(sent.slice(0, 3), mode).to.deep.equal(['read_bitmaps.lua', 'cohort_windows.lua', 'multi']);
+      expect(sent.at(-1), mode).to.equal('exec');
+      expect(new Set(sent.slice(3, -1)), mode).to.deep.equal(new Set(['getrange']));
+      const want = model.cohort('signup', 'active', { additional: [], unit: 'day', rows: 15, cols: 15, mode, now });
+      expect(result.cohort, mode).to.deep.equal(want.cohort);
+      expect(result.totals, mode).to.deep.equal(want.totals);
+    }
+    expect(await t.keys()).to.deep.equal(before);
+  });
+
   it('reads only from the populations\' first users on (a product of old users is not read back to id 0)', async () => {
     await markProduct(2, 4_000_000);
     const reply = await t.bm.redis.bitmapistReadBitmapsBuffer(

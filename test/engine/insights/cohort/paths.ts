@@ -2,6 +2,7 @@ import { ShardedKeyNames, type Bitmapist, type CohortOptions, type CohortResult 
 import { RedisBlockRegistry, SINGLE_BLOCK } from '../../../../src/engine/keys/blocks.js';
 import { planCohort } from '../../../../src/engine/insights/cohort/plan.js';
 import { CohortRunner, type CohortLimits } from '../../../../src/engine/insights/cohort/runner.js';
+import { MAX_LOCAL_BYTES } from '../../../../src/engine/insights/cohort/local.js';
 
 /** A runner of `bm`'s cohorts with these limits, counting in Redis (never in the process) unless `localBytes` says so. */
 export function cohortRunner(bm: Bitmapist, limits: Partial<CohortLimits> = {}): CohortRunner {
@@ -17,10 +18,15 @@ export function cohortInRedis(bm: Bitmapist, limits: Partial<CohortLimits> = {})
   return (primary, secondary, options) => runner.cohort(planCohort(primary, secondary, options, undefined, bm));
 }
 
-/** The two ways a cohort is counted, for tests that hold for both: in the process (small ones) and in Redis. */
+/**
+ * The ways a cohort is counted, for tests that hold for all: in the process, read at once (short bitmaps) or after
+ * the windows pass (long bitmaps, narrow windows); and in Redis.
+ */
 export function cohortPaths(bm: Bitmapist): [string, GetCohort][] {
+  const afterWindows = cohortRunner(bm, { localBytes: MAX_LOCAL_BYTES, localScanBytes: 0 });
   return [
     ['counted in the process', (primary, secondary, options) => bm.getCohort(primary, secondary, options)],
+    ['counted in the process after the windows pass', (primary, secondary, options) => afterWindows.cohort(planCohort(primary, secondary, options, undefined, bm))],
     ['counted in Redis', cohortInRedis(bm)],
   ];
 }
