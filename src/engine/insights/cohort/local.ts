@@ -44,8 +44,8 @@ export interface LocalContext {
 /**
  * Counts a cohort's rows in a group of blocks in the process, adding to `sums`, when the bitmaps they read are
  * short (`limits.scanBytes` per call, {@link MAX_LOCAL_SCAN_BYTES} by default), the bytes they read from their
- * populations' first users on hold at most `limits.bytes`, their cells cost at most {@link MAX_LOCAL_WORDS} and no block reads over
- * {@link MAX_LOCAL_KEYS} bitmaps. Answers false, having added nothing, otherwise (a group may then have been
+ * populations' first users on hold at most `limits.bytes`, their cells cost at most {@link MAX_LOCAL_WORDS}
+ * and no block reads over {@link MAX_LOCAL_KEYS} bitmaps. Answers false, having added nothing, otherwise (a group may then have been
  * read in part: at most `limits.bytes`). A cohort with a segment is not counted here.
  */
 export async function countLocally(
@@ -126,7 +126,9 @@ export async function countWindowsLocally(ctx: LocalContext, plan: CohortPlan, r
 
   const multi = ctx.redis.multi();
   for (const { section, ranges } of sections.values()) for (const [k, [start, end]] of ranges) multi.getrangeBuffer(section.keys[k]!, start, end - 1);
-  const replies = (await ctx.limiter.run(() => multi.exec()))!;
+  const replies = await ctx.limiter.run(() => multi.exec());
+  // EXEC answers null only for a transaction aborted by WATCH, which this one never sets: never a partial answer.
+  if (replies === null) throw new Error('the MULTI of a cohort read was aborted');
   let reply = 0;
   const counters: Counter[] = [];
   for (const { section, rows: blockRows, ranges, base } of sections.values()) {
