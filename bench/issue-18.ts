@@ -37,6 +37,8 @@ export const SCALE_18 = {
   lifecycle: { maxMedianMs: 150, before: 'over 60 days: 548 ms in 845 script calls' },
   lifecycleCreated: { maxMedianMs: 150, before: 'over 60 days: 153 ms' },
   trends: { maxMedianMs: 50, before: '2 events over 60 days: 69 ms' },
+  /** 30x30-day cohorts at 10M users, compatible layout (each mode): the issue's bound, and where they stood. */
+  cohort: { maxMedianMs: 10, before: 'about 10 ms (the issue); 11–21 ms in the last full run before small cohorts were counted in Node' },
   maxCallMs: 5,
   maxPingP99Ms: 20,
   /** Marks/s of a sharded target relative to the compatible layout on one server, in the same run. */

@@ -1,5 +1,5 @@
 /**
- * Issue 18's targets in the scaling section, judged at the largest size of the run: the chart pages and the
+ * Issue 18's targets in the scaling section, judged at the largest size of the run: 30x30-day cohorts, the chart pages and the
  * funnel (bounds for the compatible layout on one server; other layouts reported), and marking with the sharded
  * layout against the compatible one in the same run.
  */
@@ -82,6 +82,7 @@ export function scaleTargets18(size: SizeFigures): TargetResult[] {
       },
     );
   }
+  targets.push(...cohortTargets18(size, at));
   const compatible = size.targets.find((t) => t.name === JUDGED);
   for (const t of size.targets.filter((target) => target.layout === 'sharded')) {
     if (!compatible) break;
@@ -110,4 +111,37 @@ export function scaleTargets18(size: SizeFigures): TargetResult[] {
     );
   }
   return targets;
+}
+
+/** Issue 18's bound on 30x30-day cohorts at the largest size: the compatible layout on one server, every mode. */
+function cohortTargets18(size: SizeFigures, at: string): TargetResult[] {
+  const t = size.targets.find((target) => target.name === JUDGED);
+  if (!t) return [];
+  const days = t.cohorts.filter((c) => c?.query.unit === 'day' && c.query.size === 30);
+  const complete = days.length === 3 && days.every((c) => c !== undefined);
+  const slowest = days.reduce<(typeof days)[number]>((w, c) => (!w || (c && c.medianMs > w.medianMs) ? c : w), undefined);
+  const longest = t.cohorts.reduce<(typeof days)[number]>((w, c) => (!w || (c && c.scripts.longestUsec > w.scripts.longestUsec) ? c : w), undefined);
+  const pinged = t.cohorts.reduce<(typeof days)[number]>((w, c) => (!w || (c && c.pingP99Ms > w.pingP99Ms) ? c : w), undefined);
+  const label = (c: NonNullable<(typeof days)[number]>) => `${c.query.size}x${c.query.size} ${c.query.unit}s, ${c.query.mode}`;
+  return [
+    {
+      issue: ISSUE,
+      target: `getCohort 30x30 days: at most ${SCALE_18.cohort.maxMedianMs} ms median in every mode (${JUDGED})${at}`,
+      measured: complete ? days.map((c) => `${c!.query.mode} ${ms(c!.medianMs)} (${num(c!.scriptCallsPerRun, 1)} script calls)`).join(', ') : 'failed',
+      met: complete && slowest !== undefined && slowest.medianMs <= SCALE_18.cohort.maxMedianMs,
+      limit: slowest ? `${label(slowest)}: ${ms(slowest.redisMsPerRun)} of script time per cohort` : 'failed',
+      before: SCALE_18.cohort.before,
+    },
+    {
+      issue: ISSUE,
+      target: `Cohorts: no script call or MULTI over ${SCALE_18.maxCallMs} ms, PING p99 under ${SCALE_18.maxPingP99Ms} ms (${JUDGED})${at}`,
+      measured: longest && pinged
+        ? `longest ${usec(longest.scripts.longestUsec)} (${label(longest)}), calls over 5 ms ${num(t.cohorts.reduce((n, c) => n + (c?.scripts.over5ms ?? 0), 0))}; `
+          + `PING p99 at worst ${ms(pinged.pingP99Ms)} (${label(pinged)})`
+        : 'failed',
+      met: t.cohorts.every((c) => c !== undefined) && longest !== undefined && pinged !== undefined
+        && longest.scripts.longestUsec <= SCALE_18.maxCallMs * 1000 && pinged.pingP99Ms < SCALE_18.maxPingP99Ms,
+      limit: longest ? `${label(longest)}: ${num(longest.scriptCallsPerRun, 1)} calls per cohort` : 'failed',
+    },
+  ];
 }

@@ -18,7 +18,8 @@
 -- Errors          BITMAPIST_BADARG <why>
 --
 -- Cost: per existing bitmap one STRLEN and one BITPOS, which scans up to the first set byte (about 0.12 ms
--- per MB); per other bitmap one STRLEN. The clock is read every 8 rows. Nothing is written.
+-- per MB); per other bitmap one STRLEN. The clock is read every 8 rows, and after every row that scanned a long
+-- bitmap (over 64 KB: a scan that may take a millisecond on memory paged out). Nothing is written.
 local rcall = redis.call
 
 local budget = tonumber(ARGV[1])
@@ -59,10 +60,13 @@ local function overBudget()
   local now = rcall('TIME')
   return (now[1] - started[1]) * 1000000 + (now[2] - started[2]) >= budget
 end
+local LONG_SCAN = 65536
 local reply = { 0 }
 local key = 1
+local scannedLong = false
 for r = 1, rows do
-  if r > 1 and r % 8 == 1 and overBudget() then break end
+  if r > 1 and (r % 8 == 1 or scannedLong) and overBudget() then break end
+  scannedLong = false
   local lengths, longest = {}, 0
   for k = 1, tonumber(ARGV[r + 2]) do
     lengths[k] = rcall('STRLEN', KEYS[key + k - 1])
@@ -72,6 +76,7 @@ for r = 1, rows do
   if longest > 0 and longest < small then
     lo, hi = 0, longest - 1
   else
+    scannedLong = longest > LONG_SCAN
     for k = 1, #lengths do
       if lengths[k] > 0 then
         local first = rcall('BITPOS', KEYS[key + k - 1], 1)

@@ -34,6 +34,7 @@ export { periodCounts, PERIOD_COUNT_LIMITS } from './engine/insights/period-coun
 export type { ActiveUsers } from './engine/insights/active-users.js';
 export type { Trend, TrendOptions } from './engine/insights/trends.js';
 export { MAX_COHORT_BYTES } from './engine/insights/cohort/runner.js';
+export { MAX_LOCAL_BYTES, MAX_LOCAL_SCAN_BYTES, MAX_LOCAL_WORDS } from './engine/insights/cohort/local.js';
 export type { CohortMode, CohortOptions, CohortResult } from './engine/insights/cohort/plan.js';
 export {
   BitmapistArgumentError,

@@ -4,6 +4,7 @@ import { RedisBlockRegistry, SINGLE_BLOCK } from '../../../../src/engine/keys/bl
 import { planCohort } from '../../../../src/engine/insights/cohort/plan.js';
 import type { CohortLimits } from '../../../../src/engine/insights/cohort/runner.js';
 import { cohortRunner } from './paths.js';
+import { commandsOf } from '../support/segments.js';
 import { runScript } from '../../../../src/engine/redis/scripts.js';
 import { countCommands, MarkModel, prng, type Unit } from '../../../support/model.js';
 import { testBitmapist } from '../../../support/redis.js';
@@ -111,6 +112,19 @@ describe('getCohort split over budgeted calls', () => {
       client.sendCommand = original;
     }
     expect(most).to.equal(2);
+  });
+
+  it('reads the clock in the windows pass after each row that scanned a long bitmap', async () => {
+    const bm = new Bitmapist({ redis: t.raw, keyPrefix: `${t.prefix}x_` });
+    const rows = 10;
+    // Ids over 1,200,000: bitmaps of 150 KB, scanned for their first user (over SMALL_ROW_BYTES).
+    const marks = Array.from({ length: rows }, (_, day) => ({ event: 'signup', uid: 1_200_000 + day, now: new Date(now.getTime() - day * DAY) }));
+    await bm.markEvents([...marks, ...marks.map((mark) => ({ ...mark, event: 'active' }))]);
+    const plan = planCohort('signup', 'active', { numRows: rows, numCols: 2, now });
+    const { result, sent } = await commandsOf(bm.redis, () => runner(bm, { callBudget: 1 }).cohort(plan));
+    // Past its budget after every row: one row per call (every 8 rows, it would be 2 calls).
+    expect(sent.filter((name) => name === 'cohort_windows.lua')).to.have.length(rows);
+    expect(result.totals).to.deep.equal(Array.from({ length: rows }, () => 1));
   });
 
   it('fails with a script error, leaving nothing behind, when the state of a chain has expired', async () => {
