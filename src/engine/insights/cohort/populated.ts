@@ -26,9 +26,10 @@ type Lengths = Map<number, Map<string, Map<string, number>>>;
 
 /**
  * The rows with users in a group of blocks, with their population's byte range (`cohort_windows` calls; a row of
- * each block counts as a row of the call).
+ * each block counts as a row of the call). Rows of short bitmaps are not scanned for their first user (their
+ * range starts at 0) unless `scanAll`: a cohort that may still be counted in the process reads only from there.
  */
-export async function populatedRows(ctx: WindowsContext, plan: CohortPlan, blocks: number[]): Promise<RowWork[]> {
+export async function populatedRows(ctx: WindowsContext, plan: CohortPlan, blocks: number[], scanAll = false): Promise<RowWork[]> {
   const keyOf = (leaf: Leaf, block: number) => ctx.keys.eventKey(leaf.event, leaf.suffix, block);
   const rows = blocks.flatMap((block) => plan.rows.map((row, index) => ({ block, index, row })));
   const primaries = rows.map(({ block, row }) => row.primary.map((leaf) => keyOf(leaf, block)));
@@ -46,7 +47,7 @@ export async function populatedRows(ctx: WindowsContext, plan: CohortPlan, block
   for (let from = 0; from < primaries.length; ) {
     const ask = !asked;
     const { keys, args } = windowsCall(primaries, from, ctx.limits.callBudget, ctx.limits.maxKeysPerCall - (ask ? others.length : 0));
-    args.push('small', SMALL_ROW_BYTES);
+    if (!scanAll) args.push('small', SMALL_ROW_BYTES);
     if (ask) args.push('lengths', others.length);
     const reply = await ctx.limiter.run(() => runScript(ctx.redis.bitmapistCohortWindows(keys.length + (ask ? others.length : 0), ...keys, ...(ask ? others : []), ...args)));
     const done = reply[0]!;

@@ -94,7 +94,7 @@ export class CohortRunner {
         work[g] = [];
         return;
       }
-      work[g] = await populatedRows({ redis: this.redis, keys: this.keys, limiter: this.limiter, limits: this.limits }, plan, groups[g]!);
+      work[g] = await populatedRows({ redis: this.redis, keys: this.keys, limiter: this.limiter, limits: this.limits }, plan, groups[g]!, local !== undefined);
       if (local && (await countWindowsLocally(local, plan, work[g]!, localBytes, sums))) {
         work[g] = [];
         return;
