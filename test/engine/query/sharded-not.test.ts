@@ -32,7 +32,10 @@ describe('sharded layout: NOT covers the same ids as in the compatible layout', 
     sharded = new Bitmapist({ redis: t.raw, keyPrefix: `${t.prefix}s_`, layout: 'sharded', shardBits: 8 });
     compatible = new Bitmapist({ redis: t.raw, keyPrefix: `${t.prefix}c_` });
   });
-  afterEach(() => t.cleanup());
+  afterEach(async () => {
+    await Promise.all([sharded.close(), compatible.close()]);
+    await t.cleanup();
+  });
 
   it('counts blocks without bitmaps below the highest one whole, without a call for them', async () => {
     for (const bm of [compatible, sharded]) {
@@ -58,15 +61,20 @@ describe('sharded layout: NOT covers the same ids as in the compatible layout', 
           const prefix = `${t.prefix}${Math.random().toString(36).slice(2, 8)}`;
           const c = new Bitmapist({ redis: t.raw, keyPrefix: `${prefix}c_` });
           const s = new Bitmapist({ redis: t.raw, keyPrefix: `${prefix}s_`, layout: 'sharded', shardBits: 8 });
-          for (const { event, uid: id } of marks) {
-            await c.markEvent(event, id, { now });
-            await s.markEvent(event, id, { now });
+          try {
+            for (const { event, uid: id } of marks) {
+              await c.markEvent(event, id, { now });
+              await s.markEvent(event, id, { now });
+            }
+            const [left, right] = [build(c, expression), build(s, expression)];
+            const ids = await left.ids();
+            expect(await right.ids()).to.deep.equal(ids);
+            expect(await right.count()).to.equal(ids.length);
+            expect(await right.has(uid)).to.equal(await left.has(uid));
+          } finally {
+            // The shared client stays open; each engine lets go of its listeners on it.
+            await Promise.all([c.close(), s.close()]);
           }
-          const [left, right] = [build(c, expression), build(s, expression)];
-          const ids = await left.ids();
-          expect(await right.ids()).to.deep.equal(ids);
-          expect(await right.count()).to.equal(ids.length);
-          expect(await right.has(uid)).to.equal(await left.has(uid));
         },
       ),
       { numRuns: 60, seed: 9 },

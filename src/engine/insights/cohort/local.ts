@@ -45,7 +45,8 @@ export interface LocalContext {
  * Counts a cohort's rows in a group of blocks in the process, adding to `sums`, when the bitmaps they read are
  * short (`limits.scanBytes` per call, {@link MAX_LOCAL_SCAN_BYTES} by default), the bytes they read from their
  * populations' first users on hold at most `limits.bytes`, their cells cost at most {@link MAX_LOCAL_WORDS}
- * and no block reads over {@link MAX_LOCAL_KEYS} bitmaps. Answers false, having added nothing, otherwise (a group may then have been
+ * and no block reads over {@link MAX_LOCAL_KEYS} bitmaps; what it holds (each bitmap from its block's first user)
+ * stays within 4 times `limits.bytes`. Answers false, having added nothing, otherwise (a group may then have been
  * read in part: at most `limits.bytes`). A cohort with a segment is not counted here.
  */
 export async function countLocally(
@@ -70,6 +71,8 @@ export async function countLocally(
   }
   const counters: Counter[] = [];
   let bytesLeft = limits.bytes;
+  // What the process holds: each bitmap from its section's lo (zeros before its start), at most 4 times what is read.
+  let held = 0;
   for (const sections of calls) {
     const counts = sections.flatMap((section) => [section.populations, section.keys.length - section.populations]);
     const names = sections.flatMap((section) => section.keys);
@@ -81,8 +84,10 @@ export async function countLocally(
       if (lo < 0) continue;
       const starts = reply.slice(at, (at += section.populations)) as number[];
       const bytes = reply.slice(at, (at += section.keys.length)) as Buffer[];
-      for (const bitmap of bytes) bytesLeft -= bitmap.length;
-      counters.push(new Counter(plan.mode, section.rows, bytes.map((bitmap, k) => toWords(bitmap, k < starts.length ? starts[k]! - lo : 0))));
+      const words = bytes.map((bitmap, k) => toWords(bitmap, k < starts.length ? starts[k]! - lo : 0));
+      for (const [k, bitmap] of bytes.entries()) [bytesLeft, held] = [bytesLeft - bitmap.length, held + words[k]!.byteLength];
+      if (held > 4 * limits.bytes) return false;
+      counters.push(new Counter(plan.mode, section.rows, words));
     }
   }
   if (counters.reduce((sum, counter) => sum + counter.cost, 0) > MAX_LOCAL_WORDS) return false;

@@ -73,6 +73,30 @@ describe('getCohort counted in the process', () => {
     expect(await t.keys()).to.deep.equal(before);
   });
 
+  it('holds at most 4 times what it reads: populations far from the first one are left to Redis', async () => {
+    // Day 0 has a sign-up at id 0, every other day's sign-ups are near id 80,000, and only user 0 comes back: each
+    // read but day 0's is a few bytes, yet each population is held from id 0 on (10 KB).
+    const model = new MarkModel();
+    const marks: { event: string; uid: number; now: Date }[] = [];
+    const mark = (event: string, uid: number, day: number) => {
+      model.add(event, uid, shift('day', now, -day));
+      marks.push({ event, uid, now: shift('day', now, -day) });
+    };
+    for (let day = 0; day < 10; day++) {
+      for (const uid of day === 9 ? [0, 80_000] : [80_000 + day]) mark('signup', uid, day);
+      mark('active', 0, day);
+    }
+    await t.bm.markEvents(marks);
+    const options = { numRows: 10, numCols: 10, mode: 'recurring' as const, now };
+    const want = model.cohort('signup', 'active', { additional: [], unit: 'day', rows: 10, cols: 10, mode: 'recurring', now });
+    // 20 KB may be read (about 12 KB are), 80 KB held: not enough, either at once or after the windows pass.
+    const { result, sent } = await commandsOf(t.bm.redis, () => cohortRunner(t.bm, { localBytes: 20_000 }).cohort(planCohort('signup', 'active', options)));
+    expect(sent).to.include('read_bitmaps.lua').and.include('cohort_row.lua');
+    expect(sent).to.not.include('multi');
+    expect(result.cohort).to.deep.equal(want.cohort);
+    expect((await commandsOf(t.bm.redis, () => t.bm.getCohort('signup', 'active', options))).sent).to.deep.equal(['read_bitmaps.lua']);
+  });
+
   it('reads only from the populations\' first users on (a product of old users is not read back to id 0)', async () => {
     await markProduct(2, 4_000_000);
     const reply = await t.bm.redis.bitmapistReadBitmapsBuffer(
