@@ -1,9 +1,12 @@
 /**
- * Small cohorts counted in the process. When the bitmaps a group of blocks' rows read are short and, from where
- * their populations' users start, add up to at most a megabyte, one read-only `read_bitmaps` call brings those
- * bytes (one consistent snapshot) and every cell is counted here, 32 bits at a time over the words where the
- * row's population has users: one Redis call of a few dozen commands instead of thousands of BITOPs, and no
- * scratch keys. Bigger groups are counted in Redis.
+ * Cohorts counted in the process, each cell 32 bits at a time over the words where its row's population has
+ * users (`counter.ts`): no BITOP, no scratch key, nothing written. The bitmaps come one of two ways, within at
+ * most a megabyte:
+ * - `countLocally`: short bitmaps, read from their populations' first users on by one `read_bitmaps` call per
+ *   group of blocks (one consistent snapshot, a few dozen commands instead of thousands of BITOPs);
+ * - `countWindowsLocally`: long bitmaps, once the windows pass has found the rows' ranges, by one MULTI of
+ *   GETRANGEs over just those ranges.
+ * Bigger cohorts are counted in Redis.
  */
 import type { KeyNames } from '../../keys/key-names.js';
 import type { CallLimiter } from '../../redis/call-limiter.js';
