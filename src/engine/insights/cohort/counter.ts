@@ -9,6 +9,8 @@ export interface LocalRow {
   row: number;
   cells: number;
   primary: number[];
+  /** The position of the segment's bitmap the population is ANDed with, if any. */
+  segment?: number;
   /** Per period (ascending, as planned): its groups, each the positions of the bitmaps it ORs. */
   periods: number[][][];
 }
@@ -36,7 +38,10 @@ export class Counter {
     private readonly rows: LocalRow[],
     private readonly bitmaps: Uint32Array[],
   ) {
-    this.populations = rows.map((row) => union(row.primary.map((k) => bitmaps[k]!)));
+    this.populations = rows.map((row) => {
+      const users = union(row.primary.map((k) => bitmaps[k]!));
+      return row.segment === undefined ? users : intersection(users, bitmaps[row.segment]!);
+    });
     this.occupied = this.populations.map(occupiedWords);
   }
 

@@ -50,7 +50,8 @@ export interface LocalContext {
  * populations' first users on hold at most `limits.bytes`, their cells cost at most {@link MAX_LOCAL_WORDS}
  * and no block reads over {@link MAX_LOCAL_KEYS} bitmaps; what it holds (each bitmap from its block's first user)
  * stays within 4 times `limits.bytes`. Answers false, having added nothing, otherwise (a group may then have been
- * read in part: at most `limits.bytes`). A cohort with a segment is not counted here.
+ * read in part: at most `limits.bytes`). A segment is read like any bitmap when it is one event bitmap (see
+ * {@link localSegment}).
  */
 export async function countLocally(
   ctx: LocalContext,
@@ -118,7 +119,7 @@ export async function countWindowsLocally(ctx: LocalContext, plan: CohortPlan, r
     known.rows.push(row);
     const start = work.lo - (work.lo % 4);
     known.base = Math.min(known.base, start);
-    for (const k of [...row.primary, ...row.periods.flat(2)]) {
+    for (const k of [...row.primary, ...(row.segment === undefined ? [] : [row.segment]), ...row.periods.flat(2)]) {
       const range = known.ranges.get(k);
       known.ranges.set(k, range === undefined ? [start, work.hi + 1] : [Math.min(range[0], start), Math.max(range[1], work.hi + 1)]);
     }
@@ -166,12 +167,14 @@ class Section {
   ) {
     const primaries = plan.rows.map((row) => row.primary.map((leaf) => this.position(leaf)));
     this.populations = this.keys.length;
+    const segment = localSegment(plan) && this.position(localSegment(plan)!);
     // Rows share their periods' plans: each period's positions are worked out once.
     const periods = new Map<PeriodPlan, number[][]>();
     this.rows = plan.rows.map((row, index) => ({
       row: index,
       cells: row.cells,
       primary: primaries[index]!,
+      ...(segment === undefined ? {} : { segment }),
       periods: row.periods.map((period) => {
         let known = periods.get(period);
         if (known === undefined) {
@@ -193,4 +196,17 @@ class Section {
     }
     return known;
   }
+}
+
+/**
+ * The segment of a cohort that may be counted in the process: none, or a single event bitmap (read in the same
+ * call, ANDed into every population); undefined also for an expression, which is evaluated in Redis.
+ */
+export function localSegment(plan: CohortPlan): Leaf | undefined {
+  return plan.segment?.kind === 'leaf' ? plan.segment : undefined;
+}
+
+/** Whether a cohort may be counted in the process: without a segment, or with one event bitmap as its segment. */
+export function countableLocally(plan: CohortPlan): boolean {
+  return plan.segment === undefined || plan.segment.kind === 'leaf';
 }

@@ -4,7 +4,7 @@ import { forEachBounded } from '../../redis/bounded.js';
 import { CallLimiter } from '../../redis/call-limiter.js';
 import { CHAIN_START, cellsCall, readCellsReply, rowBytes, rowUnits, type RowWork, type SegmentKey } from './calls.js';
 import { populatedRows } from './populated.js';
-import { countLocally, countWindowsLocally, MAX_LOCAL_BYTES, MAX_LOCAL_SCAN_BYTES } from './local.js';
+import { countableLocally, countLocally, countWindowsLocally, MAX_LOCAL_BYTES, MAX_LOCAL_SCAN_BYTES } from './local.js';
 import { assembleCohort, type CohortPlan, type CohortResult, type CohortSums } from './plan.js';
 import { BlockSegments, evaluateSegment, type BlockSegment } from './segment.js';
 import { BitmapistArgumentError } from '../../errors.js';
@@ -52,8 +52,9 @@ export const DEFAULT_COHORT_LIMITS: CohortLimits = {
 };
 
 /**
- * Runs planned cohorts. Per block in use (per group of blocks on one Redis), a cohort without a segment is first
- * offered to `countLocally` (one `read_bitmaps` call, counted in the process when small). Otherwise: `cohort_windows` calls find the
+ * Runs planned cohorts. Per block in use (per group of blocks on one Redis), a cohort without a segment (or whose
+ * segment is one event bitmap) is first offered to `countLocally` (one `read_bitmaps` call, counted in the process
+ * when small), and after the windows pass to `countWindowsLocally`. Otherwise: `cohort_windows` calls find the
  * byte range of every row's population (rows without users stop there), then the rows with users are cut into
  * chains of about one call budget each, and each chain runs `cohort_row` calls until done, each resuming where
  * the last one stopped. At most `callsInFlight` chains run at once, and every call goes through the limiter
@@ -86,9 +87,9 @@ export class CohortRunner {
     const sums: CohortSums = { totals: [], cells: [] };
     let bytes = 0;
     await forEachBounded(groups.keys(), this.limits.callsInFlight, async (g) => {
-      // Without a segment, a group is counted in the process when its bitmaps are short, or once its windows are
-      // known when the bytes within them are few; otherwise in Redis.
-      const local = segment === undefined && this.limits.localBytes > 0 ? { redis: this.redis, keys: this.keys, limiter: this.limiter } : undefined;
+      // Without a segment (or with one event bitmap as its segment), a group is counted in the process when its
+      // bitmaps are short, or once its windows are known when the bytes within them are few; otherwise in Redis.
+      const local = countableLocally(plan) && this.limits.localBytes > 0 ? { redis: this.redis, keys: this.keys, limiter: this.limiter } : undefined;
       const { localBytes, localScanBytes } = this.limits;
       if (local && localScanBytes > 0 && (await countLocally(local, plan, groups[g]!, { bytes: localBytes, scanBytes: localScanBytes }, sums))) {
         work[g] = [];

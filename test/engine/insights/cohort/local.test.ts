@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { BitmapistArgumentError, type CohortMode } from '../../../../src/index.js';
+import { Bitmapist, BitmapistArgumentError, type CohortMode } from '../../../../src/index.js';
 import { runScript } from '../../../../src/engine/redis/scripts.js';
 import { MAX_LOCAL_KEYS } from '../../../../src/engine/insights/cohort/local.js';
 import { MarkModel, prng, shift } from '../../../support/model.js';
@@ -21,13 +21,16 @@ describe('getCohort counted in the process', () => {
 
   const now = new Date('2025-05-20T12:00:00Z');
 
-  /** A product: each day's sign-ups get new, higher ids; earlier users come back now and then. */
-  async function markProduct(seed: number, firstId = 0): Promise<MarkModel> {
+  /**
+   * A product: each day's sign-ups get new, higher ids; earlier users come back now and then. The model holds
+   * the marks of the users `modelled` keeps (all by default): a segment's cohort is the cohort of its users' marks.
+   */
+  async function markProduct(seed: number, firstId = 0, modelled: (uid: number) => boolean = () => true, bm: Bitmapist = t.bm): Promise<MarkModel> {
     const random = prng(seed);
     const model = new MarkModel();
     const marks: { event: string; uid: number; now: Date }[] = [];
     const mark = (event: string, uid: number, at: Date) => {
-      model.add(event, uid, at);
+      if (modelled(uid)) model.add(event, uid, at);
       marks.push({ event, uid, now: at });
     };
     let next = firstId;
@@ -37,7 +40,7 @@ describe('getCohort counted in the process', () => {
       for (let n = 0; n < signups; n++) mark('signup', next++, at);
       for (let n = 0; n < 200; n++) mark('active', firstId + Math.floor(random() * (next - firstId)), at);
     }
-    await t.bm.markEvents(marks);
+    await bm.markEvents(marks);
     return model;
   }
 
@@ -71,6 +74,29 @@ describe('getCohort counted in the process', () => {
       expect(result.totals, mode).to.deep.equal(want.totals);
     }
     expect(await t.keys()).to.deep.equal(before);
+  });
+
+  it('reads a segment that is one event bitmap in the same calls, at once or after the windows pass', async () => {
+    for (const [firstId, afterWindows] of [[0, false], [4_000_000, true]] as const) {
+      const bm = new Bitmapist({ redis: t.raw, keyPrefix: `${t.prefix}${firstId}_` });
+      const pro = (uid: number) => uid % 3 === 0;
+      const model = await markProduct(6, firstId, pro, bm);
+      const segmentUsers = Array.from({ length: 3000 }, (_, n) => firstId + n).filter(pro);
+      for (const uid of segmentUsers) await bm.markUnique('plan:pro', uid);
+      for (const mode of ['first', 'recurring', 'unbounded'] as CohortMode[]) {
+        const options = { numRows: 15, numCols: 15, mode, now, segment: bm.unique('plan:pro') };
+        const { result, sent } = await commandsOf(bm.redis, () => bm.getCohort('signup', 'active', options));
+        expect(sent, `${firstId} ${mode}`).to.deep.equal(
+          afterWindows ? ['read_bitmaps.lua', 'cohort_windows.lua', 'multi', ...sent.slice(3, -1), 'exec'] : ['read_bitmaps.lua'],
+        );
+        expect(sent.slice(3, -1).every((name) => name === 'getrange')).to.equal(true);
+        const want = model.cohort('signup', 'active', { additional: [], unit: 'day', rows: 15, cols: 15, mode, now });
+        expect(want.totals.some((total) => total > 0)).to.equal(true);
+        expect(result.cohort, `${firstId} ${mode}`).to.deep.equal(want.cohort);
+        expect(result.totals, `${firstId} ${mode}`).to.deep.equal(want.totals);
+      }
+      await bm.close();
+    }
   });
 
   it('holds at most 4 times what it reads: populations far from the first one are left to Redis', async () => {
