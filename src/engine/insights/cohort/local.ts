@@ -34,6 +34,9 @@ export const MAX_LOCAL_WORDS = 4_000_000;
  */
 export const MAX_LOCAL_SCAN_BYTES = 8 * 2 ** 20;
 
+/** How many times the bytes it reads the process may hold (bitmaps line up from their block's first user). */
+const HELD_PER_BYTE_READ = 4;
+
 /** The most bitmaps one `read_bitmaps` call reads: a few milliseconds of Redis time at most. */
 export const MAX_LOCAL_KEYS = 512;
 
@@ -75,7 +78,7 @@ export async function countLocally(
   }
   const counters: Counter[] = [];
   let bytesLeft = limits.bytes;
-  // What the process holds: each bitmap from its section's lo (zeros before its start), at most 4 times what is read.
+  // What the process holds: each bitmap from its section's lo (zeros before its start).
   let held = 0;
   for (const sections of calls) {
     const counts = sections.flatMap((section) => [section.populations, section.keys.length - section.populations]);
@@ -90,7 +93,7 @@ export async function countLocally(
       const bytes = reply.slice(at, (at += section.keys.length)) as Buffer[];
       const words = bytes.map((bitmap, k) => toWords(bitmap, k < starts.length ? starts[k]! - lo : 0));
       for (const [k, bitmap] of bytes.entries()) [bytesLeft, held] = [bytesLeft - bitmap.length, held + words[k]!.byteLength];
-      if (held > 4 * limits.bytes) return false;
+      if (held > HELD_PER_BYTE_READ * limits.bytes) return false;
       counters.push(new Counter(plan.mode, section.rows, words));
     }
   }
@@ -131,7 +134,7 @@ export async function countWindowsLocally(ctx: LocalContext, plan: CohortPlan, r
   for (const { ranges, base } of sections.values()) {
     for (const [start, end] of ranges.values()) [bytes, held] = [bytes + end - start, held + end - base];
   }
-  if (bytes > maxBytes || held > 4 * maxBytes || words > MAX_LOCAL_WORDS) return false;
+  if (bytes > maxBytes || held > HELD_PER_BYTE_READ * maxBytes || words > MAX_LOCAL_WORDS) return false;
 
   const multi = ctx.redis.multi();
   for (const { section, ranges } of sections.values()) for (const [k, [start, end]] of ranges) multi.getrangeBuffer(section.keys[k]!, start, end - 1);
@@ -167,7 +170,8 @@ class Section {
   ) {
     const primaries = plan.rows.map((row) => row.primary.map((leaf) => this.position(leaf)));
     this.populations = this.keys.length;
-    const segment = localSegment(plan) && this.position(localSegment(plan)!);
+    const leaf = localSegment(plan);
+    const segment = leaf && this.position(leaf);
     // Rows share their periods' plans: each period's positions are worked out once.
     const periods = new Map<PeriodPlan, number[][]>();
     this.rows = plan.rows.map((row, index) => ({
@@ -202,11 +206,11 @@ class Section {
  * The segment of a cohort that may be counted in the process: none, or a single event bitmap (read in the same
  * call, ANDed into every population); undefined also for an expression, which is evaluated in Redis.
  */
-export function localSegment(plan: CohortPlan): Leaf | undefined {
+function localSegment(plan: CohortPlan): Leaf | undefined {
   return plan.segment?.kind === 'leaf' ? plan.segment : undefined;
 }
 
 /** Whether a cohort may be counted in the process: without a segment, or with one event bitmap as its segment. */
 export function countableLocally(plan: CohortPlan): boolean {
-  return plan.segment === undefined || plan.segment.kind === 'leaf';
+  return plan.segment === undefined || localSegment(plan) !== undefined;
 }
