@@ -6,7 +6,8 @@ import type { IdModeGuard } from '../ids/id-mode.js';
 import type { KeyNames } from '../keys/key-names.js';
 import { MarkBatcher, type Linger, type PendingMark } from './batcher.js';
 import { MarkKeyCache, markTime } from './mark-keys.js';
-import { writeMarkCall } from './writer.js';
+import { writeMarkCall, type MarkCallRefusals } from './writer.js';
+import { NodeMarkWriter } from './node-writer.js';
 import { onePipelinePerNode } from './pipelines.js';
 import { writeInBatches } from './bulk.js';
 import { writeMappedBatch } from './mapped-writer.js';
@@ -51,10 +52,12 @@ export interface CheckedMark {
 /** The most marks in one `mark_many` call: bounds how long one call holds Redis. */
 export const MARK_BATCH_SIZE = 500;
 /**
- * How marks wait for company on a Cluster (see `MarkBatcher`), where each block is a script call of its own:
- * at most 2 ms, and only while two batches are in flight (one answered while the next is built).
+ * How marks wait for company on a Cluster (see `MarkBatcher`), where each master is a script call of its own:
+ * while a batch is in flight, new marks wait until it is answered, at most 2 ms. So callers who each await their
+ * mark keep meeting in one batch (64 callers over 3 masters: about 21 marks per call), instead of drifting
+ * apart as each master's reply releases a third of them.
  */
-export const CLUSTER_LINGER: Readonly<Linger> = { maxMs: 2, maxInFlight: 2 };
+export const CLUSTER_LINGER: Readonly<Linger> = { maxMs: 2, maxInFlight: 1 };
 const BULK_CALLS_IN_FLIGHT = 4;
 
 /** Writes marks: validates them, names their keys, and sends them through the mark scripts. */
@@ -62,8 +65,8 @@ export class Marker {
   private readonly batcher: MarkBatcher;
   private readonly keyCache: MarkKeyCache;
   private readonly modeKeyInScript: string | undefined;
-  /** Whether each block is a script call of its own (a Cluster: a script's keys share one hash slot). */
-  private readonly callPerBlock: boolean;
+  /** On a Cluster, where a script's declared keys share one hash slot: writes each master's blocks together. */
+  private readonly nodeWriter: NodeMarkWriter | undefined;
 
   constructor(
     private readonly redis: RedisClient,
@@ -75,8 +78,8 @@ export class Marker {
     /** The id map in mapped mode, undefined with integer ids. */
     private readonly idMap?: IdMap,
   ) {
-    this.callPerBlock = redis instanceof Cluster;
-    const linger = this.callPerBlock ? CLUSTER_LINGER : undefined;
+    this.nodeWriter = redis instanceof Cluster ? new NodeMarkWriter(redis) : undefined;
+    const linger = this.nodeWriter ? CLUSTER_LINGER : undefined;
     this.batcher = new MarkBatcher((bit, marks) => this.writeMarks(bit, marks), MARK_BATCH_SIZE, linger);
     this.keyCache = new MarkKeyCache(keys, defaults.timeZone);
     // Integer ids in the compatible layout: the mark scripts check the id mode marker on every call.
@@ -186,43 +189,47 @@ export class Marker {
 
   /**
    * Writes marks in one script call that also registers their blocks (one server), or on a Cluster in one call
-   * per block, the calls to one master in one write, with one SADD of their blocks sent along (the registry is in
-   * a slot of its own); returns one promise per mark. A mark rejects with its call's error, with a
-   * {@link BitmapistKeyTypeError} when one of its keys is not a bitmap (nothing of it written, the other marks of
-   * the call are), or with the registration's error (its bits are written).
+   * per master ({@link NodeMarkWriter}), the calls to one master in one write, with one SADD of their blocks sent
+   * along (the registry is in a slot of its own); returns one promise per mark. A mark rejects with its call's
+   * error, with a {@link BitmapistKeyTypeError} when one of its keys is not a bitmap (nothing of it written, the
+   * other marks of the call are), or with the registration's error (its bits are written).
    */
   private writeResolved(bit: 0 | 1, marks: PendingMark[]): Promise<void>[] {
-    const byCall = new Map<number, PendingMark[]>();
-    const blocks = new Set<number>();
+    const byBlock = new Map<number, PendingMark[]>();
     for (const mark of marks) {
-      blocks.add(mark.block);
-      const call = this.callPerBlock ? mark.block : 0;
-      const group = byCall.get(call);
+      const group = byBlock.get(mark.block);
       if (group) group.push(mark);
-      else byCall.set(call, [mark]);
+      else byBlock.set(mark.block, [mark]);
     }
+    const blocks = [...byBlock.keys()];
     const maxBit = this.keys.blockBytes === undefined ? this.defaults.maxUserId : this.keys.blockBytes * 8 - 1;
-    const registryKey = this.callPerBlock ? undefined : this.registry.key;
     const settled = new Map<readonly string[], Promise<void>>();
-    const send = () => {
-      // An unmark registers too: in the compatible layout it creates a zero-filled key that widens NOT.
-      const registered = registryKey === undefined ? this.registry.register(blocks) : undefined;
-      registered?.catch(() => undefined);
-      const options = { modeKey: this.modeKeyInScript, registry: registryKey === undefined ? undefined : { key: registryKey, blocks } };
-      for (const group of byCall.values()) {
-        const refusals = writeMarkCall(this.redis, bit, group, maxBit, options);
-        for (const { keys } of group) {
-          if (settled.has(keys)) continue;
-          settled.set(keys, refusals.then((refused) => {
-            const refusal = refused.keys.get(keys) ?? refused.registry;
-            if (refusal) throw refusal;
-            return registered;
-          }));
-        }
+    const settle = (group: readonly PendingMark[], refusals: Promise<MarkCallRefusals>, registered?: Promise<void>) => {
+      for (const { keys } of group) {
+        if (settled.has(keys)) continue;
+        settled.set(keys, refusals.then((refused) => {
+          const refusal = refused.keys.get(keys) ?? refused.registry;
+          if (refusal) throw refusal;
+          return registered;
+        }));
       }
     };
-    if (this.redis instanceof Cluster) onePipelinePerNode(this.redis, send);
-    else send();
+    if (this.nodeWriter) {
+      onePipelinePerNode(this.redis as Cluster, () => {
+        // An unmark registers too: in the compatible layout it creates a zero-filled key that widens NOT.
+        const registered = this.registry.register(blocks);
+        registered.catch(() => undefined);
+        const groups = [...byBlock.values()];
+        this.nodeWriter!.write(bit, groups, maxBit).forEach((refusals, i) => settle(groups[i]!, refusals, registered));
+      });
+    } else {
+      // One server: the call registers the blocks itself when the layout keeps a registry.
+      const key = this.registry.key;
+      const registered = key === undefined ? this.registry.register(blocks) : undefined;
+      registered?.catch(() => undefined);
+      const options = { modeKey: this.modeKeyInScript, registry: key === undefined ? undefined : { key, blocks } };
+      settle(marks, writeMarkCall(this.redis, bit, marks, maxBit, options), registered);
+    }
     return marks.map((mark) => settled.get(mark.keys)!);
   }
 }

@@ -47,25 +47,9 @@ export async function writeMarkCall(
     }
     return refused;
   }
-  // Marks of the same event and period share one cached key list: group them by it, and send each
-  // bitmap name once (see lua/mark_many.lua).
-  const groups = new Map<readonly string[], number[]>();
-  for (const { keys, uid } of marks) {
-    const uids = groups.get(keys);
-    if (uids) uids.push(uid);
-    else groups.set(keys, [uid]);
-  }
-  const keyIndex = new Map<string, number>();
-  const args: (string | number)[] = [bit, maxBit, groups.size];
-  for (const [keys, uids] of groups) {
-    const indexes = keys.map((key) => {
-      let index = keyIndex.get(key);
-      if (index === undefined) keyIndex.set(key, (index = keyIndex.size + 1));
-      return index;
-    });
-    args.push(indexes.join(','), uids.join(','));
-  }
-  const allKeys = [...keyIndex.keys()];
+  const { bitmaps, groups, pairs } = bitmapGroups(marks);
+  const args: (string | number)[] = [bit, maxBit, groups.length, ...pairs];
+  const allKeys = [...bitmaps];
   if (modeKey !== undefined) allKeys.push(modeKey), args.push(1);
   const blocks = registry && [...new Set(registry.blocks)];
   if (registry) allKeys.push(registry.key), args.push('blocks', blocks!.join(','));
@@ -74,14 +58,47 @@ export async function writeMarkCall(
     throw error;
   });
   if (reply.length === 1) return refused;
-  const groupKeys = [...groups.keys()];
   for (let i = 1; i + 2 < reply.length; i += 3) {
     const [group, index, detail] = [Number(reply[i]), Number(reply[i + 1]), String(reply[i + 2])];
     // Group 0 is the registry (lua/mark_many.lua): its error reply, which a SADD of its own would have rejected with.
     if (group === 0) refused.registry = registryRefusal(registry!.key, blocks!, new ReplyError(detail) as Error);
-    else refused.keys.set(groupKeys[group - 1]!, new BitmapistKeyTypeError(allKeys[index - 1]!, detail));
+    else refused.keys.set(groups[group - 1]!, new BitmapistKeyTypeError(allKeys[index - 1]!, detail));
   }
   return refused;
+}
+
+/** The arguments of a mark call's marks, grouped as lua/mark_many.lua takes them. */
+export interface BitmapGroups {
+  /** The distinct bitmaps of the marks. */
+  bitmaps: string[];
+  /** The key list of each group. */
+  groups: (readonly string[])[];
+  /** Per group: its bitmaps as 1-based indexes into `bitmaps`, then its bit offsets, each comma-separated. */
+  pairs: string[];
+}
+
+/**
+ * Groups marks by their key list: marks of the same event and period share one cached list, so each bitmap
+ * name is sent once and each mark costs one offset in a list.
+ */
+export function bitmapGroups(marks: readonly PendingMark[]): BitmapGroups {
+  const byKeys = new Map<readonly string[], number[]>();
+  for (const { keys, uid } of marks) {
+    const uids = byKeys.get(keys);
+    if (uids) uids.push(uid);
+    else byKeys.set(keys, [uid]);
+  }
+  const keyIndex = new Map<string, number>();
+  const pairs: string[] = [];
+  for (const [keys, uids] of byKeys) {
+    const indexes = keys.map((key) => {
+      let index = keyIndex.get(key);
+      if (index === undefined) keyIndex.set(key, (index = keyIndex.size + 1));
+      return index;
+    });
+    pairs.push(indexes.join(','), uids.join(','));
+  }
+  return { bitmaps: [...keyIndex.keys()], groups: [...byKeys.keys()], pairs };
 }
 
 /** Rethrows a `BITMAPIST_IDMODE` reply as a {@link BitmapistIdModeError}; returns for any other error. */

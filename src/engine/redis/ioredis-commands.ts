@@ -10,6 +10,7 @@ declare module 'ioredis' {
   interface RedisCommander<Context> {
     bitmapistMark(numKeys: number, ...keysAndArgs: ScriptArgument[]): Result<number, Context>;
     bitmapistMarkMany(numKeys: number, ...keysAndArgs: ScriptArgument[]): Result<(number | string)[], Context>;
+    bitmapistMarkNode(numKeys: number, ...keysAndArgs: ScriptArgument[]): Result<(number | string)[], Context>;
     bitmapistMarkMapped(numKeys: number, ...keysAndArgs: ScriptArgument[]): Result<(number | string)[], Context>;
     bitmapistMapIds(numKeys: number, ...keysAndArgs: ScriptArgument[]): Result<number[], Context>;
     bitmapistEvaluate(numKeys: number, ...keysAndArgs: ScriptArgument[]): Result<(number | string)[], Context>;

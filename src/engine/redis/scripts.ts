@@ -12,6 +12,7 @@ export type RedisClient = Redis | Cluster;
 const COMMANDS = {
   bitmapistMark: 'mark.lua',
   bitmapistMarkMany: 'mark_many.lua',
+  bitmapistMarkNode: 'mark_node.lua',
   bitmapistMarkMapped: 'mark_mapped.lua',
   bitmapistMapIds: 'map_ids.lua',
   bitmapistEvaluate: 'evaluate.lua',
@@ -56,7 +57,7 @@ export function defineCommands(client: RedisClient): void {
  * call is still sent when issued, routed by its keys. ioredis files a `defineCommand` call in the auto-pipeline
  * of the slot of its first argument, which is the number of keys, not a key: on a Cluster, calls for blocks on
  * different masters share a pipeline, and ioredis refuses it whole ("All keys in the pipeline should belong to
- * the same slots allocation group"). The engine batches its calls itself (one mark call per block, each
+ * the same slots allocation group"). The engine batches its calls itself (one mark call per master, each
  * master's calls in one write), so auto-pipelines would add nothing but a turn of the event loop.
  */
 function sendAsIssued(client: RedisClient): void {

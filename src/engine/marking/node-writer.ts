@@ -1,0 +1,85 @@
+import calculateSlot from 'cluster-key-slot';
+import type { Cluster } from 'ioredis';
+import { BitmapistKeyTypeError, BitmapistScriptError } from '../errors.js';
+import { runScript } from '../redis/scripts.js';
+import type { PendingMark } from './batcher.js';
+import { bitmapGroups, writeMarkCall, type MarkCallRefusals } from './writer.js';
+
+/**
+ * Writes the marks of a Cluster (sharded layout, where each block's keys share a hash slot of their own) in one
+ * script call per master: lua/mark_node.lua writes the blocks a master serves together, so marks from many
+ * callers over many blocks share a call instead of splitting into a call per block. A block the master turns
+ * out not to serve (its slot moved or is moving) is sent again in a call of its own, which the client routes
+ * and redirects; so is every block when the Cluster cannot run the script (Redis before 7, which has no
+ * script flags), and from then on each block is a call of its own.
+ */
+export class NodeMarkWriter {
+  /** The hash slot of each block seen (fixed by its key names). */
+  private readonly slots = new Map<number, number>();
+  /** Whether the Cluster runs lua/mark_node.lua (false once it could not). */
+  private nodeCalls = true;
+
+  constructor(private readonly cluster: Cluster) {}
+
+  /**
+   * Writes the marks of each block (`blocks[i]` holds the marks of one block, its keys in one slot), the blocks
+   * of one master in one call; resolves to what Redis refused of each block (a promise per block, in order).
+   * A promise rejects when its call failed.
+   */
+  write(bit: 0 | 1, blocks: readonly PendingMark[][], maxBit: number): Promise<MarkCallRefusals>[] {
+    const written = new Array<Promise<MarkCallRefusals>>(blocks.length);
+    const byNode = new Map<string, number[]>();
+    blocks.forEach((marks, i) => {
+      const node = this.nodeCalls ? this.nodeOf(marks[0]!) : undefined;
+      const together = node === undefined ? undefined : byNode.get(node);
+      if (together) together.push(i);
+      else if (node !== undefined) byNode.set(node, [i]);
+      else written[i] = writeMarkCall(this.cluster, bit, marks, maxBit);
+    });
+    for (const indexes of byNode.values()) {
+      if (indexes.length === 1) {
+        written[indexes[0]!] = writeMarkCall(this.cluster, bit, blocks[indexes[0]!]!, maxBit);
+        continue;
+      }
+      const call = this.writeNode(bit, indexes.map((i) => blocks[i]!), maxBit);
+      indexes.forEach((i, b) => (written[i] = call.then((refusals) => refusals[b]!)));
+    }
+    return written;
+  }
+
+  /** The master serving a mark's block, as the client last learned (undefined before it knows the slots). */
+  private nodeOf(mark: PendingMark): string | undefined {
+    let slot = this.slots.get(mark.block);
+    if (slot === undefined) this.slots.set(mark.block, (slot = calculateSlot(mark.keys[0]!)));
+    return this.cluster.slots[slot]?.[0];
+  }
+
+  /** Writes blocks of one master in one call; resolves to each block's refusals. */
+  private async writeNode(bit: 0 | 1, blocks: PendingMark[][], maxBit: number): Promise<MarkCallRefusals[]> {
+    const grouped = blocks.map(bitmapGroups);
+    const args: (string | number)[] = [bit, maxBit, blocks.length];
+    for (const { bitmaps, groups, pairs } of grouped) args.push(bitmaps.length, ...bitmaps, groups.length, ...pairs);
+    let reply: (number | string)[];
+    try {
+      reply = await runScript(this.cluster.bitmapistMarkNode(1, grouped[0]!.bitmaps[0]!, ...args));
+    } catch (error) {
+      if (!cannotRunScript(error)) throw error;
+      this.nodeCalls = false;
+      return Promise.all(blocks.map((marks) => writeMarkCall(this.cluster, bit, marks, maxBit)));
+    }
+    const refusals: (MarkCallRefusals | Promise<MarkCallRefusals>)[] = blocks.map(() => ({ keys: new Map() }));
+    for (let i = 1; i + 3 < reply.length; i += 4) {
+      const [b, group, index, detail] = [Number(reply[i]) - 1, Number(reply[i + 1]), Number(reply[i + 2]), String(reply[i + 3])];
+      const { bitmaps, groups } = grouped[b]!;
+      if (group === 0) refusals[b] = writeMarkCall(this.cluster, bit, blocks[b]!, maxBit);
+      else (refusals[b] as MarkCallRefusals).keys.set(groups[group - 1]!, new BitmapistKeyTypeError(bitmaps[index - 1]!, detail));
+    }
+    return Promise.all(refusals);
+  }
+}
+
+/** Whether a call failed because the server cannot load lua/mark_node.lua (a Redis without script flags). */
+export function cannotRunScript(error: unknown): boolean {
+  const reply = error instanceof BitmapistScriptError && error.cause instanceof Error ? error.cause.message : '';
+  return /Error compiling script|Unexpected flag|Unknown lua shebang/i.test(reply);
+}
