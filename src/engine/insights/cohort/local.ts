@@ -15,6 +15,7 @@ import type { Leaf } from '../../query/expression.js';
 import type { CohortPlan, CohortSums, PeriodPlan } from './plan.js';
 import { Counter, EMPTY, toWords, type LocalRow } from './counter.js';
 import type { RowWork } from './calls.js';
+import type { LongReads } from './long-reads.js';
 
 /**
  * The most bytes of bitmaps a group of blocks may bring into the process to be counted there: 1 MiB, about
@@ -45,6 +46,8 @@ export interface LocalContext {
   redis: RedisClient;
   keys: KeyNames;
   limiter: CallLimiter;
+  /** The reads refused as too long lately: not asked again (see {@link LongReads}). */
+  longReads?: LongReads;
 }
 
 /**
@@ -83,8 +86,12 @@ export async function countLocally(
   for (const sections of calls) {
     const counts = sections.flatMap((section) => [section.populations, section.keys.length - section.populations]);
     const names = sections.flatMap((section) => section.keys);
+    if (ctx.longReads?.has(names)) return false;
     const reply = await ctx.limiter.run(() => runScript(ctx.redis.bitmapistReadBitmapsBuffer(names.length, ...names, limits.scanBytes, bytesLeft, sections.length, ...counts)));
-    if (reply[0] !== 1) return false;
+    if (reply[0] !== 1) {
+      ctx.longReads?.add(names);
+      return false;
+    }
     let at = 1;
     for (const section of sections) {
       const lo = reply[at++] as number;

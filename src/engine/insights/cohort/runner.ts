@@ -4,6 +4,7 @@ import { forEachBounded } from '../../redis/bounded.js';
 import { CallLimiter } from '../../redis/call-limiter.js';
 import { CHAIN_START, cellsCall, readCellsReply, rowBytes, rowUnits, type RowWork, type SegmentKey } from './calls.js';
 import { populatedRows } from './populated.js';
+import { LongReads } from './long-reads.js';
 import { countableLocally, countLocally, countWindowsLocally, MAX_LOCAL_BYTES, MAX_LOCAL_SCAN_BYTES } from './local.js';
 import { assembleCohort, type CohortPlan, type CohortResult, type CohortSums } from './plan.js';
 import { BlockSegments, evaluateSegment, type BlockSegment } from './segment.js';
@@ -64,6 +65,8 @@ export const DEFAULT_COHORT_LIMITS: CohortLimits = {
  */
 export class CohortRunner {
   private readonly limits: CohortLimits;
+  /** Groups whose bitmaps were too long for one `read_bitmaps` call lately: their windows are found first. */
+  private readonly longReads = new LongReads();
 
   constructor(
     private readonly redis: RedisClient,
@@ -89,7 +92,7 @@ export class CohortRunner {
     await forEachBounded(groups.keys(), this.limits.callsInFlight, async (g) => {
       // Without a segment (or with one event bitmap as its segment), a group is counted in the process when its
       // bitmaps are short, or once its windows are known when the bytes within them are few; otherwise in Redis.
-      const local = countableLocally(plan) && this.limits.localBytes > 0 ? { redis: this.redis, keys: this.keys, limiter: this.limiter } : undefined;
+      const local = countableLocally(plan) && this.limits.localBytes > 0 ? { redis: this.redis, keys: this.keys, limiter: this.limiter, longReads: this.longReads } : undefined;
       const { localBytes, localScanBytes } = this.limits;
       if (local && localScanBytes > 0 && (await countLocally(local, plan, groups[g]!, { bytes: localBytes, scanBytes: localScanBytes }, sums))) {
         work[g] = [];
