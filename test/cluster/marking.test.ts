@@ -177,6 +177,28 @@ describe('marking on Redis Cluster (sharded layout)', function () {
     expect(await bm.day('e', now).ids()).to.deep.equal([x * 256 + 1, y * 256 + 2].sort((a, b) => a - b));
   });
 
+  it('marks and unmarks of a block land in issue order, also when the block is sent again after a master left it out', async () => {
+    const [onX, onY] = [...(await blocksByMaster()).values()] as [number[], number[]];
+    const [x, y] = [onX[0]!, onY[0]!];
+    const slotY = calculateSlot(`{${y}}`);
+    const saved = cluster.slots[slotY]!;
+    cluster.slots[slotY] = cluster.slots[calculateSlot(`{${x}}`)]!;
+    try {
+      // One tick: y's mark rides the call to x's master, which leaves it out; the unmark issued after it is a
+      // call of its own, redirected by ioredis, and must not land before the mark is sent again.
+      await Promise.all([
+        bm.markEvent('e', x * 256 + 1, { now }),
+        bm.markEvent('e', y * 256 + 2, { now }),
+        bm.unmarkEvent('e', y * 256 + 2, { now }),
+        bm.unmarkEvent('e', x * 256 + 1, { now }),
+        bm.markEvent('e', x * 256 + 1, { now }),
+      ]);
+    } finally {
+      cluster.slots[slotY] = saved;
+    }
+    expect(await bm.day('e', now).ids()).to.deep.equal([x * 256 + 1]);
+  });
+
   it("a block with a key of another type is left out whole; the master's other blocks are written", async () => {
     const [a, b] = [...(await blocksByMaster()).values()].find((blocks) => blocks.length >= 2)!;
     const dayKey = (block: number) => `${prefix}{${block}}e_2025-2-20`;

@@ -18,6 +18,8 @@ export class NodeMarkWriter {
   private readonly slots = new Map<number, number>();
   /** Whether the Cluster runs lua/mark_node.lua (false once it could not). */
   private nodeCalls = true;
+  /** Each block's last write not yet settled, with its bit. */
+  private readonly lastWrite = new Map<number, { bit: 0 | 1; done: Promise<unknown> }>();
 
   constructor(private readonly cluster: Cluster) {}
 
@@ -30,6 +32,13 @@ export class NodeMarkWriter {
     const written = new Array<Promise<MarkCallRefusals>>(blocks.length);
     const byNode = new Map<string, number[]>();
     blocks.forEach((marks, i) => {
+      // A block whose last write set the other bit waits for it (a block left out of a node call is sent again
+      // after its reply, which a later call could overtake): marks and unmarks of a block land in issue order.
+      const last = this.lastWrite.get(marks[0]!.block);
+      if (last !== undefined && last.bit !== bit) {
+        written[i] = last.done.then(() => writeMarkCall(this.cluster, bit, marks, maxBit));
+        return;
+      }
       const node = this.nodeCalls ? this.nodeOf(marks[0]!) : undefined;
       const together = node === undefined ? undefined : byNode.get(node);
       if (together) together.push(i);
@@ -44,6 +53,17 @@ export class NodeMarkWriter {
       const call = this.writeNode(bit, indexes.map((i) => blocks[i]!), maxBit);
       indexes.forEach((i, b) => (written[i] = call.then((refusals) => refusals[b]!)));
     }
+    blocks.forEach((marks, i) => {
+      const block = marks[0]!.block;
+      // Writes of the same bit may land in any order; the next of the other bit waits for all of them.
+      const before = this.lastWrite.get(block);
+      const done = written[i]!.catch(() => undefined);
+      const entry = { bit, done: before?.bit === bit ? Promise.all([before.done, done]) : done };
+      this.lastWrite.set(block, entry);
+      void entry.done.then(() => {
+        if (this.lastWrite.get(block) === entry) this.lastWrite.delete(block);
+      });
+    });
     return written;
   }
 
