@@ -99,7 +99,7 @@ export class NodeMarkWriter {
 }
 
 /** Whether a call failed because the server cannot load lua/mark_node.lua (a Redis without script flags). */
-export function cannotRunScript(error: unknown): boolean {
+function cannotRunScript(error: unknown): boolean {
   const reply = error instanceof BitmapistScriptError && error.cause instanceof Error ? error.cause.message : '';
   return /Error compiling script|Unexpected flag|Unknown lua shebang/i.test(reply);
 }
