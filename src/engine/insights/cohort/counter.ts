@@ -28,7 +28,7 @@ export function toWords(bytes: Buffer, offset: number): Uint32Array {
 /** Counts the rows of one block on its bitmaps (the byte order inside a word does not matter: all are alike). */
 export class Counter {
   private readonly populations: Uint32Array[];
-  /** Per row: the indices of the population's words holding users. */
+  /** Per row: the runs of the population's words holding users, as [start, end) pairs of word indices. */
   private readonly occupied: Int32Array[];
   /** Each period's users (the AND of its groups, each the OR of its bitmaps), by its plan. */
   private readonly periods = new Map<number[][], Uint32Array>();
@@ -42,12 +42,12 @@ export class Counter {
       const users = union(row.primary.map((k) => bitmaps[k]!));
       return row.segment === undefined ? users : intersection(users, bitmaps[row.segment]!);
     });
-    this.occupied = this.populations.map(occupiedWords);
+    this.occupied = this.populations.map(occupiedRuns);
   }
 
   /** Word operations the cells cost: each population's occupied words times the periods it is counted in. */
   get cost(): number {
-    return this.rows.reduce((sum, row, r) => sum + this.occupied[r]!.length * (this.mode === 'unbounded' ? row.periods.length : row.cells), 0);
+    return this.rows.reduce((sum, row, r) => sum + runWords(this.occupied[r]!) * (this.mode === 'unbounded' ? row.periods.length : row.cells), 0);
   }
 
   /**
@@ -57,49 +57,57 @@ export class Counter {
    */
   count(sums: CohortSums): void {
     this.rows.forEach((row, r) => {
-      const occupied = this.occupied[r]!;
-      if (occupied.length === 0) return;
+      const runs = this.occupied[r]!;
+      if (runs.length === 0) return;
       const population = this.populations[r]!;
       let total = 0;
-      for (const w of occupied) total += bitCount(population[w]!);
+      for (let i = 0; i < runs.length; i += 2) for (let w = runs[i]!; w < runs[i + 1]!; w++) total += bitCount(population[w]!);
       sums.totals[row.row] = (sums.totals[row.row] ?? 0) + total;
       const cells = (sums.cells[row.row] ??= []);
-      const counts = this.mode === 'unbounded' ? this.unbounded(row, population, occupied) : this.forward(row, population, occupied);
+      const counts = this.mode === 'unbounded' ? this.unbounded(row, population, runs) : this.forward(row, population, runs);
       counts.forEach((count, column) => (cells[column] = (cells[column] ?? 0) + count));
     });
   }
 
-  private forward(row: LocalRow, population: Uint32Array, occupied: Int32Array): number[] {
+  private forward(row: LocalRow, population: Uint32Array, runs: Int32Array): number[] {
     const first = this.mode === 'first';
     const left = first ? population.slice() : population;
     const counts: number[] = [];
     for (let p = 0; p < row.cells; p++) {
       const users = this.period(row.periods[p]!);
       let count = 0;
-      for (const w of occupied) {
-        if (w >= users.length) break;
-        const both = left[w]! & users[w]!;
-        if (both === 0) continue;
-        count += bitCount(both);
-        if (first) left[w] = left[w]! ^ both;
+      for (let i = 0; i < runs.length; i += 2) {
+        const end = Math.min(runs[i + 1]!, users.length);
+        if (first) {
+          for (let w = runs[i]!; w < end; w++) {
+            const both = left[w]! & users[w]!;
+            if (both === 0) continue;
+            count += bitCount(both);
+            left[w] = left[w]! ^ both;
+          }
+        } else {
+          for (let w = runs[i]!; w < end; w++) count += bitCount(left[w]! & users[w]!);
+        }
+        if (end < runs[i + 1]!) break;
       }
       counts.push(count);
     }
     return counts;
   }
 
-  private unbounded(row: LocalRow, population: Uint32Array, occupied: Int32Array): number[] {
+  private unbounded(row: LocalRow, population: Uint32Array, runs: Int32Array): number[] {
     const seen = new Uint32Array(population.length);
     const counts: number[] = [];
     for (let p = row.periods.length - 1; p >= 0; p--) {
       const users = this.period(row.periods[p]!);
-      for (const w of occupied) {
-        if (w >= users.length) break;
-        seen[w] = seen[w]! | (population[w]! & users[w]!);
+      for (let i = 0; i < runs.length; i += 2) {
+        const end = Math.min(runs[i + 1]!, users.length);
+        for (let w = runs[i]!; w < end; w++) seen[w] = seen[w]! | (population[w]! & users[w]!);
+        if (end < runs[i + 1]!) break;
       }
       if (p >= row.cells) continue;
       let count = 0;
-      for (const w of occupied) count += bitCount(seen[w]!);
+      for (let i = 0; i < runs.length; i += 2) for (let w = runs[i]!; w < runs[i + 1]!; w++) count += bitCount(seen[w]!);
       counts[p] = count;
     }
     return counts;
@@ -131,14 +139,26 @@ function intersection(a: Uint32Array, b: Uint32Array): Uint32Array {
   return result;
 }
 
-/** The ascending indices of the words holding users. */
-function occupiedWords(bitmap: Uint32Array): Int32Array {
-  let n = 0;
-  for (let w = 0; w < bitmap.length; w++) if (bitmap[w] !== 0) n++;
-  const occupied = new Int32Array(n);
-  n = 0;
-  for (let w = 0; w < bitmap.length; w++) if (bitmap[w] !== 0) occupied[n++] = w;
-  return occupied;
+/**
+ * The runs of words holding users, ascending, as [start, end) pairs of word indices: a population of consecutive
+ * ids is one run, walked without an index per word.
+ */
+function occupiedRuns(bitmap: Uint32Array): Int32Array {
+  const runs: number[] = [];
+  for (let w = 0; w < bitmap.length; w++) {
+    if (bitmap[w] === 0) continue;
+    const start = w;
+    while (w < bitmap.length && bitmap[w] !== 0) w++;
+    runs.push(start, w);
+  }
+  return Int32Array.from(runs);
+}
+
+/** The number of words in runs. */
+function runWords(runs: Int32Array): number {
+  let words = 0;
+  for (let i = 0; i < runs.length; i += 2) words += runs[i + 1]! - runs[i]!;
+  return words;
 }
 
 /** The number of 1 bits of a 32-bit word. */
