@@ -156,19 +156,27 @@ describe('marking on Redis Cluster (sharded layout)', function () {
     }
   });
 
-  it('a block the client places on the wrong master is left out there, and sent again on its own', async () => {
+  /**
+   * Runs `work` with two blocks x and y of different masters, while the client believes y's slot is served by
+   * x's master, as after a resharding it has not heard of.
+   */
+  async function withStaleSlot<T>(work: (x: number, y: number) => Promise<T>): Promise<{ x: number; y: number; value: T }> {
     const [onX, onY] = [...(await blocksByMaster()).values()] as [number[], number[]];
     const [x, y] = [onX[0]!, onY[0]!];
     const slotY = calculateSlot(`{${y}}`);
     const saved = cluster.slots[slotY]!;
-    // As after a resharding the client has not heard of: block y's slot is believed served by x's master.
     cluster.slots[slotY] = cluster.slots[calculateSlot(`{${x}}`)]!;
-    let calls: (string | number)[][];
     try {
-      calls = await scriptCalls(() => Promise.all([bm.markEvent('e', x * 256 + 1, { now }), bm.markEvent('e', y * 256 + 2, { now })]));
+      return { x, y, value: await work(x, y) };
     } finally {
       cluster.slots[slotY] = saved;
     }
+  }
+
+  it('a block the client places on the wrong master is left out there, and sent again on its own', async () => {
+    const { x, y, value: calls } = await withStaleSlot((x, y) =>
+      scriptCalls(() => Promise.all([bm.markEvent('e', x * 256 + 1, { now }), bm.markEvent('e', y * 256 + 2, { now })])),
+    );
     const blocksNamed = (args: (string | number)[]) => [x, y].filter((block) => args.some((arg) => String(arg).startsWith(`${prefix}{${block}}`)));
     // One call to x's master for both blocks (one declared key, two blocks), which writes x and leaves y out;
     // then y alone, which ioredis routes and redirects.
@@ -178,24 +186,17 @@ describe('marking on Redis Cluster (sharded layout)', function () {
   });
 
   it('marks and unmarks of a block land in issue order, also when the block is sent again after a master left it out', async () => {
-    const [onX, onY] = [...(await blocksByMaster()).values()] as [number[], number[]];
-    const [x, y] = [onX[0]!, onY[0]!];
-    const slotY = calculateSlot(`{${y}}`);
-    const saved = cluster.slots[slotY]!;
-    cluster.slots[slotY] = cluster.slots[calculateSlot(`{${x}}`)]!;
-    try {
-      // One tick: y's mark rides the call to x's master, which leaves it out; the unmark issued after it is a
-      // call of its own, redirected by ioredis, and must not land before the mark is sent again.
-      await Promise.all([
+    // One tick: y's mark rides the call to x's master, which leaves it out; the unmark issued after it is a call
+    // of its own, redirected by ioredis, and must not land before the mark is sent again.
+    const { x } = await withStaleSlot((x, y) =>
+      Promise.all([
         bm.markEvent('e', x * 256 + 1, { now }),
         bm.markEvent('e', y * 256 + 2, { now }),
         bm.unmarkEvent('e', y * 256 + 2, { now }),
         bm.unmarkEvent('e', x * 256 + 1, { now }),
         bm.markEvent('e', x * 256 + 1, { now }),
-      ]);
-    } finally {
-      cluster.slots[slotY] = saved;
-    }
+      ]),
+    );
     expect(await bm.day('e', now).ids()).to.deep.equal([x * 256 + 1]);
   });
 
