@@ -110,19 +110,30 @@ export async function countLocally(
 }
 
 /**
- * Counts rows of long bitmaps in the process, adding to `sums`, once the windows pass has found where their
- * populations are (`rows`: the rows with users, each with its range [lo, hi] in its block): when the bytes their
- * cells read within those ranges (each bitmap over the ranges of the rows reading it) hold at most `maxBytes`
- * and cost at most {@link MAX_LOCAL_WORDS}, one MULTI of GETRANGEs reads them. Answers false, having read and
- * added nothing, otherwise.
+ * The segment key of each block of a cohort whose segment is an expression, evaluated in Redis beforehand: the
+ * key to AND every population of the block with, or undefined when the segment holds every user the block's
+ * rows can have (nothing to AND). Blocks where it holds no user have no rows left to count.
  */
-export async function countWindowsLocally(ctx: LocalContext, plan: CohortPlan, rows: RowWork[], maxBytes: number, sums: CohortSums): Promise<boolean> {
-  const sections = new Map<number, { section: Section; rows: LocalRow[]; ranges: Map<number, [number, number]>; base: number }>();
+export type SegmentKeys = Map<number, string | undefined>;
+
+/** The sections one MULTI reads for `countWindowsLocally`, each bitmap over the ranges of the rows reading it. */
+interface WindowsRead {
+  sections: Map<number, { section: Section; rows: LocalRow[]; ranges: Map<number, [number, number]>; base: number }>;
+}
+
+/**
+ * What `countWindowsLocally` would read for `rows`, or undefined when it is over `maxBytes` (or holds over 4 times
+ * that, or costs over {@link MAX_LOCAL_WORDS}). With `segments`, each block's segment key is read like any
+ * bitmap over its rows' ranges (the key names matter only once read: a placeholder sizes the read before the
+ * segment is evaluated).
+ */
+export function windowsRead(keys: KeyNames, plan: CohortPlan, rows: RowWork[], maxBytes: number, segments?: SegmentKeys): WindowsRead | undefined {
+  const sections: WindowsRead['sections'] = new Map();
   let words = 0;
   for (const work of rows) {
     let known = sections.get(work.block);
     if (known === undefined) {
-      known = { section: new Section(ctx.keys, plan, work.block), rows: [], ranges: new Map(), base: Infinity };
+      known = { section: new Section(keys, plan, work.block, segments && { key: segments.get(work.block) }), rows: [], ranges: new Map(), base: Infinity };
       sections.set(work.block, known);
     }
     const row = known.section.rows[work.row]!;
@@ -141,8 +152,28 @@ export async function countWindowsLocally(ctx: LocalContext, plan: CohortPlan, r
   for (const { ranges, base } of sections.values()) {
     for (const [start, end] of ranges.values()) [bytes, held] = [bytes + end - start, held + end - base];
   }
-  if (bytes > maxBytes || held > HELD_PER_BYTE_READ * maxBytes || words > MAX_LOCAL_WORDS) return false;
+  if (bytes > maxBytes || held > HELD_PER_BYTE_READ * maxBytes || words > MAX_LOCAL_WORDS) return undefined;
+  return { sections };
+}
 
+/**
+ * Counts rows of long bitmaps in the process, adding to `sums`, once the windows pass has found where their
+ * populations are (`rows`: the rows with users, each with its range [lo, hi] in its block): when the bytes their
+ * cells read within those ranges (each bitmap over the ranges of the rows reading it) hold at most `maxBytes`
+ * and cost at most {@link MAX_LOCAL_WORDS}, one MULTI of GETRANGEs reads them (with `segments`, each block's
+ * segment key too). Answers false, having read and added nothing, otherwise.
+ */
+export async function countWindowsLocally(
+  ctx: LocalContext,
+  plan: CohortPlan,
+  rows: RowWork[],
+  maxBytes: number,
+  sums: CohortSums,
+  segments?: SegmentKeys,
+): Promise<boolean> {
+  const read = windowsRead(ctx.keys, plan, rows, maxBytes, segments);
+  if (read === undefined) return false;
+  const { sections } = read;
   const multi = ctx.redis.multi();
   for (const { section, ranges } of sections.values()) for (const [k, [start, end]] of ranges) multi.getrangeBuffer(section.keys[k]!, start, end - 1);
   const replies = await ctx.limiter.run(() => multi.exec());
@@ -174,11 +205,14 @@ class Section {
     private readonly names: KeyNames,
     plan: CohortPlan,
     private readonly block: number,
+    /** The block's segment key when the segment is an expression evaluated beforehand (undefined key: none to AND). */
+    evaluated?: { key: string | undefined },
   ) {
     const primaries = plan.rows.map((row) => row.primary.map((leaf) => this.position(leaf)));
     this.populations = this.keys.length;
     const leaf = localSegment(plan);
-    const segment = leaf && this.position(leaf);
+    const segmentKey = evaluated ? evaluated.key : leaf && this.names.eventKey(leaf.event, leaf.suffix, this.block);
+    const segment = segmentKey === undefined ? undefined : this.positionOf(segmentKey);
     // Rows share their periods' plans: each period's positions are worked out once.
     const periods = new Map<PeriodPlan, number[][]>();
     this.rows = plan.rows.map((row, index) => ({
@@ -198,7 +232,10 @@ class Section {
   }
 
   private position(leaf: Leaf): number {
-    const key = this.names.eventKey(leaf.event, leaf.suffix, this.block);
+    return this.positionOf(this.names.eventKey(leaf.event, leaf.suffix, this.block));
+  }
+
+  private positionOf(key: string): number {
     let known = this.positions.get(key);
     if (known === undefined) {
       known = this.keys.length;

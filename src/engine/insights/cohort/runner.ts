@@ -5,7 +5,7 @@ import { CallLimiter } from '../../redis/call-limiter.js';
 import { CHAIN_START, cellsCall, readCellsReply, rowBytes, rowUnits, type RowWork, type SegmentKey } from './calls.js';
 import { populatedRows } from './populated.js';
 import { LongReads } from './long-reads.js';
-import { countableLocally, countLocally, countWindowsLocally, MAX_LOCAL_BYTES, MAX_LOCAL_SCAN_BYTES } from './local.js';
+import { countableLocally, countLocally, countWindowsLocally, MAX_LOCAL_BYTES, MAX_LOCAL_SCAN_BYTES, windowsRead, type SegmentKeys } from './local.js';
 import { assembleCohort, type CohortPlan, type CohortResult, type CohortSums } from './plan.js';
 import { BlockSegments, evaluateSegment, type BlockSegment } from './segment.js';
 import { BitmapistArgumentError } from '../../errors.js';
@@ -98,8 +98,14 @@ export class CohortRunner {
         work[g] = [];
         return;
       }
-      work[g] = await populatedRows({ redis: this.redis, keys: this.keys, limiter: this.limiter, limits: this.limits }, plan, groups[g]!, local !== undefined);
+      // A segment that is an expression: evaluated in Redis, then read with the rows when they are few bytes.
+      const evaluated = segment !== undefined && !local && localBytes > 0;
+      work[g] = await populatedRows({ redis: this.redis, keys: this.keys, limiter: this.limiter, limits: this.limits }, plan, groups[g]!, local !== undefined || evaluated);
       if (local && (await countWindowsLocally(local, plan, work[g]!, localBytes, sums))) {
+        work[g] = [];
+        return;
+      }
+      if (evaluated && (await this.countEvaluatedLocally(plan, work[g]!, segment, sums))) {
         work[g] = [];
         return;
       }
@@ -124,6 +130,37 @@ export class CohortRunner {
     };
     await forEachBounded(chains.call(this), this.limits.callsInFlight, (chain) => this.runChain(plan, chain, sums));
     return assembleCohort(plan, sums);
+  }
+
+  /**
+   * Counts rows in the process when the cohort's segment is an expression: when the rows' windows, the segment's
+   * included, are few bytes (see `windowsRead`), the segment is evaluated in each block (`evaluate`, NOT's universe
+   * the end of the block's populations, as in Redis), read with the rows' bitmaps in one MULTI, and its scratch
+   * keys deleted. Answers false, having added nothing, when the rows are too many bytes: they are then counted
+   * in Redis.
+   */
+  private async countEvaluatedLocally(plan: CohortPlan, rows: RowWork[], segment: Expression, sums: CohortSums): Promise<boolean> {
+    if (rows.length === 0) return true;
+    const universes = new Map<number, number>();
+    for (const row of rows) universes.set(row.block, Math.max(universes.get(row.block) ?? 0, row.hi + 1));
+    // Sized first with a placeholder for each block's segment, so that a big cohort evaluates nothing.
+    const placeholders: SegmentKeys = new Map([...universes.keys()].map((block) => [block, '']));
+    if (windowsRead(this.keys, plan, rows, this.limits.localBytes, placeholders) === undefined) return false;
+    const held: BlockSegment[] = [];
+    try {
+      const keys: SegmentKeys = new Map();
+      for (const block of universes.keys()) {
+        const known = await evaluateSegment(this.redis, this.keys, this.limiter, segment, block, universes.get(block)!);
+        held.push(known);
+        if (known.kind !== 'none') keys.set(block, known.kind === 'key' ? known.segment.key : undefined);
+      }
+      const kept = rows.filter((row) => keys.has(row.block));
+      const ctx = { redis: this.redis, keys: this.keys, limiter: this.limiter };
+      return kept.length === 0 || (await countWindowsLocally(ctx, plan, kept, this.limits.localBytes, sums, keys));
+    } finally {
+      const scratch = held.flatMap((known) => (known.kind === 'key' ? known.scratch : []));
+      if (scratch.length > 0) await this.limiter.run(() => this.redis.unlink(...scratch)).catch(() => undefined);
+    }
   }
 
   /**

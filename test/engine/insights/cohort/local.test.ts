@@ -116,6 +116,51 @@ describe('getCohort counted in the process', () => {
     }
   });
 
+  it('counts a cohort whose segment is an expression in the process: evaluated in Redis, read in one MULTI', async () => {
+    const segments = [
+      { name: 'pro or team', of: (bm: Bitmapist) => bm.unique('plan:pro').or(bm.unique('plan:team')), has: (uid: number) => uid % 3 === 0 || uid % 5 === 0 },
+      { name: 'not pro', of: (bm: Bitmapist) => bm.unique('plan:pro').not(), has: (uid: number) => uid % 3 !== 0 },
+    ];
+    for (const firstId of [0, 4_000_000]) {
+      for (const [i, segment] of segments.entries()) {
+        const bm = new Bitmapist({ redis: t.raw, keyPrefix: `${t.prefix}${firstId}_${i}_` });
+        const model = await markProduct(7, firstId, segment.has, bm);
+        for (let uid = firstId; uid < firstId + 3000; uid++) {
+          if (uid % 3 === 0) await bm.markUnique('plan:pro', uid);
+          if (uid % 5 === 0) await bm.markUnique('plan:team', uid);
+        }
+        const before = await t.raw.keys(`${t.prefix}${firstId}_${i}_*`);
+        for (const mode of ['first', 'recurring', 'unbounded'] as CohortMode[]) {
+          const what = `${firstId} ${segment.name} ${mode}`;
+          const options = { numRows: 15, numCols: 15, mode, now, segment: segment.of(bm) };
+          const { result, sent } = await commandsOf(bm.redis, () => bm.getCohort('signup', 'active', options));
+          expect(sent.slice(0, 2), what).to.deep.equal(['cohort_windows.lua', 'evaluate.lua']);
+          expect(sent, what).to.include('multi').and.not.include('cohort_row.lua');
+          expect(sent.at(-1), what).to.equal('unlink');
+          const want = model.cohort('signup', 'active', { additional: [], unit: 'day', rows: 15, cols: 15, mode, now });
+          expect(want.totals.some((total) => total > 0), what).to.equal(true);
+          expect(result.cohort, what).to.deep.equal(want.cohort);
+          expect(result.totals, what).to.deep.equal(want.totals);
+        }
+        expect((await t.raw.keys(`${t.prefix}${firstId}_${i}_*`)).sort(), 'no scratch key left').to.deep.equal(before.sort());
+        await bm.close();
+      }
+    }
+  });
+
+  it('sizes a cohort with an expression segment before evaluating it: a big one is evaluated once, in Redis', async () => {
+    const pro = (uid: number) => uid % 3 === 0;
+    const model = await markProduct(8, 0, pro);
+    for (let uid = 0; uid < 3000; uid += 3) await t.bm.markUnique('plan:pro', uid);
+    const options = { numRows: 15, numCols: 15, now, segment: t.bm.unique('plan:pro').and(t.bm.unique('plan:pro').not().not()) };
+    const { result, sent } = await commandsOf(t.bm.redis, () => cohortRunner(t.bm, { localBytes: 100 }).cohort(planCohort('signup', 'active', options, undefined, t.bm)));
+    expect(sent.filter((name) => name === 'evaluate.lua')).to.have.length(1);
+    expect(sent).to.include('cohort_row.lua').and.not.include('multi');
+    const want = model.cohort('signup', 'active', { additional: [], unit: 'day', rows: 15, cols: 15, mode: 'first', now });
+    expect(result.cohort).to.deep.equal(want.cohort);
+    expect(result.totals).to.deep.equal(want.totals);
+  });
+
   it('holds at most 4 times what it reads: populations far from the first one are left to Redis', async () => {
     // Day 0 has a sign-up at id 0, every other day's sign-ups are near id 80,000, and only user 0 comes back: each
     // read but day 0's is a few bytes, yet each population is held from id 0 on (10 KB).
