@@ -146,14 +146,18 @@ export class CohortRunner {
     // Sized first with a placeholder for each block's segment, so that a big cohort evaluates nothing.
     const placeholders: SegmentKeys = new Map([...universes.keys()].map((block) => [block, '']));
     if (windowsRead(this.keys, plan, rows, this.limits.localBytes, placeholders) === undefined) return false;
-    const held: BlockSegment[] = [];
+    // Every block's segment at once (the limiter bounds the calls in flight); each one evaluated is deleted after.
+    const blocks = [...universes.keys()];
+    const evaluated = await Promise.allSettled(blocks.map((block) => evaluateSegment(this.redis, this.keys, this.limiter, segment, block, universes.get(block)!)));
+    const held = evaluated.flatMap((outcome) => (outcome.status === 'fulfilled' ? [outcome.value] : []));
     try {
+      const failed = evaluated.find((outcome) => outcome.status === 'rejected');
+      if (failed) throw failed.reason;
       const keys: SegmentKeys = new Map();
-      for (const block of universes.keys()) {
-        const known = await evaluateSegment(this.redis, this.keys, this.limiter, segment, block, universes.get(block)!);
-        held.push(known);
+      blocks.forEach((block, i) => {
+        const known = (evaluated[i] as PromiseFulfilledResult<BlockSegment>).value;
         if (known.kind !== 'none') keys.set(block, known.kind === 'key' ? known.segment.key : undefined);
-      }
+      });
       const kept = rows.filter((row) => keys.has(row.block));
       const ctx = { redis: this.redis, keys: this.keys, limiter: this.limiter };
       return kept.length === 0 || (await countWindowsLocally(ctx, plan, kept, this.limits.localBytes, sums, keys));
