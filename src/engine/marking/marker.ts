@@ -195,13 +195,17 @@ export class Marker {
    * other marks of the call are), or with the registration's error (its bits are written).
    */
   private writeResolved(bit: 0 | 1, marks: PendingMark[]): Promise<void>[] {
+    // On a Cluster the marks are grouped by block (each block's keys share a slot); one server needs only the blocks.
     const byBlock = new Map<number, PendingMark[]>();
+    const blockSet = new Set<number>();
     for (const mark of marks) {
+      blockSet.add(mark.block);
+      if (!this.nodeWriter) continue;
       const group = byBlock.get(mark.block);
       if (group) group.push(mark);
       else byBlock.set(mark.block, [mark]);
     }
-    const blocks = [...byBlock.keys()];
+    const blocks = [...blockSet];
     const maxBit = this.keys.blockBytes === undefined ? this.defaults.maxUserId : this.keys.blockBytes * 8 - 1;
     const settled = new Map<readonly string[], Promise<void>>();
     const settle = (group: readonly PendingMark[], refusals: Promise<MarkCallRefusals>, registered?: Promise<void>) => {

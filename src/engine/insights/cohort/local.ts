@@ -1,6 +1,7 @@
 /**
  * Cohorts counted in the process, each cell 32 bits at a time over the words where its row's population has
- * users (`counter.ts`): no BITOP, no scratch key, nothing written. The bitmaps come one of two ways, within at
+ * users (`counter.ts`): no BITOP, no scratch key, nothing written here (an expression segment is evaluated into
+ * a scratch key by the runner first). The bitmaps come one of two ways, within at
  * most a megabyte:
  * - `countLocally`: short bitmaps, read from their populations' first users on by one `read_bitmaps` call per
  *   group of blocks (one consistent snapshot, a few dozen commands instead of thousands of BITOPs);
@@ -247,14 +248,18 @@ class Section {
 }
 
 /**
- * The segment of a cohort that may be counted in the process: none, or a single event bitmap (read in the same
- * call, ANDed into every population); undefined also for an expression, which is evaluated in Redis.
+ * The segment a cohort's read takes as it is: none, or a single event bitmap (read in the same call, ANDed into
+ * every population); undefined also for an expression, which the runner evaluates in Redis first (once the
+ * windows are known) and hands to `countWindowsLocally` as `SegmentKeys`.
  */
 function localSegment(plan: CohortPlan): Leaf | undefined {
   return plan.segment?.kind === 'leaf' ? plan.segment : undefined;
 }
 
-/** Whether a cohort may be counted in the process: without a segment, or with one event bitmap as its segment. */
+/**
+ * Whether a cohort may be read and counted in the process as planned, with no scratch key: without a segment, or
+ * with one event bitmap as its segment (an expression segment is first evaluated: see `CohortRunner`).
+ */
 export function countableLocally(plan: CohortPlan): boolean {
   return plan.segment === undefined || localSegment(plan) !== undefined;
 }

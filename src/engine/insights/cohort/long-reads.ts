@@ -16,6 +16,7 @@ export class LongReads {
 
   /** Whether a call reading `names` was refused as too long within the last `ttlMs`. */
   has(names: readonly string[]): boolean {
+    if (this.until.size === 0) return false;
     const key = names.join('\n');
     const until = this.until.get(key);
     if (until === undefined) return false;
