@@ -31,7 +31,13 @@ export function num(value: number, digits = 0): string {
   return value.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: 0 });
 }
 
-/** `3.4x`, `19.9x`, `120x` (one decimal below 100, so a ratio just under a target never shows as the target). */
+/**
+ * `0.77x`, `3.4x`, `19.9x`, `120x`: rounded down (two decimals below 1, one below 100), so a ratio just under a
+ * target never shows as the target.
+ */
 export function times(ratio: number): string {
-  return `${ratio >= 100 ? ratio.toFixed(0) : (Math.floor(ratio * 10) / 10).toFixed(1)}x`;
+  if (ratio >= 100) return `${ratio.toFixed(0)}x`;
+  const decimals = ratio < 1 ? 2 : 1;
+  const scale = 10 ** decimals;
+  return `${(Math.floor(ratio * scale) / scale).toFixed(decimals)}x`;
 }

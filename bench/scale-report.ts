@@ -7,7 +7,7 @@ import { SCALE_FUNNEL, SCALE_PAGES, type PageMeasured } from './scale-pages.js';
 import { caseName, scaleTargets } from './scale-targets.js';
 import { scaleTargets18 } from './scale-targets-18.js';
 import {
-  SCALE_ACTIVE_DAYS as ACTIVE_DAYS, SCALE_CALLERS, SCALE_CASES, SCALE_MARKS, SCALE_RUNS, SHARD_BITS, type ScaleFigures, type TargetFigures,
+  SCALE_ACTIVE_DAYS as ACTIVE_DAYS, SCALE_CALLERS, SCALE_CASES, SCALE_MARK_RUNS, SCALE_MARKS, SCALE_RUNS, SHARD_BITS, type ScaleFigures, type TargetFigures,
 } from './scale-figures.js';
 import { ms } from './timing.js';
 
@@ -96,7 +96,7 @@ export function scaleMarkdown(figures: ScaleFigures, date: Date): string {
     '',
     `Events page: \`GET /bitmapist/?format=json\` through a real Koa app with the plugin (its counts checked); year count: `
       + `\`year('user:active').count()\`; both median / longest script call over ${SCALE_RUNS} runs. Marking: ${num(SCALE_MARKS)} \`markEvent\` calls `
-      + `per target at random ids from ${SCALE_CALLERS} concurrent callers, in two halves ordered A B C C B A. Memory: \`used_memory\` growth `
+      + `per target at random ids from ${SCALE_CALLERS} concurrent callers, in ${SCALE_MARK_RUNS} equal runs ordered A B C C B A A B C ...: the pooled rate. Memory: \`used_memory\` growth `
       + '(summed over the masters) while the data set was written; per user-day: `user:active` alone; per stored mark: every event over '
       + 'sign-ups + active user-days + purchases; per sign-up: `user:signed_up` alone.',
     '',

@@ -14,7 +14,7 @@ import {
 import { expectedPages, measureFunnel, measurePage, SCALE_PAGES, type ExpectedPages } from './scale-pages.js';
 import { codeVersion, describeMachine, machineLoad } from './machine.js';
 import {
-  SCALE_ACTIVE_DAYS, SCALE_CALLERS, SCALE_CASES, SCALE_MARKS, SCALE_PAGE_TARGETS, SCALE_RUNS, SCALE_SIZES, SHARD_BITS,
+  SCALE_ACTIVE_DAYS, SCALE_CALLERS, SCALE_CASES, SCALE_MARK_RUNS, SCALE_MARKS, SCALE_PAGE_TARGETS, SCALE_RUNS, SCALE_SIZES, SHARD_BITS,
   type ScaleFigures, type SizeFigures,
 } from './scale-figures.js';
 import { ObservedNodes } from './scale-nodes.js';
@@ -160,10 +160,11 @@ async function benchSize(log: (message: string) => void, users: number, bases: O
         await measurePages(target, out, pagesExpected);
       }
     }
-    // Marking: each target twice (half the marks each time), in the order A B C C B A against drift.
-    const order = [...targets.keys(), ...[...targets.keys()].reverse()];
+    // Marking: each target SCALE_MARK_RUNS times, in cycles of A B C C B A against drift.
+    const cycle = [...targets.keys(), ...[...targets.keys()].reverse()];
+    const order = Array.from({ length: SCALE_MARK_RUNS / 2 }, () => cycle).flat();
     for (const [i, t] of order.entries()) {
-      const run = await attempt(`${targets[t]!.name}: markEvent`, () => markRun(targets[t]!, product, SCALE_MARKS / 2, SCALE_CALLERS, 1000 + i));
+      const run = await attempt(`${targets[t]!.name}: markEvent`, () => markRun(targets[t]!, product, SCALE_MARKS / SCALE_MARK_RUNS, SCALE_CALLERS, 1000 + i));
       const sum = figures.targets[t]!.marking;
       sum.marks += run?.marks ?? Number.NaN;
       sum.seconds += run?.seconds ?? Number.NaN;

@@ -36,6 +36,22 @@ describe('Bitmapist input validation', () => {
     expect(await t.keys()).to.deep.equal([]);
   });
 
+  it('refuses a bad mark with a rejected promise, never a synchronous throw', async () => {
+    const calls = [
+      () => t.bm.markEvent('', 1, { now }),
+      () => t.bm.unmarkEvent('e', -1, { now }),
+      () => t.bm.markEvent('e', 1, null as never),
+      () => t.bm.markEvent('e', 1, { now: new Date(Number.NaN) }),
+    ];
+    for (const call of calls) {
+      let pending: Promise<void> | undefined;
+      expect(() => (pending = call())).not.to.throw();
+      expect(pending).to.be.instanceOf(Promise);
+      await refusal(() => pending);
+    }
+    expect(await t.keys()).to.deep.equal([]);
+  });
+
   it('refuses empty, non-string and over-long event names and writes nothing', async () => {
     for (const event of ['', 7, null, undefined, {}, 'x'.repeat(MAX_EVENT_NAME_LENGTH + 1)]) {
       const error = await refusal(() => t.bm.markEvent(event as string, 1, { now }));

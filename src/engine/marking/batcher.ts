@@ -113,7 +113,8 @@ export class MarkBatcher {
       if (!this.linger) continue;
       this.inFlight += 1;
       const { maxInFlight } = this.linger;
-      void Promise.allSettled(written).then(() => {
+      // Marks that share keys share their call's promise: waiting for each distinct one is enough.
+      void Promise.allSettled(new Set(written)).then(() => {
         this.inFlight -= 1;
         if (this.inFlight < maxInFlight) this.schedule(false);
       });
