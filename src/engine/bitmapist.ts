@@ -115,13 +115,11 @@ export class Bitmapist<Mode extends UserIdMode = 'integers'> extends EventSets<I
    * the microtask queue per mark.
    */
   private checkAndWrite(bit: 0 | 1, event: string, uid: UserIdOf<Mode>, options: MarkOptions): Promise<void> {
-    let mark: CheckedMark;
     try {
-      mark = this.marker.check(event, uid, options);
+      return this.written(bit, this.marker.check(event, uid, options));
     } catch (error) {
       return Promise.reject(error);
     }
-    return this.written(bit, mark);
   }
 
   /** Writes a checked mark, then records its expiry (when marks expire). */
