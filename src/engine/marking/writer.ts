@@ -47,9 +47,8 @@ export async function writeMarkCall(
     }
     return refused;
   }
-  const { bitmaps, groups, pairs } = bitmapGroups(marks);
+  const { bitmaps: allKeys, groups, pairs } = bitmapGroups(marks);
   const args: (string | number)[] = [bit, maxBit, groups.length, ...pairs];
-  const allKeys = [...bitmaps];
   if (modeKey !== undefined) allKeys.push(modeKey), args.push(1);
   const blocks = registry && [...new Set(registry.blocks)];
   if (registry) allKeys.push(registry.key), args.push('blocks', blocks!.join(','));

@@ -60,8 +60,7 @@ export class Counter {
       const runs = this.occupied[r]!;
       if (runs.length === 0) return;
       const population = this.populations[r]!;
-      let total = 0;
-      for (let i = 0; i < runs.length; i += 2) for (let w = runs[i]!; w < runs[i + 1]!; w++) total += bitCount(population[w]!);
+      const total = bitCountIn(population, runs);
       sums.totals[row.row] = (sums.totals[row.row] ?? 0) + total;
       const cells = (sums.cells[row.row] ??= []);
       const counts = this.mode === 'unbounded' ? this.unbounded(row, population, runs) : this.forward(row, population, runs);
@@ -106,9 +105,7 @@ export class Counter {
         if (end < runs[i + 1]!) break;
       }
       if (p >= row.cells) continue;
-      let count = 0;
-      for (let i = 0; i < runs.length; i += 2) for (let w = runs[i]!; w < runs[i + 1]!; w++) count += bitCount(seen[w]!);
-      counts[p] = count;
+      counts[p] = bitCountIn(seen, runs);
     }
     return counts;
   }
@@ -152,6 +149,13 @@ function occupiedRuns(bitmap: Uint32Array): Int32Array {
     runs.push(start, w);
   }
   return Int32Array.from(runs);
+}
+
+/** The users of `words` within `runs`. */
+function bitCountIn(words: Uint32Array, runs: Int32Array): number {
+  let count = 0;
+  for (let i = 0; i < runs.length; i += 2) for (let w = runs[i]!; w < runs[i + 1]!; w++) count += bitCount(words[w]!);
+  return count;
 }
 
 /** The number of words in runs. */
