@@ -104,8 +104,11 @@ export class Bitmapist<Mode extends UserIdMode = 'integers'> extends EventSets<I
     return this.marker.check(event, uid, options, true);
   }
 
-  /** Writes (or with `bit` 0 clears) a mark checked by {@link prepareMark}, without checking it again. */
-  async writeMark(mark: CheckedMark, bit: 0 | 1 = 1): Promise<void> {
+  /**
+   * Writes (or with `bit` 0 clears) a mark checked by {@link prepareMark}, without checking it again. The mark
+   * queue's path for every mark: like `markEvent`, no async frame, and anything but a checked mark rejects.
+   */
+  writeMark(mark: CheckedMark, bit: 0 | 1 = 1): Promise<void> {
     return this.written(bit, mark);
   }
 
@@ -115,16 +118,23 @@ export class Bitmapist<Mode extends UserIdMode = 'integers'> extends EventSets<I
    * the microtask queue per mark.
    */
   private checkAndWrite(bit: 0 | 1, event: string, uid: UserIdOf<Mode>, options: MarkOptions): Promise<void> {
+    let mark: CheckedMark;
     try {
-      return this.written(bit, this.marker.check(event, uid, options));
+      mark = this.marker.check(event, uid, options);
     } catch (error) {
       return Promise.reject(error);
     }
+    return this.written(bit, mark);
   }
 
-  /** Writes a checked mark, then records its expiry (when marks expire). */
+  /** Writes a checked mark, then records its expiry (when marks expire); a throw becomes the rejection. */
   private written(bit: 0 | 1, mark: CheckedMark): Promise<void> {
-    const write = this.marker.write(bit, mark);
+    let write: Promise<void>;
+    try {
+      write = this.marker.write(bit, mark);
+    } catch (error) {
+      return Promise.reject(error);
+    }
     const expiring = this.expiring;
     if (!expiring) return write;
     return write.then(() => expiring.marked(mark.event, this.marker.blockOf(mark), mark.time, mark.hourly));

@@ -52,6 +52,16 @@ describe('Bitmapist input validation', () => {
     expect(await t.keys()).to.deep.equal([]);
   });
 
+  it('writeMark, the mark queue\'s path, answers anything but a checked mark with a rejected promise, never a synchronous throw', async () => {
+    let pending: Promise<void> | undefined;
+    expect(() => (pending = t.bm.writeMark(undefined as never))).not.to.throw();
+    expect(pending).to.be.instanceOf(Promise);
+    const error = await pending!.then(() => undefined, (reason: unknown) => reason);
+    expect(error).to.be.instanceOf(Error);
+    await t.bm.writeMark(t.bm.prepareMark('e', 1, { now }));
+    expect(await t.keys()).to.have.length.greaterThan(0);
+  });
+
   it('refuses empty, non-string and over-long event names and writes nothing', async () => {
     for (const event of ['', 7, null, undefined, {}, 'x'.repeat(MAX_EVENT_NAME_LENGTH + 1)]) {
       const error = await refusal(() => t.bm.markEvent(event as string, 1, { now }));
