@@ -10,7 +10,7 @@ import { runScript } from '../../../src/engine/redis/scripts.js';
 import { countCommands, prng, shift } from '../../support/model.js';
 import { programCalls } from '../../support/programs.js';
 import { deleteUnder, testBitmapist, uniquePrefix } from '../../support/redis.js';
-import { commandsOf, dataArbitrary, expectFigures, segmentArbitrary, segmentModel, segmentSet, writeData, type Segment, type SegmentData } from './support/segments.js';
+import { commandsOf, oneWindowsPass, dataArbitrary, expectFigures, segmentArbitrary, segmentModel, segmentSet, writeData, type Segment, type SegmentData } from './support/segments.js';
 
 const NOW = new Date('2025-03-15T18:00:00Z');
 const SIZES = { cohortRows: 8, trendPeriods: 10, activeDays: 8, lifecyclePeriods: 8 };
@@ -180,8 +180,9 @@ describe('segments: every insight counts only the users of a segment', function 
     expect(plain.sent).to.deep.equal(['read_bitmaps.lua']);
     expect(leaf.sent).to.deep.equal(['read_bitmaps.lua']);
     // The expression's result is small: the evaluate reply holds it, and it is SET back into a scratch key.
-    const reads = expression.sent.slice(4, -2);
-    expect(expression.sent).to.deep.equal(['cohort_windows.lua', 'evaluate.lua', 'set', 'multi', ...reads, 'exec', 'unlink']);
+    const expressionSent = oneWindowsPass(expression.sent);
+    const reads = expressionSent.slice(4, -2);
+    expect(expressionSent).to.deep.equal(['cohort_windows.lua', 'evaluate.lua', 'set', 'multi', ...reads, 'exec', 'unlink']);
     expect(new Set(reads)).to.deep.equal(new Set(['getrange']));
     expect(count(expression.sent, 'cohort_row.lua')).to.equal(0);
     expect(leaf.result.totals).to.not.deep.equal(plain.result.totals);
