@@ -1,3 +1,4 @@
+import { BitmapistArgumentError } from './errors.js';
 import { RedisBlockRegistry, SINGLE_BLOCK, type BlockRegistry } from './keys/blocks.js';
 import { planCohort, type CohortOptions, type CohortResult } from './insights/cohort/plan.js';
 import { CohortRunner } from './insights/cohort/runner.js';
@@ -50,6 +51,8 @@ export class Bitmapist<Mode extends UserIdMode = 'integers'> extends EventSets<I
   private readonly ownsClient: boolean;
   private readonly registry!: BlockRegistry;
   private readonly marker: Marker;
+  /** The marks `prepareMark` handed out: the only ones `writeMark` writes. */
+  private readonly prepared = new WeakSet<CheckedMark>();
   /**
    * Bounds the read script calls this instance has in flight, so Redis keeps answering other clients; fails
    * them at once while Redis is unreachable.
@@ -101,14 +104,20 @@ export class Bitmapist<Mode extends UserIdMode = 'integers'> extends EventSets<I
    * as apps hold ids: with integer ids also a bigint or a string of digits.
    */
   prepareMark(event: string, uid: AppUserId, options: MarkOptions = {}): CheckedMark {
-    return this.marker.check(event, uid, options, true);
+    const mark = this.marker.check(event, uid, options, true);
+    this.prepared.add(mark);
+    return mark;
   }
 
   /**
    * Writes (or with `bit` 0 clears) a mark checked by {@link prepareMark}, without checking it again. The mark
-   * queue's path for every mark: like `markEvent`, no async frame, and anything but a checked mark rejects.
+   * queue's path for every mark: like `markEvent`, no async frame. Anything but a mark this instance prepared
+   * rejects with a {@link BitmapistArgumentError} naming `mark`, and writes nothing: a look-alike object could
+   * otherwise name any key.
    */
   writeMark(mark: CheckedMark, bit: 0 | 1 = 1): Promise<void> {
+    if (!this.prepared.has(mark)) return Promise.reject(new BitmapistArgumentError('mark', 'must be a mark this instance prepared (prepareMark)'));
+    if (bit !== 0 && bit !== 1) return Promise.reject(new BitmapistArgumentError('bit', `must be 0 or 1, got ${String(bit)}`));
     return this.written(bit, mark);
   }
 
@@ -227,7 +236,12 @@ export class Bitmapist<Mode extends UserIdMode = 'integers'> extends EventSets<I
    * `BitmapistScanError` and deletes nothing.
    */
   async deleteAllEvents(): Promise<number> {
-    return deleteEvents(this.redis, this.keys);
+    try {
+      return await deleteEvents(this.redis, this.keys);
+    } finally {
+      // Even when it failed half-way: some keys may be gone.
+      this.expiring?.deleted();
+    }
   }
 
   /**

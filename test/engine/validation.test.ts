@@ -52,13 +52,20 @@ describe('Bitmapist input validation', () => {
     expect(await t.keys()).to.deep.equal([]);
   });
 
-  it('writeMark, the mark queue\'s path, answers anything but a checked mark with a rejected promise, never a synchronous throw', async () => {
-    let pending: Promise<void> | undefined;
-    expect(() => (pending = t.bm.writeMark(undefined as never))).not.to.throw();
-    expect(pending).to.be.instanceOf(Promise);
-    const error = await pending!.then(() => undefined, (reason: unknown) => reason);
-    expect(error).to.be.instanceOf(Error);
-    await t.bm.writeMark(t.bm.prepareMark('e', 1, { now }));
+  it('writeMark, the mark queue\'s path, answers anything but a mark this instance prepared with a rejected promise, never a synchronous throw, and writes nothing', async () => {
+    const lookAlike = { event: 'e', uid: 1, time: now.getTime(), hourly: false, pending: { keys: [`${t.prefix}planted`], uid: 1, block: 0 } };
+    const otherInstance = new Bitmapist({ redis: t.raw, keyPrefix: t.prefix }).prepareMark('e', 2, { now });
+    for (const mark of [undefined, null, 7, {}, { pending: {} }, lookAlike, otherInstance]) {
+      let pending: Promise<void> | undefined;
+      expect(() => (pending = t.bm.writeMark(mark as never))).not.to.throw();
+      expect(pending).to.be.instanceOf(Promise);
+      const error = await refusal(() => pending!);
+      expect(error.argument).to.equal('mark');
+    }
+    const prepared = t.bm.prepareMark('e', 1, { now });
+    expect((await refusal(() => t.bm.writeMark(prepared, 2 as never))).argument).to.equal('bit');
+    expect(await t.keys()).to.deep.equal([]);
+    await t.bm.writeMark(prepared);
     expect(await t.keys()).to.have.length.greaterThan(0);
   });
 

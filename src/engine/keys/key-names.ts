@@ -1,16 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import { BitmapistConfigError } from '../errors.js';
 import { isEventSuffix } from '../time/suffixes.js';
+import { PYTHON_BITOP_MARK } from './names.js';
 
 /** The key prefix Python bitmapist uses, and ours by default. */
 export const DEFAULT_KEY_PREFIX = 'trackist_';
 
 const SCRATCH_MARK = '~tmp~';
-/**
- * Python bitmapist's BitOp results: `<prefix>bitop_<OP>_<key>-<key>...`, scratch keys it leaves behind. Its
- * `get_event_names` leaves out names starting with this, and so do we.
- */
-const PYTHON_BITOP_MARK = 'bitop_';
 const processNonce = randomBytes(6).toString('hex');
 let scratchCounter = 0;
 
@@ -72,6 +68,11 @@ export class KeyNames {
   isScratchKey(key: string): boolean {
     const rest = this.afterBlock(key);
     return rest !== undefined && (rest.startsWith(SCRATCH_MARK) || rest.startsWith(PYTHON_BITOP_MARK));
+  }
+
+  /** Whether a key is one of Python bitmapist's BitOp results under this prefix (copies of users' bits). */
+  isPythonBitOp(key: string): boolean {
+    return this.afterBlock(key)?.startsWith(PYTHON_BITOP_MARK) ?? false;
   }
 
   /** A SCAN MATCH pattern for every key of this prefix whose event name starts with `eventPrefix`. */

@@ -89,7 +89,7 @@ export async function deleteEvents(redis: RedisClient, keys: KeyNames): Promise<
   if ('registryKey' in keys) {
     const registry = keys.registryKey as string;
     // The registry is a set; a key of another type at its name is not ours.
-    if ((await redis.type(registry)) === 'set') await redis.unlink(registry);
+    if ((await redis.type(registry)) === 'set') deleted += await redis.unlink(registry);
   }
   return deleted;
 }

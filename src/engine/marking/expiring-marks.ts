@@ -32,6 +32,11 @@ export class ExpiringMarks {
     await this.expiry.afterWrite(this.expiry.keysOf(event, block, new Date(time), hourly), true);
   }
 
+  /** After this prefix's bitmaps were deleted: each one written again gets its expiry again. */
+  deleted(): void {
+    this.expiry.forgetAll();
+  }
+
   /**
    * A bulk import written by `write`, then the expiry of every bitmap its marks wrote. When the import fails
    * half-way, the bitmaps of the marks seen so far still get theirs (an EXPIREAT on a bitmap never written

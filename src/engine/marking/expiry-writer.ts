@@ -18,10 +18,14 @@ interface ExpiringKey {
 /**
  * Gives each bitmap of a configured granularity its expiry once, right after this process first wrote it:
  * `EXPIREAT key <period end + seconds> NX` (NX: a key that already has one, e.g. from another process, keeps
- * it). Keys already handled are remembered in a bounded set, so later marks of the same key send nothing.
+ * it). Keys already handled are remembered in a bounded map until the expiry they were given, so later marks
+ * of the same key send nothing while it lasts; a key whose expiry has passed (a back-fill beyond retention,
+ * or a bitmap that expired and is written again) is never remembered, so each write of it is followed by its
+ * EXPIREAT, which deletes it again.
  */
 export class ExpiryWriter {
-  private readonly given = new Set<string>();
+  /** Key -> the expiry it was given (Unix seconds). */
+  private readonly given = new Map<string, number>();
   private readonly byMark = new Map<string, readonly ExpiringKey[]>();
 
   constructor(
@@ -54,11 +58,13 @@ export class ExpiryWriter {
    */
   async afterWrite(expiring: Iterable<ExpiringKey>, written: boolean): Promise<void> {
     const fresh: ExpiringKey[] = [];
+    const now = Date.now() / 1000;
     for (const entry of expiring) {
-      if (this.given.has(entry.key)) continue;
-      if (this.given.size >= MAX_EXPIRED_KEYS) this.given.clear();
-      this.given.add(entry.key);
+      if ((this.given.get(entry.key) ?? 0) > now) continue;
       fresh.push(entry);
+      if (entry.at <= now) continue;
+      if (this.given.size >= MAX_EXPIRED_KEYS) this.given.clear();
+      this.given.set(entry.key, entry.at);
     }
     if (fresh.length === 0) return;
     const replies = await Promise.allSettled(fresh.map(({ key, at }) => this.redis.expireat(key, at, 'NX')));
@@ -68,5 +74,10 @@ export class ExpiryWriter {
       if (reply.status === 'rejected' || (!written && reply.value === 0)) this.given.delete(fresh[i]!.key);
     });
     if (failure) throw failure.error;
+  }
+
+  /** Forgets every key handled: after `deleteAllEvents`, a key written again needs its expiry again. */
+  forgetAll(): void {
+    this.given.clear();
   }
 }

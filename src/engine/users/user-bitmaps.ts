@@ -12,13 +12,15 @@ export const FORGET_BATCH_SIZE = 500;
 
 /**
  * Clears one user's bit in every bitmap of the prefix that can hold it (every event, every period, unique
- * included) and resolves to the number of bitmaps whose bit was set. Keys come from {@link scanUserBitmaps};
+ * included, and Python bitmapist's BitOp results, which hold copies of users' bits) and resolves to the number
+ * of bitmaps whose bit was set. Keys come from {@link scanUserBitmaps};
  * lua/forget_user.lua clears the one bit with SETBIT 0 and skips a key too short to hold it, so bitmaps never
  * grow and no other user's bit is touched while other processes mark.
  */
 export async function forgetUserBits(redis: RedisClient, keys: KeyNames, location: BitLocation): Promise<number> {
   let changed = 0;
-  await scanUserBitmaps(redis, keys, location, async (batch) => {
+  const bitmap = (key: string) => keys.eventOf(key) !== undefined || keys.isPythonBitOp(key);
+  await scanUserBitmaps(redis, keys, location, bitmap, async (batch) => {
     changed += await runScript(redis.bitmapistForgetUser(batch.length, ...batch, location.bit));
   });
   return changed;
@@ -31,19 +33,25 @@ export async function forgetUserBits(redis: RedisClient, keys: KeyNames, locatio
  */
 export async function userBitmaps(redis: RedisClient, keys: KeyNames, location: BitLocation): Promise<string[]> {
   const holding: string[] = [];
-  await scanUserBitmaps(redis, keys, location, async (batch) => {
+  await scanUserBitmaps(redis, keys, location, (key) => keys.eventOf(key) !== undefined, async (batch) => {
     for (const position of await runScript(redis.bitmapistUserBits(batch.length, ...batch, location.bit))) holding.push(batch[position - 1]!);
   });
   return holding;
 }
 
 /**
- * Hands the bitmaps that can hold a user's bit to `work`, in batches of at most {@link FORGET_BATCH_SIZE}, one
+ * Hands the keys that can hold a user's bit and that `wanted` accepts to `work`, in batches of at most {@link FORGET_BATCH_SIZE}, one
  * batch at a time. The compatible layout scans the whole prefix; the sharded layout scans only the user's block
  * (`<prefix>{<block>}*`), on a Cluster only on the master owning that block's slot. Keys come from SCAN (TYPE
  * string, never KEYS).
  */
-async function scanUserBitmaps(redis: RedisClient, keys: KeyNames, location: BitLocation, work: (batch: string[]) => Promise<void>): Promise<void> {
+async function scanUserBitmaps(
+  redis: RedisClient,
+  keys: KeyNames,
+  location: BitLocation,
+  wanted: (key: string) => boolean,
+  work: (batch: string[]) => Promise<void>,
+): Promise<void> {
   const sharded = keys.layout === 'sharded';
   const pattern = sharded ? `${escapeGlob(keys.prefix)}{${location.block}}*` : keys.scanPattern();
   const node = await blockOwner(redis, sharded ? keys.eventKey('x', 'u', location.block) : undefined);
@@ -56,7 +64,7 @@ async function scanUserBitmaps(redis: RedisClient, keys: KeyNames, location: Bit
   try {
     for await (const found of node.scanStream({ match: pattern, count: 1000, type: 'string' })) {
       for (const key of found as string[]) {
-        if (keys.eventOf(key) === undefined) continue;
+        if (!wanted(key)) continue;
         batch.push(key);
         if (batch.length >= FORGET_BATCH_SIZE) await flush();
       }

@@ -90,6 +90,33 @@ describe('expire: bitmaps that expire after their period', function () {
     expect(expiresAt('week', new Date('2021-01-03T12:00:00Z'), 0)).to.equal(unix('2021-01-04T00:00:00Z'));
   });
 
+  it('a back-fill beyond retention expires at once however often it is written (mark, unmark, bulk import)', async () => {
+    t = testBitmapist({ expire: { day: DAY } });
+    const old = new Date('2020-05-01T10:00:00Z');
+    const day = `${t.prefix}old_2020-5-1`;
+    for (const write of [
+      () => t.bm.markEvent('old', 1, { now: old }),
+      () => t.bm.markEvent('old', 2, { now: old }),
+      () => t.bm.markEvents([{ event: 'old', uid: 3, now: old }]),
+      () => t.bm.unmarkEvent('old', 1, { now: old }),
+      () => t.bm.markEvent('old', 4, { now: old }),
+    ]) {
+      await write();
+      expect(await t.raw.exists(day)).to.equal(0);
+    }
+    expect(await t.bm.month('old', old).ids()).to.deep.equal([2, 3, 4]);
+  });
+
+  it('a bitmap written again after deleteAllEvents gets its expiry again', async () => {
+    t = testBitmapist({ expire: { day: DAY } });
+    const day = `${t.prefix}a_2031-2-20`;
+    await t.bm.markEvent('a', 1, { now });
+    expect(await t.raw.expiretime(day)).to.equal(unix('2031-02-22T00:00:00Z'));
+    await t.bm.deleteAllEvents();
+    await t.bm.markEvent('a', 2, { now });
+    expect(await t.raw.expiretime(day)).to.equal(unix('2031-02-22T00:00:00Z'));
+  });
+
   it('without `expire` sends no EXPIRE command at all and keys never expire', async () => {
     t = testBitmapist({ trackHourly: true, trackUnique: true });
     const before = await expireCommandsServed(t.raw);

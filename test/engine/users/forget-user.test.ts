@@ -53,6 +53,25 @@ describe('forgetUser: clearing one user from every bitmap', function () {
     expect(await t.bm.forgetUser(7)).to.equal(0);
   });
 
+  it("also clears the user from Python bitmapist's BitOp results (copies of users' bits), and no event can hide there", async () => {
+    await t.bm.markEvent('login', 7, { now });
+    await t.bm.markEvent('login', 8, { now });
+    // What Python bitmapist's BitOp('OR', ...) leaves under the prefix.
+    const bitop = `${t.prefix}bitop_OR_${t.prefix}login_2025-2-${t.prefix}login_2025-2-20`;
+    await t.raw.bitop('OR', bitop, `${t.prefix}login_2025-2`, `${t.prefix}login_2025-2-20`);
+    expect(await t.raw.getbit(bitop, 7)).to.equal(1);
+    expect(await t.bm.forgetUser(7)).to.equal(3 + 1);
+    expect(await t.raw.getbit(bitop, 7)).to.equal(0);
+    expect(await t.raw.getbit(bitop, 8)).to.equal(1);
+    // An event named like a BitOp result would be a scratch key to both libraries: refused, nothing written.
+    for (const event of ['bitop_clicked', 'bitop_']) {
+      const error = await t.bm.markEvent(event, 7, { now }).then(() => undefined, (reason: unknown) => reason);
+      expect(error).to.be.instanceOf(BitmapistArgumentError);
+      expect((error as BitmapistArgumentError).argument).to.equal('event');
+    }
+    expect(await t.raw.exists(`${t.prefix}bitop_clicked_2025-2-20`)).to.equal(0);
+  });
+
   it('at 10,000 keys (compatible layout): one script call per 500 keys, other users intact, no bitmap grows', async () => {
     const keys = await fillBitmaps(t.raw, t.prefix, 4242, [4241, 4243, 3]);
     // A bitmap too short to hold bit 4242: forgetting must not grow it.
