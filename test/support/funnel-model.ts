@@ -41,7 +41,9 @@ export function modelFunnel(marks: readonly ModelMark[], steps: readonly string[
     events.set(mark.event, at);
     at.add(t);
   }
-  const entries = dates.map((_, e) => ({ counts: steps.map(() => 0), complete: e + window <= periods - 1 }));
+  // A window is over when all of its periods are before now's, or it ends with now's and now is its last instant.
+  const nowsPeriodOver = now.getTime() === end - 1;
+  const entries = dates.map((_, e) => ({ counts: steps.map(() => 0), complete: e + window < periods - 1 || (e + window === periods - 1 && nowsPeriodOver) }));
   const timeToConvert = Array.from({ length: window + 1 }, () => 0);
   for (const [uid, events] of done) {
     if (options.segment && !options.segment.has(uid)) continue;

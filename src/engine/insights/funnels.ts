@@ -72,6 +72,8 @@ interface FunnelPlan {
   dates: Date[];
   suffixes: string[];
   segment: Expression | undefined;
+  /** Per entry period: whether its window (through period i + window) is over by `now`, the instant. */
+  complete: boolean[];
 }
 
 /** Checks a funnel's arguments (before any bitmap is read) and works out its periods. */
@@ -93,10 +95,13 @@ export function planFunnel(steps: unknown, options: FunnelOptions, source: Pick<
   if (order !== 'sequential' && order !== 'any') throw new BitmapistArgumentError('order', `must be sequential or any, got ${JSON.stringify(order)}`);
   const zone = source.timeZone;
   const unit = timeGroup === 'days' ? 'day' : 'week';
-  const last = periodStart(unit, toUtc(options.now ?? new Date(), 'now', zone).toDate(), zone);
+  const now = toUtc(options.now ?? new Date(), 'now', zone).toDate();
+  const last = periodStart(unit, now, zone);
   const dates = Array.from({ length: periods }, (_, i) => addPeriods(unit, last, i - (periods - 1), zone));
+  // A window is over once its last instant (just before the period after it starts) is at or before now.
+  const complete = dates.map((date) => addPeriods(unit, date, window + 1, zone).getTime() - 1 <= now.getTime());
   const segment = checkSegment(options.segment, source.getEventData(steps[0] as string, { timeGroup, now: last }))?.expression;
-  return { steps: steps as string[], timeGroup, periods, window, order, dates, suffixes: dates.map((date) => periodSuffix(unit, date, zone)), segment };
+  return { steps: steps as string[], timeGroup, periods, window, order, dates, suffixes: dates.map((date) => periodSuffix(unit, date, zone)), segment, complete };
 }
 
 /**
@@ -108,8 +113,7 @@ export async function funnel(source: FunnelSource, steps: unknown, options: Funn
   const plan = planFunnel(steps, options, source);
   const { program, slots } = funnelProgram(plan);
   const sums = await source.runProgram(program, plan.suffixes.map((suffix) => ({ kind: 'leaf', event: plan.steps[0]!, suffix })), 'funnel');
-  const last = plan.periods - 1;
-  const entries = slots.entries.map((row, e) => ({ counts: row.map((slot) => sums[slot]!), complete: e + plan.window <= last }));
+  const entries = slots.entries.map((row, e) => ({ counts: row.map((slot) => sums[slot]!), complete: plan.complete[e]! }));
   return {
     timeGroup: plan.timeGroup,
     window: plan.window,

@@ -88,6 +88,27 @@ describe('engine: funnels', function () {
     });
   }
 
+  it('calls an entry complete only once its whole window is at or before now, the instant', async () => {
+    const t = testBitmapist();
+    try {
+      await t.bm.markEvent('open', 1, { now: new Date('2025-03-19T09:00:00Z') });
+      await t.bm.markEvent('open', 2, { now: new Date('2025-03-20T09:00:00Z') });
+      const complete = async (now: string, window: number, timeGroup: 'days' | 'weeks' = 'days') =>
+        (await t.bm.getFunnel(['open', 'pay'], { timeGroup, periods: 3, window, now: new Date(now) })).entries.map((entry) => entry.complete);
+      // Mid-day: today's window is still open (steps may still come), and with window 1 yesterday's too.
+      expect(await complete('2025-03-20T12:00:00Z', 0)).to.deep.equal([true, true, false]);
+      expect(await complete('2025-03-20T12:00:00Z', 1)).to.deep.equal([true, false, false]);
+      // At the day's last instant, the windows ending with it are over.
+      expect(await complete('2025-03-20T23:59:59.999Z', 0)).to.deep.equal([true, true, true]);
+      expect(await complete('2025-03-20T23:59:59.999Z', 1)).to.deep.equal([true, true, false]);
+      // Weeks: 2025-03-20 is a Thursday, so its ISO week is not over.
+      expect(await complete('2025-03-20T12:00:00Z', 0, 'weeks')).to.deep.equal([true, true, false]);
+      expect(await complete('2025-03-23T23:59:59.999Z', 0, 'weeks')).to.deep.equal([true, true, true]);
+    } finally {
+      await t.cleanup();
+    }
+  });
+
   it('counts a segment that is an expression (NOT included) as the engine counts it', async () => {
     const t = testBitmapist();
     try {
