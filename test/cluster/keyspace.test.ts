@@ -67,6 +67,34 @@ describe('Cluster keyspace: event names and deletion scan every master of the sl
       await redisCluster?.stop();
     });
 
+    it("a master that is up but does not answer fails them after the client's command timeout, deleting nothing", async () => {
+      const prefix = uniquePrefix('mute');
+      const client = new Cluster(redisCluster.nodes, { redisOptions: { commandTimeout: 300 } });
+      const mute = new Redis({ host: '127.0.0.1', port: redisCluster.nodes[0]!.port });
+      const pid = Number(/process_id:(\d+)/.exec(await mute.info('server'))![1]);
+      try {
+        const sharded = new Bitmapist({ redis: client, keyPrefix: prefix, layout: 'sharded', shardBits: 8 });
+        for (const uid of SPREAD_UIDS) await sharded.markEvent('spread', uid, { now });
+        const before = [...(await keysByMaster(client, prefix)).values()].flat().sort();
+        // The master keeps its connections but answers nothing until it is continued.
+        process.kill(pid, 'SIGSTOP');
+        try {
+          for (const call of [() => sharded.getEventNames(), () => sharded.deleteAllEvents()]) {
+            const error = await call().then(() => undefined, (e: unknown) => e);
+            expect(error).to.be.instanceOf(BitmapistScanError);
+            expect((error as Error).message).to.contain(String(redisCluster.nodes[0]!.port));
+          }
+        } finally {
+          process.kill(pid, 'SIGCONT');
+        }
+        expect([...(await keysByMaster(client, prefix)).values()].flat().sort()).to.deep.equal(before);
+        expect(await sharded.deleteAllEvents()).to.equal(before.length);
+      } finally {
+        mute.disconnect();
+        client.disconnect();
+      }
+    });
+
     it('fails with a BitmapistScanError and deletes nothing, the registry included', async () => {
       const prefix = uniquePrefix('down');
       const sharded = new Bitmapist({ redis: cluster, keyPrefix: prefix, layout: 'sharded', shardBits: 8 });

@@ -185,6 +185,28 @@ describe('marking on Redis Cluster (sharded layout)', function () {
     expect(await bm.day('e', now).ids()).to.deep.equal([x * 256 + 1, y * 256 + 2].sort((a, b) => a - b));
   });
 
+  it("a block sent again settles on its own: its failure rejects only its marks, and the master's other blocks do not wait for it", async () => {
+    const method = cluster.bitmapistMark;
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    // The call that sends y again (one mark: the single-mark script) answers late, and with a refusal.
+    cluster.bitmapistMark = (() => held.then(() => Promise.reject(new ReplyError('TRYAGAIN Multiple keys request during rehashing of slot')))) as unknown as typeof method;
+    try {
+      const { x, value } = await withStaleSlot(async (x, y) => {
+        const markX = bm.markEvent('e', x * 256 + 1, { now });
+        const markY = bm.markEvent('e', y * 256 + 2, { now });
+        await markX; // while y's call is still held
+        release();
+        return Promise.allSettled([markX, markY]);
+      });
+      expect(value.map((outcome) => outcome.status)).to.deep.equal(['fulfilled', 'rejected']);
+      expect(String((value[1] as PromiseRejectedResult).reason)).to.contain('TRYAGAIN');
+      expect(await bm.day('e', now).ids()).to.deep.equal([x * 256 + 1]);
+    } finally {
+      cluster.bitmapistMark = method;
+    }
+  });
+
   it('marks and unmarks of a block land in issue order, also when the block is sent again after a master left it out', async () => {
     // One tick: y's mark rides the call to x's master, which leaves it out; the unmark issued after it is a call
     // of its own, redirected by ioredis, and must not land before the mark is sent again.

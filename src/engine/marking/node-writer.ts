@@ -51,6 +51,7 @@ export class NodeMarkWriter {
         continue;
       }
       const call = this.writeNode(bit, indexes.map((i) => blocks[i]!), maxBit);
+      // Each block settles on its own: a block sent again settles with that call, the others with this one.
       indexes.forEach((i, b) => (written[i] = call.then((refusals) => refusals[b]!)));
     }
     blocks.forEach((marks, i) => {
@@ -74,8 +75,11 @@ export class NodeMarkWriter {
     return this.cluster.slots[slot]?.[0];
   }
 
-  /** Writes blocks of one master in one call; resolves to each block's refusals. */
-  private async writeNode(bit: 0 | 1, blocks: PendingMark[][], maxBit: number): Promise<MarkCallRefusals[]> {
+  /**
+   * Writes blocks of one master in one call; resolves to each block's refusals, or for a block sent again (in a
+   * call of its own) to that call's promise, so that its failure or delay is its own blocks' only.
+   */
+  private async writeNode(bit: 0 | 1, blocks: PendingMark[][], maxBit: number): Promise<(MarkCallRefusals | Promise<MarkCallRefusals>)[]> {
     const grouped = blocks.map(bitmapGroups);
     const args: (string | number)[] = [bit, maxBit, blocks.length];
     for (const { bitmaps, groups, pairs } of grouped) args.push(bitmaps.length, ...bitmaps, groups.length, ...pairs);
@@ -85,17 +89,26 @@ export class NodeMarkWriter {
     } catch (error) {
       if (!cannotRunScript(error)) throw error;
       this.nodeCalls = false;
-      return Promise.all(blocks.map((marks) => writeMarkCall(this.cluster, bit, marks, maxBit)));
+      return blocks.map((marks) => settledLater(writeMarkCall(this.cluster, bit, marks, maxBit)));
     }
     const refusals: (MarkCallRefusals | Promise<MarkCallRefusals>)[] = blocks.map(() => ({ keys: new Map() }));
     for (let i = 1; i + 3 < reply.length; i += 4) {
       const [b, group, index, detail] = [Number(reply[i]) - 1, Number(reply[i + 1]), Number(reply[i + 2]), String(reply[i + 3])];
       const { bitmaps, groups } = grouped[b]!;
-      if (group === 0) refusals[b] = writeMarkCall(this.cluster, bit, blocks[b]!, maxBit);
+      if (group === 0) refusals[b] = settledLater(writeMarkCall(this.cluster, bit, blocks[b]!, maxBit));
       else (refusals[b] as MarkCallRefusals).keys.set(groups[group - 1]!, new BitmapistKeyTypeError(bitmaps[index - 1]!, detail));
     }
-    return Promise.all(refusals);
+    return refusals;
   }
+}
+
+/**
+ * A call's promise handed on inside an array, which its block's own promise takes up a turn later: marked as
+ * handled meanwhile, so that an early rejection is never reported as unhandled (the block's promise still gets it).
+ */
+function settledLater<T>(call: Promise<T>): Promise<T> {
+  call.catch(() => undefined);
+  return call;
 }
 
 /** Whether a call failed because the server cannot load lua/mark_node.lua (a Redis without script flags). */
