@@ -1,7 +1,7 @@
 import { BitmapistArgumentError } from '../engine/errors.js';
 import { isRetryable } from '../engine/redis/outage.js';
 import type { PageFrame } from './shared/layout.js';
-import type { Query } from './shared/query.js';
+import { formatOf, parseQuery, type Query } from './shared/query.js';
 import { errorAnswer, type DashboardResponse } from './shared/respond.js';
 
 /** Whether a request may see the dashboard, as the framework's adapter decided (it calls `authorize`). */
@@ -17,20 +17,21 @@ export const CLOSED_MESSAGE =
 
 /**
  * Runs a page's handler behind the access decision, inside the route itself, so that no spelling of the path
- * (case, percent-encoding, slashes, HEAD) reaches the handler without it. Then refused parameters answer 400
- * naming the parameter and an unreachable Redis 503 (carrying the error, for the app's reports); any other
- * error propagates.
+ * (case, percent-encoding, slashes, HEAD) reaches the handler without it. A raw query string is parsed only
+ * once access is allowed (a refused request costs one look for `format`), in one bounded pass
+ * ({@link parseQuery}). Then refused parameters answer 400 naming the parameter and an unreachable Redis 503
+ * (carrying the error, for the app's reports); any other error propagates.
  */
 export async function guarded(
   access: Access,
-  query: Query,
+  query: Query | string,
   frame: PageFrame,
-  handler: () => Promise<DashboardResponse>,
+  handler: (query: Query) => Promise<DashboardResponse>,
 ): Promise<DashboardResponse> {
-  const format = query.format;
+  const format = typeof query === 'string' ? formatOf(query) : query.format;
   if (access !== 'allowed') return errorAnswer(frame, format, 403, access === 'refused' ? NOT_ALLOWED_MESSAGE : CLOSED_MESSAGE);
   try {
-    return await handler();
+    return await handler(typeof query === 'string' ? parseQuery(query) : query);
   } catch (error) {
     if (error instanceof BitmapistArgumentError) return errorAnswer(frame, format, 400, error.message, error.argument);
     if (!isRetryable(error)) throw error;

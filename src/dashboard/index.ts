@@ -10,7 +10,7 @@ export type { DashboardPage } from './pages.js';
 export type { DashboardHost } from './host.js';
 export type { Access } from './guard.js';
 export type { DashboardResponse } from './shared/respond.js';
-export { CHART_DEFAULTS } from './shared/query.js';
+export { CHART_DEFAULTS, MAX_QUERY_PARAMETERS } from './shared/query.js';
 export { COHORT_DEFAULTS, DASHBOARD_LIMITS } from './cohort/query.js';
 export type { CohortJson, CohortRetention } from './cohort/data.js';
 export { MAX_LISTED_EVENTS } from './events/data.js';

@@ -9,8 +9,11 @@ import type { DashboardResponse } from './shared/respond.js';
 /** One mountable route: the path below the prefix, and how to answer a request to it. */
 export interface DashboardRoute {
   path: string;
-  /** Answers a request, given the query string and the access the framework's adapter decided. */
-  handle(query: Query, access: Access): Promise<DashboardResponse>;
+  /**
+   * Answers a request, given its query (the raw query string, parsed only once access is allowed, or a parsed
+   * one) and the access the framework's adapter decided.
+   */
+  handle(query: Query | string, access: Access): Promise<DashboardResponse>;
 }
 
 /**
@@ -36,7 +39,7 @@ export class Dashboard {
       const frame = { prefix, tabs, active: page.path };
       return {
         path: page.path,
-        handle: (query, access) => guarded(access, query, frame, () => page.handle({ query, host: this.host, names: this.names, frame })),
+        handle: (query, access) => guarded(access, query, frame, (parsed) => page.handle({ query: parsed, host: this.host, names: this.names, frame })),
       };
     });
   }

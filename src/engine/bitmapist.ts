@@ -118,7 +118,7 @@ export class Bitmapist<Mode extends UserIdMode = 'integers'> extends EventSets<I
   writeMark(mark: CheckedMark, bit: 0 | 1 = 1): Promise<void> {
     if (!this.prepared.has(mark)) return Promise.reject(new BitmapistArgumentError('mark', 'must be a mark this instance prepared (prepareMark)'));
     if (bit !== 0 && bit !== 1) return Promise.reject(new BitmapistArgumentError('bit', `must be 0 or 1, got ${String(bit)}`));
-    return this.written(bit, mark);
+    return this.written(bit, this.marker.current(mark));
   }
 
   /**
@@ -146,7 +146,7 @@ export class Bitmapist<Mode extends UserIdMode = 'integers'> extends EventSets<I
     }
     const expiring = this.expiring;
     if (!expiring) return write;
-    return write.then(() => expiring.marked(mark.event, this.marker.blockOf(mark), mark.time, mark.hourly));
+    return write.then(() => expiring.marked(mark.event, this.marker.blockOf(mark), mark.time, mark.hourly, bit));
   }
 
   /** The block of a checked mark's bits (the mark queue keeps the marks of one block together). */

@@ -23,6 +23,7 @@ export {
   DASHBOARD_LIMITS,
   LIFECYCLE_LIMITS,
   MAX_LISTED_EVENTS,
+  MAX_QUERY_PARAMETERS,
   SPARKLINE_LIMITS,
 } from '../dashboard/index.js';
 export type { CohortJson, CohortRetention, EventCounts, EventsRetention, LifecycleJson } from '../dashboard/index.js';

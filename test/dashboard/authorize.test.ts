@@ -40,6 +40,38 @@ describe('koa: dashboard access', () => {
     }
   });
 
+  it("reads the query only once access is allowed, in one bounded pass (never Koa's ctx.query): over 200 parameters answer 400", async () => {
+    const t = await dashboard({ authorize: async (ctx) => ctx.get('x-admin') === 'yes' });
+    // Koa builds ctx.query name by name, in time growing with the square of a repeated name's count.
+    let queryReads = 0;
+    const proto = t.app.context as object;
+    const own = Object.getOwnPropertyDescriptor(proto, 'query');
+    Object.defineProperty(proto, 'query', {
+      configurable: true,
+      get() {
+        queryReads += 1;
+        return {};
+      },
+    });
+    try {
+      const many = `?${Array.from({ length: 2000 }, () => 's').join('&')}`;
+      expect((await t.get(`/bitmapist/${many}&format=json`)).status).to.equal(403);
+      const refused = await t.get(`/bitmapist/cohort${many}&format=json`, { 'x-admin': 'yes' });
+      expect([refused.status, JSON.parse(refused.body).parameter]).to.deep.equal([400, 'query']);
+      const fits = `?${Array.from({ length: 199 }, () => 'unused=1').join('&')}&format=json`;
+      expect((await t.get(`/bitmapist/${fits}`, { 'x-admin': 'yes' })).status).to.equal(200);
+      // Repeated and prototype-like names are plain parameters.
+      const odd = await t.get('/bitmapist/trends?event=a&event=b&__proto__=x&format=json', { 'x-admin': 'yes' });
+      expect(odd.status).to.equal(400);
+      expect(JSON.parse(odd.body).parameter).to.equal('event');
+      expect(queryReads).to.equal(0);
+    } finally {
+      if (own) Object.defineProperty(proto, 'query', own);
+      else delete (proto as { query?: unknown }).query;
+      await t.close();
+    }
+  });
+
   it('without authorize: serves and warns only when NODE_ENV is exactly development or test', async () => {
     const warnings: string[] = [];
     const logger = { warn: (message: string) => warnings.push(message) };

@@ -4,12 +4,13 @@ import { periodCounts } from '../../engine/insights/period-counts.js';
 import { periodBeyondRetention, type ExpireOptions } from '../../engine/time/retention.js';
 import { periodStart } from '../../engine/time/periods.js';
 import type { PeriodUnit } from '../../engine/time/time-groups.js';
+import type { TimeZone } from '../../engine/time/time-zone.js';
 
 /** The most events the events page counts (4 counts each, a few programs for the whole list); narrow the list with `?prefix=`. */
 export const MAX_LISTED_EVENTS = 500;
 
 /**
- * One event's user counts in the current day, ISO week, month and year (UTC); null for a period beyond the
+ * One event's user counts in the current day, ISO week, month and year (the engine's local ones); null for a period beyond the
  * `expire` retention (its bitmaps are gone).
  */
 export interface EventCounts {
@@ -30,10 +31,13 @@ export interface EventsRetention {
 
 const COLUMNS = ['day', 'week', 'month', 'year'] as const;
 
-/** Which of the events page's periods containing `date` are beyond retention; undefined when nothing expires. */
-export function eventsRetention(expire: ExpireOptions | undefined, date: Date, now: Date): EventsRetention | undefined {
+/**
+ * Which of the events page's periods containing `date` (the engine's local ones, in `zone`) are beyond retention;
+ * undefined when nothing expires.
+ */
+export function eventsRetention(expire: ExpireOptions | undefined, date: Date, now: Date, zone: TimeZone): EventsRetention | undefined {
   if (expire === undefined) return undefined;
-  const beyond = (unit: PeriodUnit) => periodBeyondRetention(expire, unit, periodStart(unit, date), now);
+  const beyond = (unit: PeriodUnit) => periodBeyondRetention(expire, unit, periodStart(unit, date, zone), now, zone);
   return { day: beyond('day'), week: beyond('week'), month: beyond('month'), year: beyond('year') };
 }
 

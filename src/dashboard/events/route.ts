@@ -11,7 +11,7 @@ export async function eventsRoute(request: DashboardRequest): Promise<DashboardR
   const all = (await request.names.list(system)).filter((name) => name.startsWith(query.prefix));
   const now = query.now ?? new Date();
   // Periods beyond the `expire` retention read null (their bitmaps are gone), not 0.
-  const expired = eventsRetention(engine.expire, now, new Date());
+  const expired = eventsRetention(engine.expire, now, new Date(), engine.timeZone);
   const events = await eventCounts(engine, all.slice(0, MAX_LISTED_EVENTS), now, expired);
   const omitted = Math.max(0, all.length - MAX_LISTED_EVENTS);
   if (query.format === 'json') return jsonAnswer({ now: now.toISOString(), events, omitted, ...(expired ? { beyondRetention: expired } : {}) });

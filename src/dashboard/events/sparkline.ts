@@ -1,5 +1,6 @@
 import { trendCounts } from '../../engine/insights/trends.js';
-import { periodBeyondRetention } from '../../engine/time/retention.js';
+import { periodBeyondRetention, type ExpireOptions } from '../../engine/time/retention.js';
+import type { TimeZone } from '../../engine/time/time-zone.js';
 import { sparkline } from '../charts/sparkline.js';
 import { nullBeyond } from '../shared/expired.js';
 import { eventParam, nowParam, systemParam } from '../shared/query.js';
@@ -25,9 +26,15 @@ export async function sparklineRoute(request: DashboardRequest): Promise<Dashboa
   const { system, engine } = systemOf(request, systemParam(request.query));
   await request.names.assertKnown(system, [['event', event]], now);
   const trend = await trendCounts(engine, [event], { timeGroup: 'days', periods: SPARKLINE_LIMITS.days, now: now ?? new Date() });
-  const clock = new Date();
-  const beyond = engine.expire && trend.dates.map((date) => periodBeyondRetention(engine.expire, 'day', date, clock));
-  const counts = nullBeyond(trend.series[0]!.counts, beyond);
+  const counts = nullBeyond(trend.series[0]!.counts, sparklineRetention(engine.expire, trend.dates, new Date(), engine.timeZone));
   const label = `${event}: users per day over the last ${SPARKLINE_LIMITS.days} days: ${counts.map((n) => n ?? 'expired').join(', ')}`;
   return svgAnswer(sparkline(counts, label).value);
+}
+
+/**
+ * Which of a sparkline's days (their local starts in `zone`, the engine's) are beyond the `expire` retention at
+ * `clock`; undefined when nothing expires.
+ */
+export function sparklineRetention(expire: ExpireOptions | undefined, days: readonly Date[], clock: Date, zone: TimeZone): boolean[] | undefined {
+  return expire && days.map((date) => periodBeyondRetention(expire, 'day', date, clock, zone));
 }

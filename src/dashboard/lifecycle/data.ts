@@ -3,7 +3,7 @@ import { csvDocument } from '../shared/csv.js';
 import { nullBeyond } from '../shared/expired.js';
 import type { LifecycleResult } from '../../engine/insights/lifecycle.js';
 import { timeGroupUnit, type TimeGroup } from '../../engine/time/time-groups.js';
-import { TimeZone } from '../../engine/time/time-zone.js';
+import { TimeZone, UTC_ZONE } from '../../engine/time/time-zone.js';
 import { periodBeyondRetention } from '../../engine/time/retention.js';
 
 /**
@@ -55,7 +55,7 @@ export function lifecycleRetention(result: LifecycleResult, expire: ExpireOption
   if (expire === undefined) return undefined;
   const unit = timeGroupUnit(result.timeGroup);
   const starts = [result.before, ...result.dates];
-  const zone = result.timeZone === undefined ? undefined : TimeZone.of(result.timeZone);
+  const zone = result.timeZone === undefined ? UTC_ZONE : TimeZone.of(result.timeZone);
   const beyond = starts.map((start) => periodBeyondRetention(expire, unit, start, now, zone));
   return result.dates.map((_, i) => beyond[i]! || beyond[i + 1]!);
 }

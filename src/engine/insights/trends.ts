@@ -25,7 +25,7 @@ export interface Trend {
 /** Options of {@link trendCounts}. */
 export interface TrendOptions extends SegmentOption {
   timeGroup?: TimeGroupInput;
-  /** How many periods, the last one containing `now` (default 30). */
+  /** How many periods, the last one containing `now` (default 30, or the time group's cap when smaller). */
   periods?: number;
   now?: Date;
 }
@@ -40,7 +40,8 @@ export async function trendCounts<Id>(bm: InsightSource<Id>, events: readonly st
     throw new BitmapistArgumentError('events', `must name 1 to ${TREND_LIMITS.maxEvents} events`);
   }
   const timeGroup = unitTimeGroup(timeGroupUnit(options.timeGroup ?? 'days') as 'day' | 'week' | 'month' | 'year');
-  const periods = options.periods ?? 30;
+  // Default 30, or the time group's cap when smaller (10 years), as the dashboard's trends page.
+  const periods = options.periods ?? Math.min(30, TREND_LIMITS.maxPeriods[timeGroup]);
   checkCount('periods', periods, TREND_LIMITS.maxPeriods[timeGroup]);
   const now = options.now ?? new Date();
   const unit = timeGroupUnit(timeGroup) as 'day' | 'week' | 'month' | 'year';

@@ -3,8 +3,6 @@ import type { ExpiryWriter } from './expiry-writer.js';
 /** The block of a user id's bits once its mark is written, or undefined when it has none (a mapped id never seen). */
 export type BlockOf = (uid: unknown) => number | undefined | Promise<number | undefined>;
 
-const HOUR_MS = 3_600_000;
-
 /** A mark as the bulk import takes it. */
 interface AnyMark {
   event: string;
@@ -26,10 +24,14 @@ export class ExpiringMarks {
     private readonly blockIsKnown: boolean,
   ) {}
 
-  /** After one mark (or unmark) of `event` at `time` in `block` was written: its bitmaps' expiry. */
-  async marked(event: string, block: number | undefined, time: number, hourly: boolean): Promise<void> {
+  /**
+   * After one mark (bit 1) or unmark (bit 0) of `event` at `time` in `block` was written: its bitmaps' expiry.
+   * A mark's bitmaps exist now; an unmark's may not (an unmark of a mapped id never marked writes nothing), so
+   * only those that got their expiry are remembered.
+   */
+  async marked(event: string, block: number | undefined, time: number, hourly: boolean, bit: 0 | 1 = 1): Promise<void> {
     if (block === undefined) return;
-    await this.expiry.afterWrite(this.expiry.keysOf(event, block, new Date(time), hourly), true);
+    await this.expiry.afterWrite(this.expiry.keysOf(event, block, new Date(time), hourly), bit === 1);
   }
 
   /** After this prefix's bitmaps were deleted: each one written again gets its expiry again. */
@@ -52,7 +54,8 @@ export class ExpiringMarks {
     const stamped = (mark: T): T => {
       if (!isObject(mark)) return mark;
       const withTime = mark.now === undefined ? { ...mark, now: stamp } : mark;
-      const time = withTime.now instanceof Date ? Math.floor(withTime.now.getTime() / HOUR_MS) : Number.NaN;
+      // One entry per local hour: in a zone offset by a half hour, one UTC hour holds two local hours' bitmaps.
+      const time = withTime.now instanceof Date ? this.expiry.localHour(withTime.now.getTime()) : Number.NaN;
       const block = this.blockIsKnown ? this.blockOf(mark.uid) : undefined;
       seen.set(`${String(mark.event)}\u0000${time}\u0000${typeof block === 'number' ? block : String(mark.uid)}`, withTime);
       return withTime;

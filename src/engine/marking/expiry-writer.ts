@@ -36,9 +36,17 @@ export class ExpiryWriter {
     private readonly zone: TimeZone = UTC_ZONE,
   ) {}
 
+  /**
+   * The local hour (in the engine's zone) of an instant, as a number: marks of one event and block in the same
+   * local hour write the same bitmaps (a UTC hour may span two local ones, in zones offset by a half hour).
+   */
+  localHour(time: number): number {
+    return Math.floor(this.zone.toWall(time) / HOUR_MS);
+  }
+
   /** The expiring keys of a mark of `event` at `now` in `block`, with an hour bitmap when `hourly`. */
   keysOf(event: string, block: number, now: Date, hourly: boolean): readonly ExpiringKey[] {
-    const slot = `${event}\u0000${block}\u0000${Math.floor(this.zone.toWall(now.getTime()) / HOUR_MS)}\u0000${hourly ? 1 : 0}`;
+    const slot = `${event}\u0000${block}\u0000${this.localHour(now.getTime())}\u0000${hourly ? 1 : 0}`;
     let found = this.byMark.get(slot);
     if (found === undefined) {
       if (this.byMark.size >= MAX_CACHED_MARKS) this.byMark.clear();

@@ -152,7 +152,26 @@ export class Marker {
     const integer = this.idMap!.cached(id);
     if (integer === undefined) return { keys: this.keys.blockBytes === undefined ? keysOf(0) : [], uid: -1, block: -1, id, keysOf };
     const { block, bit } = this.keys.locate(integer);
-    return { keys: keysOf(block), uid: bit, block, id };
+    return { keys: keysOf(block), uid: bit, block, id, keysOf };
+  }
+
+  /**
+   * A checked mark as it is to be written now. With integer ids, the mark itself. With mapped ids, located again
+   * unless this process still knows its id at the integer it holds: an id forgotten since (`forgetUser`) gets a
+   * new integer when marked (an unmark then clears nothing), instead of the old one, which no read, export or
+   * erasure would find any more.
+   */
+  current(mark: CheckedMark): CheckedMark {
+    const { pending } = mark;
+    if (pending.id === undefined || pending.keysOf === undefined) return mark;
+    if (pending.uid >= 0) {
+      const integer = this.idMap!.cached(pending.id);
+      if (integer !== undefined) {
+        const { block, bit } = this.keys.locate(integer);
+        if (block === pending.block && bit === pending.uid) return mark;
+      }
+    }
+    return { ...mark, pending: this.located(pending.id, pending.keysOf) };
   }
 
   /**

@@ -57,7 +57,7 @@ export function beyondRetention(expire: ExpireOptions | undefined, unit: Expirin
  * about when bitmaps were deleted, not about the date a page looks at). A year, the OR of its months, is
  * beyond retention once its last month is.
  */
-export function periodBeyondRetention(expire: ExpireOptions | undefined, unit: PeriodUnit, start: Date, now: Date, zone: TimeZone = UTC_ZONE): boolean {
+export function periodBeyondRetention(expire: ExpireOptions | undefined, unit: PeriodUnit, start: Date, now: Date, zone: TimeZone): boolean {
   if (unit === 'year') return beyondRetention(expire, 'month', addPeriods('month', periodStart('year', start, zone), 11, zone), now, zone);
   return beyondRetention(expire, unit, start, now, zone);
 }

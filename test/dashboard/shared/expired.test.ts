@@ -3,6 +3,9 @@ import Koa from 'koa';
 import { BitmapistArgumentError } from '../../../src/index.js';
 import { installedBitmapist, koaBitmapist } from '../../../src/koa/index.js';
 import type { CohortJson } from '../../../src/dashboard/cohort/data.js';
+import { eventsRetention } from '../../../src/dashboard/events/data.js';
+import { sparklineRetention } from '../../../src/dashboard/events/sparkline.js';
+import { TimeZone } from '../../../src/engine/time/time-zone.js';
 import { quiet, serve, testApp } from '../../koa/support.js';
 
 const DAY = 86_400;
@@ -60,6 +63,21 @@ describe('koa: the dashboard shows periods beyond the `expire` retention as expi
       await server.close();
       await t.cleanup();
     }
+  });
+
+  it("judges the events page's and the sparkline's periods as the engine's local ones (Europe/Berlin)", () => {
+    const berlin = TimeZone.of('Europe/Berlin');
+    const expire = { day: 0, month: 0 };
+    // 00:30 on 2026-12-07 in Berlin; the clock at 10:19Z, within that local day (which ends at 23:00Z).
+    const pageNow = new Date('2026-12-06T23:30:00Z');
+    const clock = new Date('2026-12-07T10:19:00Z');
+    expect(eventsRetention(expire, pageNow, clock, berlin)).to.deep.equal({ day: false, week: false, month: false, year: false });
+    // The local day before is over, and with `day: 0` beyond retention; in UTC it would not be yet at 22:30Z.
+    expect(eventsRetention(expire, new Date('2026-12-06T12:00:00Z'), new Date('2026-12-06T23:30:00Z'), berlin)!.day).to.equal(true);
+    // A sparkline's days start at local midnight (23:00Z the UTC day before); today is kept, yesterday expired.
+    const days = [new Date('2026-12-05T23:00:00Z'), new Date('2026-12-06T23:00:00Z')];
+    expect(sparklineRetention({ day: 0 }, days, clock, berlin)).to.deep.equal([true, false]);
+    expect(sparklineRetention(undefined, days, clock, berlin)).to.equal(undefined);
   });
 
   it('events page: a period beyond retention reads null in JSON and "expired" in HTML; without expire nothing changes', async () => {

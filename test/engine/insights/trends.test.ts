@@ -55,6 +55,20 @@ describe('engine: trends and active users', function () {
     });
   }
 
+  it('defaults to 30 periods, or the time group\'s cap when smaller (10 years)', async () => {
+    const t = testBitmapist();
+    try {
+      await t.bm.markEvent('a', 1, { now: new Date('2025-03-01T00:00:00Z') });
+      const now = new Date('2025-03-15T12:00:00Z');
+      expect((await trendCounts(t.bm, ['a'], { now })).dates).to.have.length(30);
+      const years = await trendCounts(t.bm, ['a'], { timeGroup: 'years', now });
+      expect(years.dates).to.have.length(TREND_LIMITS.maxPeriods.years);
+      expect(years.series[0]!.counts.at(-1)).to.equal(1);
+    } finally {
+      await t.cleanup();
+    }
+  });
+
   it('computes DAU, rolling 7-day WAU, rolling 30-day MAU and stickiness as the model does', async () => {
     const days = 45;
     const result = await activeUsers(t.bm, 'visit', { days, now: NOW });

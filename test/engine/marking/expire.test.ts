@@ -107,6 +107,27 @@ describe('expire: bitmaps that expire after their period', function () {
     expect(await t.bm.month('old', old).ids()).to.deep.equal([2, 3, 4]);
   });
 
+  it('a bulk import gives the bitmaps of every local hour their expiry, in a zone offset by a half hour', async () => {
+    t = testBitmapist({ expire: { hour: HOUR, day: DAY, month: 30 * DAY }, trackHourly: true, timezone: 'Asia/Kolkata' });
+    // 18:10Z and 18:40Z are one UTC hour but two Kolkata days (23:40 on the 31st, 00:10 on February 1).
+    await t.bm.markEvents([
+      { event: 'k', uid: 1, now: new Date('2031-01-31T18:10:00Z') },
+      { event: 'k', uid: 1, now: new Date('2031-01-31T18:40:00Z') },
+    ]);
+    for (const suffix of ['2031-1', '2031-1-31', '2031-1-31-23', '2031-2', '2031-2-1', '2031-2-1-0']) {
+      expect(await t.raw.expiretime(`${t.prefix}k_${suffix}`), suffix).to.be.above(0);
+    }
+  });
+
+  it('an unmark that writes nothing (a mapped id never marked) leaves the next mark to give the expiry', async () => {
+    t = testBitmapist();
+    const bm = new Bitmapist({ redis: t.raw, keyPrefix: t.prefix, expire: { day: DAY }, userIds: 'mapped' });
+    await bm.unmarkEvent('a', 'never-seen', { now });
+    expect(await t.keys()).to.not.include(`${t.prefix}a_2031-2-20`);
+    await bm.markEvent('a', 'alice', { now });
+    expect(await t.raw.expiretime(`${t.prefix}a_2031-2-20`)).to.equal(unix('2031-02-22T00:00:00Z'));
+  });
+
   it('a bitmap written again after deleteAllEvents gets its expiry again', async () => {
     t = testBitmapist({ expire: { day: DAY } });
     const day = `${t.prefix}a_2031-2-20`;

@@ -145,5 +145,32 @@ describe('forgetUser with mapped ids', function () {
         await t.cleanup();
       }
     });
+
+    it(`a mark prepared before forgetUser and written after it marks a new integer, which reads and erasure find (${layout} layout)`, async () => {
+      const t = testBitmapist();
+      const bm = new Bitmapist({ redis: t.raw, keyPrefix: t.prefix, layout, shardBits: 8, userIds: 'mapped' });
+      try {
+        // Prepared both before bob's integer is known here and once it is (then the mark holds the integer).
+        const unknown = bm.prepareMark('e', 'bob', { now });
+        await bm.writeMark(unknown);
+        const prepared = bm.prepareMark('e', 'bob', { now });
+        await bm.markEvent('e', 'alice', { now });
+        const old = await bm.idMap!.lookup('bob');
+        expect(await bm.forgetUser('bob')).to.equal(3);
+        await bm.writeMark(prepared);
+        await bm.writeMark(unknown);
+        const fresh = await bm.idMap!.lookup('bob');
+        expect(fresh).to.be.a('number').and.not.equal(old);
+        // Every bit set is one a read names: the old integer stays clear.
+        expect(await bm.day('e', now).count()).to.equal(2);
+        expect(await bm.day('e', now).ids()).to.have.members(['alice', 'bob']);
+        expect((await bm.exportUser('bob')).map((mark) => mark.granularity)).to.deep.equal(['month', 'week', 'day']);
+        expect(await bm.forgetUser('bob')).to.equal(3);
+        expect(await bm.day('e', now).ids()).to.deep.equal(['alice']);
+        expect(await bm.day('e', now).count()).to.equal(1);
+      } finally {
+        await t.cleanup();
+      }
+    });
   }
 });
