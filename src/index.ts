@@ -48,6 +48,7 @@ export {
   BitmapistRegistryError,
   BitmapistScanError,
   BitmapistScriptError,
+  BitmapistWrongTypeError,
 } from './engine/errors.js';
 export { DEFAULT_KEY_PREFIX, KeyNames, ShardedKeyNames } from './engine/keys/key-names.js';
 export { CalendarDay, periodStart } from './engine/time/periods.js';

@@ -1,11 +1,19 @@
-import { BitmapistArgumentError } from '../engine/errors.js';
+import { BitmapistArgumentError, BitmapistWrongTypeError } from '../engine/errors.js';
 import { isRetryable } from '../engine/redis/outage.js';
+import { CallLimiter } from '../engine/redis/call-limiter.js';
 import type { PageFrame } from './shared/layout.js';
 import { formatOf, parseQuery, type Query } from './shared/query.js';
 import { errorAnswer, type DashboardResponse } from './shared/respond.js';
 
 /** Whether a request may see the dashboard, as the framework's adapter decided (it calls `authorize`). */
 export type Access = 'allowed' | 'refused' | 'closed';
+
+/** The 503 message when more pages are asked for at once than a dashboard computes and queues. */
+export const BUSY_MESSAGE = 'The bitmapist dashboard is busy: too many pages asked for at once; try again in a moment.';
+
+/** The 409 message when a key this page reads as a bitmap holds another type of value. */
+export const WRONG_TYPE_MESSAGE =
+  'A key this page reads as a bitmap holds another type of value (a hash, list, set, ...): delete or rename it, then reload.';
 
 /** The 403 message when `authorize(ctx)` refused. */
 export const NOT_ALLOWED_MESSAGE = 'You are not allowed to see the bitmapist dashboard.';
@@ -19,22 +27,56 @@ export const CLOSED_MESSAGE =
  * Runs a page's handler behind the access decision, inside the route itself, so that no spelling of the path
  * (case, percent-encoding, slashes, HEAD) reaches the handler without it. A raw query string is parsed only
  * once access is allowed (a refused request costs one look for `format`), in one bounded pass
- * ({@link parseQuery}). Then refused parameters answer 400 naming the parameter and an unreachable Redis 503
- * (carrying the error, for the app's reports); any other error propagates.
+ * ({@link parseQuery}). Then refused parameters answer 400 naming the parameter, a key of another type at a
+ * bitmap's name 409 and an unreachable Redis 503 (both carrying the error, for the app's reports); any other
+ * error propagates.
  */
 export async function guarded(
   access: Access,
   query: Query | string,
   frame: PageFrame,
   handler: (query: Query) => Promise<DashboardResponse>,
+  limiter?: PageLimiter,
 ): Promise<DashboardResponse> {
   const format = typeof query === 'string' ? formatOf(query) : query.format;
   if (access !== 'allowed') return errorAnswer(frame, format, 403, access === 'refused' ? NOT_ALLOWED_MESSAGE : CLOSED_MESSAGE);
   try {
-    return await handler(typeof query === 'string' ? parseQuery(query) : query);
+    const parsed = typeof query === 'string' ? parseQuery(query) : query;
+    const answer = limiter ? limiter.run(() => handler(parsed)) : handler(parsed);
+    if (answer === undefined) return errorAnswer(frame, format, 503, BUSY_MESSAGE);
+    return await answer;
   } catch (error) {
     if (error instanceof BitmapistArgumentError) return errorAnswer(frame, format, 400, error.message, error.argument);
+    // Data the page cannot read (a hash or list at a bitmap's name): a conflict with the keyspace, reported to the app.
+    if (error instanceof BitmapistWrongTypeError) return { ...errorAnswer(frame, format, 409, WRONG_TYPE_MESSAGE), error };
     if (!isRetryable(error)) throw error;
     return { ...errorAnswer(frame, format, 503, 'Redis is unavailable right now; try again in a moment.'), error };
+  }
+}
+
+/**
+ * How many pages one dashboard computes at once, and how many more may wait their turn: each page holds its
+ * bitmaps' names and counts while it runs (megabytes for an events page of 500 long names), so the memory of a
+ * burst stays bounded; a request beyond both answers 503 at once. An events page loads its 20 sparklines
+ * together, so a few views at once stay well within the queue.
+ */
+export const DASHBOARD_PAGES_IN_FLIGHT = { running: 8, waiting: 256 } as const;
+
+/** Bounds the pages a dashboard computes at once (see {@link DASHBOARD_PAGES_IN_FLIGHT}). */
+export class PageLimiter {
+  private readonly running: CallLimiter;
+  private pending = 0;
+
+  constructor(private readonly limits: { running: number; waiting: number } = DASHBOARD_PAGES_IN_FLIGHT) {
+    this.running = new CallLimiter(limits.running);
+  }
+
+  /** Runs `page` in its turn, or answers undefined at once when as many pages are running and waiting as allowed. */
+  run<T>(page: () => Promise<T>): Promise<T> | undefined {
+    if (this.pending >= this.limits.running + this.limits.waiting) return undefined;
+    this.pending += 1;
+    return this.running.run(page).finally(() => {
+      this.pending -= 1;
+    });
   }
 }

@@ -9,6 +9,7 @@ export { DASHBOARD_PAGES } from './pages.js';
 export type { DashboardPage } from './pages.js';
 export type { DashboardHost } from './host.js';
 export type { Access } from './guard.js';
+export { DASHBOARD_PAGES_IN_FLIGHT } from './guard.js';
 export type { DashboardResponse } from './shared/respond.js';
 export { CHART_DEFAULTS, MAX_QUERY_PARAMETERS } from './shared/query.js';
 export { COHORT_DEFAULTS, DASHBOARD_LIMITS } from './cohort/query.js';

@@ -1,4 +1,4 @@
-import { guarded, type Access } from './guard.js';
+import { DASHBOARD_PAGES_IN_FLIGHT, guarded, PageLimiter, type Access } from './guard.js';
 import type { DashboardHost } from './host.js';
 import { DASHBOARD_PAGES, type DashboardPage } from './pages.js';
 import { EventNameCache } from './shared/event-names.js';
@@ -19,7 +19,8 @@ export interface DashboardRoute {
 /**
  * The dashboard, without a web framework: one route per row of {@link DASHBOARD_PAGES}, each answering
  * `{ status, type, body }` behind the access check; an adapter mounts them (Koa's: `koa-bitmapist/koa`).
- * Every route checks access itself (403), bad parameters answer 400 and an unreachable Redis 503; never a 500
+ * Every route checks access itself (403), bad parameters answer 400, an unreachable Redis 503, and so does a burst of
+ * requests beyond {@link DASHBOARD_PAGES_IN_FLIGHT} (pages computed at once, and waiting); never a 500
  * for anything the request says.
  */
 export class Dashboard {
@@ -32,14 +33,18 @@ export class Dashboard {
     /** Where the dashboard is mounted, e.g. `/bitmapist`. */
     readonly prefix: string,
     pages: readonly DashboardPage[] = DASHBOARD_PAGES,
+    /** How many pages are computed at once and may wait (see {@link DASHBOARD_PAGES_IN_FLIGHT}). */
+    inFlight: { running: number; waiting: number } = DASHBOARD_PAGES_IN_FLIGHT,
   ) {
     this.names = new EventNameCache(host);
+    const limiter = new PageLimiter(inFlight);
     const tabs: NavTab[] = pages.filter((page) => page.nav !== undefined).map((page) => ({ path: page.path, label: page.nav! }));
     this.routes = pages.map((page) => {
       const frame = { prefix, tabs, active: page.path };
       return {
         path: page.path,
-        handle: (query, access) => guarded(access, query, frame, (parsed) => page.handle({ query: parsed, host: this.host, names: this.names, frame })),
+        handle: (query, access) =>
+          guarded(access, query, frame, (parsed) => page.handle({ query: parsed, host: this.host, names: this.names, frame }), limiter),
       };
     });
   }

@@ -237,7 +237,7 @@ export class Bitmapist<Mode extends UserIdMode = 'integers'> extends EventSets<I
    */
   async deleteAllEvents(): Promise<number> {
     try {
-      return await deleteEvents(this.redis, this.keys);
+      return await deleteEvents(this.redis, this.keys, () => this.availability.check());
     } finally {
       // Even when it failed half-way: some keys may be gone.
       this.expiring?.deleted();
@@ -263,6 +263,11 @@ export class Bitmapist<Mode extends UserIdMode = 'integers'> extends EventSets<I
    */
   async exportUser(uid: UserIdOf<Mode>): Promise<UserMark[]> {
     return exportUser(this, uid);
+  }
+
+  /** @internal Throws a `BitmapistOfflineError` while Redis is unreachable (see {@link reachable}). */
+  assertReachable(): void {
+    this.availability.check();
   }
 
   /** The block of a user's bits once marked (see ExpiringMarks), undefined for a mapped id that has none. */

@@ -22,6 +22,23 @@ export class BitmapistScriptError extends BitmapistError {
   override name = 'BitmapistScriptError';
 }
 
+/**
+ * A read met a key of another type (a hash, list, set, ...) at the name of a bitmap it reads, and Redis refused
+ * it (`WRONGTYPE`): the answer would be wrong, so there is none. Nothing was written. The Redis reply is the
+ * `cause`. Delete or rename the key (marks refuse to write there: see {@link BitmapistKeyTypeError}).
+ */
+export class BitmapistWrongTypeError extends BitmapistError {
+  override name = 'BitmapistWrongTypeError';
+}
+
+/** A Redis reply error as the engine reports it: `WRONGTYPE` as a {@link BitmapistWrongTypeError}, others as they are. */
+export function readError(error: unknown): unknown {
+  if (error instanceof Error && error.name === 'ReplyError' && error.message.startsWith('WRONGTYPE')) {
+    return new BitmapistWrongTypeError(`a key read as a bitmap holds another type of value (${error.message})`, { cause: error });
+  }
+  return error;
+}
+
 /** The configuration cannot work (e.g. the compatible key layout on a Redis Cluster client). */
 export class BitmapistConfigError extends BitmapistError {
   override name = 'BitmapistConfigError';

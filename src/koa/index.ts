@@ -20,6 +20,7 @@ export type { BitmapistContext } from './context.js';
 export {
   CHART_DEFAULTS,
   COHORT_DEFAULTS,
+  DASHBOARD_PAGES_IN_FLIGHT,
   DASHBOARD_LIMITS,
   LIFECYCLE_LIMITS,
   MAX_LISTED_EVENTS,

@@ -14,7 +14,7 @@ export interface DashboardResponse {
   body: string | object;
   /** A download's file name (CSV). */
   attachment?: string;
-  /** An outage behind a 503, for the app's error reporting. */
+  /** What is behind a 503 (an outage) or a 409 (a key of another type), for the app's error reporting. */
   error?: unknown;
 }
 

@@ -100,7 +100,8 @@ export function planFunnel(steps: unknown, options: FunnelOptions, source: Pick<
   const dates = Array.from({ length: periods }, (_, i) => addPeriods(unit, last, i - (periods - 1), zone));
   // A window is over once its last instant (just before the period after it starts) is at or before now.
   const complete = dates.map((date) => addPeriods(unit, date, window + 1, zone).getTime() - 1 <= now.getTime());
-  const segment = checkSegment(options.segment, source.getEventData(steps[0] as string, { timeGroup, now: last }))?.expression;
+  // `now` itself, not its period's start: the first ISO week of the year 1000 starts in 999, before any date taken.
+  const segment = checkSegment(options.segment, source.getEventData(steps[0] as string, { timeGroup, now }))?.expression;
   return { steps: steps as string[], timeGroup, periods, window, order, dates, suffixes: dates.map((date) => periodSuffix(unit, date, zone)), segment, complete };
 }
 

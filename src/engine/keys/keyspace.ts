@@ -73,11 +73,13 @@ export async function eventNames(redis: RedisClient, keys: KeyNames, prefix: str
  * Deletes the prefix's bitmaps and stray scratch keys (string keys only: a hash, set or list of yours whose
  * name looks like a bitmap's survives), then the block registry; returns how many keys went. Every master is
  * scanned before the first delete, and the registry goes last, so a failure never hides bitmaps left behind.
+ * `assertReachable` throws (a `BitmapistOfflineError`) while the client has lost its connection: nothing is sent.
  */
-export async function deleteEvents(redis: RedisClient, keys: KeyNames): Promise<number> {
+export async function deleteEvents(redis: RedisClient, keys: KeyNames, assertReachable: () => void = () => undefined): Promise<number> {
   if (keys.prefix === '') {
     throw new BitmapistArgumentError('keyPrefix', 'deleteAllEvents() needs a non-empty keyPrefix: with an empty one it would delete keys that are not ours');
   }
+  assertReachable();
   const doomed = (await scanStringKeys(redis, keys.scanPattern())).filter((key) => keys.eventOf(key) !== undefined || keys.isScratchKey(key));
   let deleted = 0;
   for (let start = 0; start < doomed.length; start += UNLINK_BATCH) {

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { Cluster, Redis } from 'ioredis';
-import { BitmapistArgumentError, BitmapistScriptError } from '../errors.js';
+import { BitmapistArgumentError, BitmapistScriptError, readError } from '../errors.js';
 import './ioredis-commands.js';
 import { takeIssuedSite, timedCommand } from './script-timing.js';
 
@@ -84,6 +84,7 @@ export async function runScript<T>(call: Promise<T>): Promise<T> {
       if (code === 'BITMAPIST_BADARG') {
         throw new BitmapistArgumentError('script', rest.join(' '));
       }
+      if (code === 'WRONGTYPE') throw readError(error);
       throw new BitmapistScriptError(error.message, { cause: error });
     }
     throw error;

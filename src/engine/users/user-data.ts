@@ -1,5 +1,5 @@
 import type { IdMap } from '../ids/id-map.js';
-import { assertUserId } from '../ids/user-ids.js';
+import { assertUserId, mappedIdOf } from '../ids/user-ids.js';
 import type { KeyNames } from '../keys/key-names.js';
 import type { RedisClient } from '../redis/scripts.js';
 import type { TimeZone } from '../time/time-zone.js';
@@ -13,12 +13,22 @@ export interface UserDataSource {
   readonly idMap: IdMap | undefined;
   readonly maxUserId: number;
   readonly timeZone: TimeZone;
+  /** Throws a `BitmapistOfflineError` while the client has lost its connection (nothing is sent then). */
+  assertReachable(): void;
 }
 
-/** The integer of a user id (checked; a mapped id looked up), undefined for a mapped id never marked. */
+/**
+ * The integer of a user id (checked, then, with Redis reachable, a mapped id looked up), undefined for a mapped
+ * id never marked.
+ */
 async function integerOf(engine: UserDataSource, uid: unknown): Promise<number | undefined> {
-  if (engine.idMap) return engine.idMap.lookup(uid);
+  if (engine.idMap) {
+    const id = mappedIdOf(uid);
+    engine.assertReachable();
+    return engine.idMap.lookup(id);
+  }
   assertUserId(uid, engine.maxUserId);
+  engine.assertReachable();
   return uid;
 }
 

@@ -109,6 +109,18 @@ describe('engine: funnels', function () {
     }
   });
 
+  it('takes `now` in the first days of the year 1000 in weeks, whose first ISO week starts in 999', async () => {
+    const t = testBitmapist();
+    try {
+      await t.bm.markEvent('open', 1, { now: new Date('1000-01-01T10:00:00Z') });
+      const answer = await t.bm.getFunnel(['open', 'pay'], { timeGroup: 'weeks', periods: 2, now: new Date('1000-01-01T12:00:00Z'), segment: t.bm.unique('open') });
+      expect(answer.dates).to.have.length(2);
+      expect(answer.steps.map((step) => step.count)).to.deep.equal([0, 0]);
+    } finally {
+      await t.cleanup();
+    }
+  });
+
   it('counts a segment that is an expression (NOT included) as the engine counts it', async () => {
     const t = testBitmapist();
     try {

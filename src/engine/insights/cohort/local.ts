@@ -9,6 +9,7 @@
  *   GETRANGEs over just those ranges.
  * Bigger cohorts are counted in Redis.
  */
+import { readError } from '../../errors.js';
 import type { KeyNames } from '../../keys/key-names.js';
 import type { CallLimiter } from '../../redis/call-limiter.js';
 import { runScript, type RedisClient } from '../../redis/scripts.js';
@@ -186,7 +187,7 @@ export async function countWindowsLocally(
     const bitmaps: Uint32Array[] = section.keys.map(() => EMPTY);
     for (const [k, [start]] of ranges) {
       const [error, bytes] = replies[reply++]!;
-      if (error) throw error;
+      if (error) throw readError(error);
       bitmaps[k] = toWords(bytes as Buffer, start - base);
     }
     counters.push(new Counter(plan.mode, blockRows, bitmaps));
