@@ -8,6 +8,7 @@ export { KoaBitmapist } from './plugin.js';
 export type { KoaMarkOptions, SystemOption } from './plugin.js';
 export type { KoaBitmapistOptions, SystemSource } from './options.js';
 export { DEFAULT_CLOSE_TIMEOUT_MS, DEFAULT_QUEUE_LIMIT } from './options.js';
+export { LATE_WRITES_MS } from './plugin.js';
 export { PLUGIN_REDIS_OPTIONS } from './systems.js';
 export { mark } from './mark.js';
 export type { MarkMiddlewareOptions, UserIdResolver } from './mark.js';

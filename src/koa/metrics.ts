@@ -87,7 +87,7 @@ const QUEUE_FAMILIES = [
   ['bitmapist_mark_queue_limit', 'gauge', 'The most marks the mark queue holds (the queueLimit option).', (s: SystemMetrics) => s.queueLimit],
   ['bitmapist_marks_written_total', 'counter', 'Marks written to Redis.', (s: SystemMetrics) => s.queue.written],
   ['bitmapist_marks_dropped_total', 'counter', 'Marks dropped, oldest first, because the queue was full.', (s: SystemMetrics) => s.queue.dropped],
-  ['bitmapist_marks_failed_total', 'counter', 'Marks given up: refused by Redis, or still queued when close() gave up.', (s: SystemMetrics) => s.queue.failed],
+  ['bitmapist_marks_failed_total', 'counter', 'Marks given up: refused by Redis, not written when close() gave up, or issued after close().', (s: SystemMetrics) => s.queue.failed],
   ['bitmapist_redis_reachable', 'gauge', '1 unless the client has lost its connection to Redis and not got it back.', (s: SystemMetrics) => (s.reachable ? 1 : 0)],
 ] as const;
 

@@ -32,6 +32,12 @@ export interface SystemOption {
 }
 
 /**
+ * How long `close()` waits, once its timeout is over and the plugin's own connections are closed, for the writes
+ * already sent to settle (a client you passed in may still hold some).
+ */
+export const LATE_WRITES_MS = 500;
+
+/**
  * The installed plugin, also reachable as `ctx.bitmapist`. Marks go to a bounded in-memory queue per
  * system that one drainer writes through the engine, so marking never waits on Redis nor fails a request;
  * reads go straight to the engine of the chosen system.
@@ -207,7 +213,9 @@ export class KoaBitmapist<Mode extends UserIdMode = 'integers'> {
   /**
    * Stops taking marks, writes the queued ones (waiting at most `timeout` ms, default the `closeTimeout`
    * option), then closes the connections the plugin opened (never a client or engine you passed in).
-   * Resolves with the number of marks it could not write, also reported as a `MarksNotWrittenError`.
+   * Resolves with the number of marks it could not write (those never sent, those whose write failed when the
+   * connections closed, and those still pending {@link LATE_WRITES_MS} after that), also reported as a
+   * `MarksNotWrittenError`; a write Redis applied meanwhile counts as written.
    */
   close(options: { timeout?: number } = {}): Promise<number> {
     this.closing ??= this.shutdown(options.timeout ?? this.closeTimeout);
@@ -217,12 +225,16 @@ export class KoaBitmapist<Mode extends UserIdMode = 'integers'> {
   private async shutdown(timeout: number): Promise<number> {
     this.onClose?.();
     const systems = [...this.systems.values()];
-    const unwritten = (await Promise.all(systems.map(({ queue }) => queue.close(timeout)))).reduce((a, b) => a + b, 0);
+    const unsent = (await Promise.all(systems.map(({ queue }) => queue.close(timeout)))).reduce((a, b) => a + b, 0);
+    // Closing our own clients settles the writes they still had (a write waiting for a lost connection fails);
+    // a write Redis still applies counts as written. Each system waits for its writes at most LATE_WRITES_MS.
+    await Promise.all(systems.map((system) => system.close()));
+    const failed = (await Promise.all(systems.map(({ queue }) => queue.settleAfterClose(LATE_WRITES_MS)))).reduce((a, b) => a + b, 0);
+    const unwritten = unsent + failed;
     if (unwritten > 0) {
       const message = `koa-bitmapist: ${unwritten} queued marks could not be written before close() gave up after ${timeout} ms`;
       emitAppError(this.app, new MarksNotWrittenError(message));
     }
-    await Promise.all(systems.map((system) => system.close()));
     this.scriptCalls.stop();
     return unwritten;
   }

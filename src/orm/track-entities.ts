@@ -52,6 +52,8 @@ export function trackEntities(dataSource: DataSource, marker: EntityMarker, opti
   if (!dataSource.isInitialized) {
     throw new BitmapistConfigError('trackEntities: initialize the DataSource first (await dataSource.initialize())');
   }
+  // The system's id rules, checked now: an unknown system is a configuration error here, never in a write.
+  idRules(marker, options.system);
   const subscriber = new BitmapistableSubscriber(marker, options);
   dataSource.subscribers.push(subscriber);
   return () => {
@@ -115,7 +117,16 @@ class BitmapistableSubscriber implements EntitySubscriberInterface<ObjectLiteral
     return depth;
   }
 
+  /** Records a write to mark; never throws into the host's write (a failure goes to `onError`). */
   private record(runner: QueryRunner, metadata: EntityMetadata, action: string, ...sources: unknown[]): void {
+    try {
+      this.recordOrThrow(runner, metadata, action, sources);
+    } catch (error) {
+      this.report(error);
+    }
+  }
+
+  private recordOrThrow(runner: QueryRunner, metadata: EntityMetadata, action: string, sources: unknown[]): void {
     const target = metadata.target;
     if (!isBitmapistable(target)) return;
     const id = entityId(metadata, sources, idRules(this.marker, this.options.system).userIds);
@@ -127,8 +138,12 @@ class BitmapistableSubscriber implements EntitySubscriberInterface<ObjectLiteral
     this.pending.set(runner, marks);
   }
 
+  private report(error: unknown): void {
+    (this.options.onError ?? ((reason: unknown) => console.error(reason)))(error);
+  }
+
   private mark(event: string, id: AppUserId): void {
-    const report = this.options.onError ?? ((error: unknown) => console.error(error));
+    const report = (error: unknown) => this.report(error);
     try {
       // The engine's id rules, as every layer checks ids: an ORM's string of digits is the integer it holds.
       const uid = checkAppUserId(id, idRules(this.marker, this.options.system));

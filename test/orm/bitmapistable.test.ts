@@ -149,6 +149,30 @@ describe('orm: Bitmapistable with TypeORM on SQLite', () => {
     }
   });
 
+  it('refuses an unknown system at once, and a marking failure never breaks the host\'s write (it goes to onError)', async () => {
+    const db = await database();
+    try {
+      expect(() => trackEntities(db.dataSource, db.bitmapist, { system: 'nope' })).to.throw(/system/);
+      // A marker that throws inside the write's hook: the row is saved all the same, the error reported.
+      const errors: unknown[] = [];
+      let broken = false;
+      const failing = {
+        markEvent: () => undefined,
+        get userIds(): 'integers' {
+          if (broken) throw new Error('the marker is broken');
+          return 'integers';
+        },
+      };
+      trackEntities(db.dataSource, failing, { onError: (error) => errors.push(error) });
+      broken = true;
+      const saved = await db.users.save({ name: 'kept' });
+      expect(await db.users.findOneBy({ id: saved.id })).to.not.equal(null);
+      expect(errors.map(String)).to.include('Error: the marker is broken');
+    } finally {
+      await db.close();
+    }
+  });
+
   it('marks through an engine as well, and refuses a DataSource that is not initialized', async () => {
     const dataSource = new DataSource({ type: 'sqljs', entities: [User], synchronize: true });
     const engine = new Bitmapist({ redis: testRedisUrl(), keyPrefix: uniquePrefix('orm'), trackUnique: true });

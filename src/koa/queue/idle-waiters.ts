@@ -2,6 +2,9 @@
  * Callers waiting for a queue to be idle (nothing waiting, nothing in flight), each for at most its own time
  * limit: `wait` resolves with what `remaining()` says then (0 once idle).
  */
+/** The longest delay Node's `setTimeout` takes. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
 export class IdleWaiters {
   private waiters: (() => void)[] = [];
 
@@ -16,7 +19,8 @@ export class IdleWaiters {
         this.waiters = this.waiters.filter((waiter) => waiter !== done);
         resolve(this.remaining());
       };
-      if (Number.isFinite(timeoutMs)) timer = setTimeout(done, timeoutMs);
+      // Node's timers take at most 2^31 - 1 ms (about 24.8 days; a longer one fires at once): longer is forever.
+      if (Number.isFinite(timeoutMs) && timeoutMs <= MAX_TIMER_MS) timer = setTimeout(done, timeoutMs);
       this.waiters.push(done);
     });
   }

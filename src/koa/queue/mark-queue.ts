@@ -48,6 +48,11 @@ export class MarkQueue<T extends QueuedMark = QueuedMark> {
   private timer: NodeJS.Timeout | undefined;
   private closed = false;
   private finished = false;
+  /** Writes sent before `close` gave up that failed after it. */
+  private failedAfterClose = 0;
+  /** Set by `settleAfterClose`: the writes still pending then are counted as failed, whatever comes of them. */
+  private givenUp = false;
+  private readonly afterCloseWaiters: (() => void)[] = [];
   private readonly idleWaiters = new IdleWaiters(() => this.held.size);
   private readonly reports: QueueReports;
 
@@ -91,21 +96,29 @@ export class MarkQueue<T extends QueuedMark = QueuedMark> {
     return this.isIdle() ? Promise.resolve(0) : this.idleWaiters.wait(timeoutMs);
   }
 
-  /** Stops accepting marks, drains for at most `timeoutMs`, then gives up the rest; resolves with how many. */
+  /**
+   * Stops accepting marks, drains for at most `timeoutMs`, then gives up the marks not sent; resolves with how
+   * many (counted as failed). A mark being written then is counted when its write settles (written, or failed;
+   * dropped if it was dropped meanwhile), as Redis may still apply it, or by {@link settleAfterClose}.
+   * Pending `idle` waits resolve.
+   */
   async close(timeoutMs: number): Promise<number> {
     this.closed = true;
     await this.idle(timeoutMs);
     this.finished = true;
     clearTimeout(this.timer);
-    const unwritten = this.held.size;
-    this.counts.failed += unwritten;
-    this.counts.dropped += this.abandonedInFlight;
-    for (const entry of this.held.clear()) entry.state = 'gone';
+    let unsent = 0;
+    for (const entry of this.held.clear()) {
+      if (entry.state === 'writing') continue;
+      entry.state = 'gone';
+      unsent += 1;
+    }
+    this.counts.failed += unsent;
     this.fresh.clear();
     this.alone.clear();
     this.outages.clear();
-    this.inFlight = this.abandonedInFlight = 0;
-    return unwritten;
+    this.idleWaiters.notifyIdle();
+    return unsent;
   }
 
   /** Sends what may be sent: marks of partitions that are up, and the probes that are due. */
@@ -152,7 +165,7 @@ export class MarkQueue<T extends QueuedMark = QueuedMark> {
   }
 
   private settled(entry: Entry<T>, failed: boolean, error?: unknown): void {
-    if (this.finished) return;
+    if (this.finished) return this.settledAfterClose(entry, failed);
     this.inFlight -= 1;
     if (entry.abandoned) this.abandonedInFlight -= 1;
     const settlement = settlementOf(failed, error, entry);
@@ -185,6 +198,45 @@ export class MarkQueue<T extends QueuedMark = QueuedMark> {
       this.wait(entry, this.alone);
     }
     this.schedulePump();
+  }
+
+  /** A write sent before `close` gave up, settled after it (and before `settleAfterClose` gave up): counted once. */
+  private settledAfterClose(entry: Entry<T>, failed: boolean): void {
+    if (this.givenUp) return;
+    this.inFlight -= 1;
+    if (entry.abandoned) this.abandonedInFlight -= 1;
+    entry.state = 'gone';
+    if (!failed) this.counts.written += 1;
+    else if (entry.abandoned) this.counts.dropped += 1;
+    else {
+      this.counts.failed += 1;
+      this.failedAfterClose += 1;
+    }
+    if (this.inFlight === 0) for (const waiter of this.afterCloseWaiters.splice(0)) waiter();
+  }
+
+  /**
+   * After `close`: waits until the writes it had sent have settled, or `timeoutMs`, and resolves with how many of
+   * them were not written: those that failed, and those still pending then (counted as failed, or as dropped for
+   * a mark dropped meanwhile; what becomes of them later is not counted again).
+   */
+  async settleAfterClose(timeoutMs: number): Promise<number> {
+    if (this.inFlight > 0) {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, timeoutMs);
+        this.afterCloseWaiters.push(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+    }
+    if (this.givenUp) return 0;
+    this.givenUp = true;
+    const pending = this.inFlight - this.abandonedInFlight;
+    this.counts.failed += pending;
+    this.counts.dropped += this.abandonedInFlight;
+    this.inFlight = this.abandonedInFlight = 0;
+    return this.failedAfterClose + pending;
   }
 
   /** Drops the oldest mark held to make room for a new one. */

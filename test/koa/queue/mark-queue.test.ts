@@ -203,18 +203,68 @@ describe('koa: MarkQueue', () => {
     expect(queue.metrics.written).to.equal(1);
   });
 
-  it('close() gives up after its timeout, counts what it could not write, and refuses later marks once', async () => {
-    const { queue, push, reports } = queueWith(() => new Promise(() => undefined));
+  it('close() gives up after its timeout the marks not sent (counted failed), and refuses later marks once', async () => {
+    // Redis down: the first sends fail with a connection error, the probe that follows never answers.
+    let calls = 0;
+    let probed!: () => void;
+    const probeSent = new Promise<void>((resolve) => (probed = resolve));
+    const { queue, push, reports } = queueWith(async () => {
+      calls += 1;
+      await Promise.resolve();
+      if (calls <= 3) throw new Error('connect ECONNREFUSED 127.0.0.1:1');
+      probed();
+      return new Promise(() => undefined);
+    });
     push(1);
     push(2);
-    await new Promise((resolve) => setImmediate(resolve));
     push(3);
-    expect(await queue.close(100)).to.equal(3);
+    await probeSent;
+    // One mark is being written (the probe), two wait: those two are given up.
+    expect(await queue.close(0)).to.equal(2);
     push(4);
     push(5);
-    expect(queue.metrics).to.deep.equal({ queued: 0, written: 0, dropped: 0, failed: 5 });
-    expect(reports.map((r) => r.error.constructor)).to.deep.equal([MarksNotWrittenError]);
-    expect(reports[0]!.error.message).to.contain('marks issued after close() are not written');
+    expect(queue.metrics).to.deep.equal({ queued: 0, written: 0, dropped: 0, failed: 4 });
+    expect(reports.map((r) => r.error.constructor)).to.include(MarksNotWrittenError);
+    expect(reports.at(-1)!.error.message).to.contain('marks issued after close() are not written');
+  });
+
+  it('close() then settleAfterClose(): a write sent before the timeout counts as written if Redis takes it, else failed', async () => {
+    const settle: ((ok: boolean) => void)[] = [];
+    const { queue, push, reports } = queueWith(
+      () => new Promise<void>((resolve, reject) => settle.push((ok) => (ok ? resolve() : reject(new Error('Connection is closed.'))))),
+    );
+    push(1);
+    push(2);
+    push(3);
+    while (settle.length < 3) await new Promise((resolve) => setImmediate(resolve));
+    // All three are being written: none is given up unsent.
+    expect(await queue.close(0)).to.equal(0);
+    settle[0]!(true);
+    settle[1]!(false);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(queue.metrics).to.deep.equal({ queued: 0, written: 1, dropped: 0, failed: 1 });
+    // The third never answers: counted as not written once the wait is over, and not again if it answers later.
+    expect(await queue.settleAfterClose(0)).to.equal(2);
+    settle[2]!(true);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(queue.metrics).to.deep.equal({ queued: 0, written: 1, dropped: 0, failed: 2 });
+    expect(await queue.settleAfterClose(0)).to.equal(0);
+    expect(reports).to.deep.equal([]);
+  });
+
+  it('a flush() still waiting when close() gives up resolves then; a wait of 2^31 ms or more waits as long as needed', async () => {
+    const { queue, push } = queueWith(() => new Promise(() => undefined));
+    push(1);
+    const flushed = queue.idle();
+    const long = queue.idle(2 ** 31);
+    // A timer of 2^31 ms would fire at once: the long wait is still pending a turn later.
+    let early = false;
+    void long.then(() => (early = true));
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    expect(early).to.equal(false);
+    await queue.close(0);
+    expect(await flushed).to.equal(0);
+    expect(await long).to.equal(0);
   });
 
   it('holds back only the partition whose writes fail, probing it with one mark at a time', async () => {
