@@ -18,7 +18,7 @@ export { beyondRetention, EXPIRING_UNITS, MAX_EXPIRE_SECONDS } from './engine/ti
 export { MAX_EXPIRED_KEYS } from './engine/marking/expiry-writer.js';
 export type { ExpireOptions, ExpiringUnit } from './engine/time/retention.js';
 export type { BulkMark, MarkOptions } from './engine/marking/marker.js';
-export { EventSet, PeriodEventSet } from './engine/query/event-set.js';
+export { EventSet, MAX_EXPRESSION_NODES, MAX_PERIOD_DELTA, PeriodEventSet } from './engine/query/event-set.js';
 export { EVALUATE_CALL_BUDGET_US, MAX_IDS } from './engine/query/block-calls.js';
 export { CallLimiter, READ_CALLS_IN_FLIGHT } from './engine/redis/call-limiter.js';
 export type { Expression, Leaf } from './engine/query/expression.js';

@@ -1,5 +1,6 @@
 import { expect } from 'chai';
-import { Bitmapist, BitmapistArgumentError, MAX_EVENT_NAME_LENGTH } from '../../src/index.js';
+import { Bitmapist, BitmapistArgumentError, EventSet, MAX_EVENT_NAME_LENGTH, MAX_EXPRESSION_NODES, MAX_PERIOD_DELTA } from '../../src/index.js';
+import { trendCounts } from '../../src/engine/insights/trends.js';
 import { runScript } from '../../src/engine/redis/scripts.js';
 import { testBitmapist } from '../support/redis.js';
 
@@ -117,6 +118,52 @@ describe('Bitmapist input validation', () => {
       await refusal(() => t.bm.getEventData('e', { timeGroup: timeGroup as 'days' }));
       await refusal(() => t.bm.chainEvents('e', [], { timeGroup: timeGroup as 'days' }));
     }
+    expect(await t.keys()).to.deep.equal([]);
+  });
+
+  it("takes a Date subclass by the instant it holds, never by its own getTime, and refuses an invalid one", async () => {
+    class Shifted extends Date {
+      override getTime(): number {
+        return 0;
+      }
+    }
+    await t.bm.markEvent('e', 1, { now: new Shifted(now.getTime()) });
+    expect(await t.bm.day('e', now).ids()).to.deep.equal([1]);
+    expect(await t.bm.day('e', new Shifted(now.getTime())).ids()).to.deep.equal([1]);
+    expect((await refusal(() => t.bm.markEvent('e', 2, { now: new Shifted(Number.NaN) }))).argument).to.equal('now');
+    expect((await refusal(() => t.bm.day('e', new Shifted(Number.NaN)))).argument).to.equal('date');
+    expect(await t.keys()).to.have.length(3);
+  });
+
+  it('refuses the holes of sparse arrays, naming them, before anything is read or written', async () => {
+    const mark = { event: 'e', uid: 1, now };
+    // eslint-disable-next-line no-sparse-arrays
+    expect((await refusal(() => t.bm.markEvents([mark, , mark] as never))).argument).to.equal('marks[1]');
+    // eslint-disable-next-line no-sparse-arrays
+    expect((await refusal(() => t.bm.getFunnel(['e', , 'e'] as never, { now }))).argument).to.equal('steps[1]');
+    // eslint-disable-next-line no-sparse-arrays
+    expect((await refusal(() => t.bm.getCohort('e', 'e', { additionalEvents: [, { name: 'e', op: 'or' }] as never, now }))).argument).to.equal('additionalEvents[0]');
+    // eslint-disable-next-line no-sparse-arrays
+    expect((await refusal(() => trendCounts(t.bm, ['e', , 'e'] as never, { now }))).argument).to.equal('event');
+    expect(await t.keys()).to.deep.equal([]);
+  });
+
+  it('refuses an expression over MAX_EXPRESSION_NODES when it is built, and a delta over MAX_PERIOD_DELTA', async () => {
+    const day = t.bm.day('e', now);
+    expect(() => day.or(...Array.from({ length: MAX_EXPRESSION_NODES }, () => day))).to.throw(BitmapistArgumentError, /MAX_EXPRESSION_NODES/);
+    let deep: EventSet = day;
+    expect(() => {
+      for (let i = 0; i < MAX_EXPRESSION_NODES; i++) deep = deep.or(day);
+    }).to.throw(BitmapistArgumentError, /limit is 2000/);
+    // Just under the cap still evaluates (the chain left- and right-deep).
+    let ok: EventSet = day;
+    for (let i = 0; i < 900; i++) ok = i % 2 ? ok.or(day) : day.or(ok);
+    expect(await ok.count()).to.equal(0);
+    const many = Array.from({ length: MAX_EXPRESSION_NODES }, () => ({ name: 'e', op: 'or' as const }));
+    expect((await refusal(() => t.bm.chainEvents('e', many, { now }).count())).argument).to.equal('events');
+    expect(() => day.delta(MAX_PERIOD_DELTA + 1)).to.throw(BitmapistArgumentError, /MAX|10000/);
+    expect(() => day.delta(1e15)).to.throw(BitmapistArgumentError);
+    expect(day.delta(-MAX_PERIOD_DELTA).periodStart.getTime()).to.be.below(now.getTime());
     expect(await t.keys()).to.deep.equal([]);
   });
 

@@ -81,7 +81,8 @@ export function planFunnel(steps: unknown, options: FunnelOptions, source: Pick<
   if (!Array.isArray(steps) || steps.length < FUNNEL_LIMITS.minSteps || steps.length > FUNNEL_LIMITS.maxSteps) {
     throw new BitmapistArgumentError('steps', `must name ${FUNNEL_LIMITS.minSteps} to ${FUNNEL_LIMITS.maxSteps} events`);
   }
-  steps.forEach((step, i) => assertEventName(step, `steps[${i}]`));
+  // An index loop, not forEach: a sparse array's holes are steps too (refused), never skipped.
+  for (let i = 0; i < steps.length; i++) assertEventName(steps[i], `steps[${i}]`);
   if (options === null || typeof options !== 'object') throw new BitmapistArgumentError('options', 'must be an object');
   const timeGroup = canonicalTimeGroup(options.timeGroup ?? 'days');
   if (timeGroup !== 'days' && timeGroup !== 'weeks') throw new BitmapistArgumentError('timeGroup', `must be days or weeks, got ${timeGroup}`);

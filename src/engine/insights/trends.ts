@@ -45,7 +45,8 @@ export async function trendCounts<Id>(bm: InsightSource<Id>, events: readonly st
   checkCount('periods', periods, TREND_LIMITS.maxPeriods[timeGroup]);
   const now = options.now ?? new Date();
   const unit = timeGroupUnit(timeGroup) as 'day' | 'week' | 'month' | 'year';
-  const lastSets = events.map((event) => bm.getEventData(event, { timeGroup: unit, now }));
+  // Array.from, not map: a sparse array's holes are refused as event names, never skipped.
+  const lastSets = Array.from(events, (event) => bm.getEventData(event, { timeGroup: unit, now }));
   const segment = checkSegment(options.segment, lastSets[0]!);
   const ranges = lastSets.map((last) => periodRange(last, periods));
   // One program per event, run side by side: Redis works on one while the other's reply travels.

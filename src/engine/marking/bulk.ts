@@ -13,7 +13,8 @@ export async function writeInBatches<T>(
   batchSize: number,
   callsInFlight: number,
 ): Promise<number> {
-  const checked = Array.isArray(marks) ? marks.map(toPending) : undefined;
+  // Array.from visits a sparse array's holes too (as undefined, refused by `toPending`); `map` would skip them.
+  const checked = Array.isArray(marks) ? Array.from(marks as T[], toPending) : undefined;
   const inFlight = new Set<Promise<unknown>>();
   let written = 0;
   let failure: { error: unknown } | undefined;

@@ -1,4 +1,5 @@
 import type { ExpiryWriter } from './expiry-writer.js';
+import { timeOf } from '../time/periods.js';
 
 /** The block of a user id's bits once its mark is written, or undefined when it has none (a mapped id never seen). */
 export type BlockOf = (uid: unknown) => number | undefined | Promise<number | undefined>;
@@ -55,7 +56,7 @@ export class ExpiringMarks {
       if (!isObject(mark)) return mark;
       const withTime = mark.now === undefined ? { ...mark, now: stamp } : mark;
       // One entry per local hour: in a zone offset by a half hour, one UTC hour holds two local hours' bitmaps.
-      const time = withTime.now instanceof Date ? this.expiry.localHour(withTime.now.getTime()) : Number.NaN;
+      const time = withTime.now instanceof Date ? this.expiry.localHour(timeOf(withTime.now)) : Number.NaN;
       const block = this.blockIsKnown ? this.blockOf(mark.uid) : undefined;
       seen.set(`${String(mark.event)}\u0000${time}\u0000${typeof block === 'number' ? block : String(mark.uid)}`, withTime);
       return withTime;
@@ -80,7 +81,8 @@ export class ExpiringMarks {
     for (const { event, uid, now } of marks) {
       try {
         const block = await this.blockOf(uid);
-        if (block !== undefined) keys.push(...this.expiry.keysOf(event, block, now!, this.trackHourly));
+        // The instant the Date holds, as the mark read it (a subclass's own getTime is not asked).
+        if (block !== undefined) keys.push(...this.expiry.keysOf(event, block, new Date(timeOf(now)), this.trackHourly));
       } catch {
         // A mark the import refused: it wrote nothing.
       }

@@ -1,6 +1,6 @@
 import { daySuffixes } from '../time/suffixes.js';
 import type { KeyNames } from '../keys/key-names.js';
-import { MAX_YEAR, MIN_YEAR, toUtc } from '../time/periods.js';
+import { MAX_YEAR, MIN_YEAR, timeOf, toUtc } from '../time/periods.js';
 import { UTC_ZONE, type TimeZone } from '../time/time-zone.js';
 
 const HOUR_MS = 3_600_000;
@@ -16,7 +16,7 @@ const MAX_CACHED = 4096;
  * the same error, but valid dates skip dayjs (the hot path of every mark).
  */
 export function markTime(date: unknown, argument = 'now'): number {
-  const time = date instanceof Date ? date.getTime() : Number.NaN;
+  const time = timeOf(date);
   if (!(time >= MIN_TIME && time < END_TIME)) toUtc(date, argument);
   return time;
 }

@@ -29,7 +29,9 @@ export function chainGroups(
     throw new BitmapistArgumentError(names.events, 'must be an array of { name, op }');
   }
   const groups: string[][] = [[base]];
-  events.forEach((entry, i) => {
+  // An index loop, not forEach: a sparse array's holes are entries too (refused), never skipped.
+  for (let i = 0; i < events.length; i++) {
+    const entry = events[i];
     if (entry === null || typeof entry !== 'object') {
       throw new BitmapistArgumentError(`${names.events}[${i}]`, 'must be { name, op }');
     }
@@ -41,6 +43,6 @@ export function chainGroups(
     } else {
       throw new BitmapistArgumentError(`${names.events}[${i}].op`, `must be 'and' or 'or', got ${JSON.stringify(entry.op)}`);
     }
-  });
+  }
   return groups;
 }

@@ -16,6 +16,47 @@ export interface ExpressionEvaluator<Id = number> {
   evaluateIds(expression: Expression): Promise<Id[]>;
 }
 
+/**
+ * The most sets and operations one expression may hold (each set, AND, OR, XOR and NOT counts one; a year set
+ * counts its twelve months and their OR). Every evaluation call parses the whole expression, so this bounds a
+ * call's work, and the depth the engine's compilers walk; a bigger one is refused when it is built.
+ */
+export const MAX_EXPRESSION_NODES = 2_000;
+
+const nodeCounts = new WeakMap<Expression, number>();
+
+/** The sets and operations of an expression (remembered per expression object: combining stays linear). */
+function nodesOf(expression: Expression): number {
+  let known = nodeCounts.get(expression);
+  if (known === undefined) {
+    if (expression.kind === 'leaf') known = 1;
+    else if (expression.kind === 'not') known = 1 + nodesOf(expression.operand);
+    else known = expression.operands.reduce((sum, operand) => sum + nodesOf(operand), 1);
+    nodeCounts.set(expression, known);
+  }
+  return known;
+}
+
+/** An expression built in one piece (e.g. by `chainEvents`), refused (naming `argument`) when too big. */
+export function boundedExpression(expression: Expression, argument: string): Expression {
+  return bounded(expression, nodesOf(expression), argument);
+}
+
+/** An expression of `nodes` sets and operations, refused (naming `operation`) over {@link MAX_EXPRESSION_NODES}. */
+function bounded(expression: Expression, nodes: number, operation: string): Expression {
+  if (nodes > MAX_EXPRESSION_NODES) {
+    throw new BitmapistArgumentError(operation, `the expression would hold ${nodes} sets and operations; the limit is ${MAX_EXPRESSION_NODES} (MAX_EXPRESSION_NODES)`);
+  }
+  nodeCounts.set(expression, nodes);
+  return expression;
+}
+
+/**
+ * The most periods `delta(n)` moves at once, either way: stepping local periods of a time zone costs a little per
+ * period (a zone's changes of offset are looked up as it goes), so a call stays in milliseconds.
+ */
+export const MAX_PERIOD_DELTA = 10_000;
+
 /** The user ids `has()` takes for sets whose `ids()` give `Id`. */
 export type UserIdFor<Id> = Id extends string ? MappedUserId : number;
 
@@ -52,7 +93,7 @@ export class EventSet<Id = number> {
    * (Redis bitmaps have no fixed size). `a.and(b.not())` is exactly the users of `a` not in `b`.
    */
   not(): EventSet<Id> {
-    return new EventSet(this.evaluator, { kind: 'not', operand: this.expression });
+    return new EventSet(this.evaluator, bounded({ kind: 'not', operand: this.expression }, 1 + nodesOf(this.expression), 'not'));
   }
 
   /** The number of users in the set. */
@@ -82,7 +123,9 @@ export class EventSet<Id = number> {
         throw new BitmapistArgumentError(kind, 'cannot combine sets of different Bitmapist instances');
       }
     }
-    return new EventSet(this.evaluator, { kind, operands: [this.expression, ...others.map((o) => o.expression)] });
+    const operands = [this.expression, ...others.map((o) => o.expression)];
+    const nodes = operands.reduce((sum, operand) => sum + nodesOf(operand), 1);
+    return new EventSet(this.evaluator, bounded({ kind, operands }, nodes, kind));
   }
 }
 
@@ -123,7 +166,9 @@ export class PeriodEventSet<Id = number> extends EventSet<Id> {
    * A local hour or day a change of offset skips whole (02:00 when clocks go from 02:00 to 03:00) is not counted.
    */
   delta(n: number): PeriodEventSet<Id> {
-    if (!Number.isSafeInteger(n)) throw new BitmapistArgumentError('n', 'must be an integer');
+    if (!Number.isSafeInteger(n) || Math.abs(n) > MAX_PERIOD_DELTA) {
+      throw new BitmapistArgumentError('n', `must be an integer from -${MAX_PERIOD_DELTA} to ${MAX_PERIOD_DELTA}, got ${String(n)}`);
+    }
     const start = addPeriods(this.unit, this.periodStart, n, this.timeZone);
     return new PeriodEventSet(this.evaluator, this.event, this.unit, start, this.timeZone);
   }

@@ -3,7 +3,7 @@ import { periodStart, toUtc } from '../time/periods.js';
 import { timeGroupUnit, type PeriodUnit, type TimeGroupInput } from '../time/time-groups.js';
 import type { TimeZone } from '../time/time-zone.js';
 import { chainGroups, type ChainedEvent } from './chain.js';
-import { EventSet, PeriodEventSet, periodExpression, type ExpressionEvaluator } from './event-set.js';
+import { boundedExpression, EventSet, PeriodEventSet, periodExpression, type ExpressionEvaluator } from './event-set.js';
 import { allOf, anyOf } from './expression.js';
 
 /** Options of `getEventData` and `chainEvents`. */
@@ -69,7 +69,7 @@ export class EventSets<Id> {
     const start = periodStart(unit, toUtc(options.now ?? new Date(), 'now', this.timeZone).toDate(), this.timeZone);
     const groups = chainGroups(base, events);
     const expression = allOf(groups.map((group) => anyOf(group.map((event) => periodExpression(event, unit, start, this.timeZone)))));
-    return new EventSet(this.evaluator, expression);
+    return new EventSet(this.evaluator, boundedExpression(expression, 'events'));
   }
 
   protected periodSet(event: string, unit: PeriodUnit, date: Date): PeriodEventSet<Id> {

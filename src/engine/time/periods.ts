@@ -29,17 +29,26 @@ export class CalendarDay extends Date {
  * Checks a date argument and returns it as a UTC dayjs (a {@link CalendarDay}: the end of that day in `zone`).
  */
 export function toUtc(date: unknown, argument = 'now', zone: TimeZone = UTC_ZONE): Dayjs {
-  if (!(date instanceof Date) || Number.isNaN(date.getTime())) {
+  const time = timeOf(date);
+  if (Number.isNaN(time)) {
     throw new BitmapistArgumentError(argument, 'must be a valid Date');
   }
   const utcDate =
     date instanceof CalendarDay && !zone.isUtc
       ? dayjs.utc(zone.fromWall(new Date(0).setUTCFullYear(date.year, date.month - 1, date.day + 1)) - 1)
-      : dayjs.utc(date);
+      : dayjs.utc(time);
   if (utcDate.year() < MIN_YEAR || utcDate.year() > MAX_YEAR) {
     throw new BitmapistArgumentError(argument, `must fall in the years ${MIN_YEAR} to ${MAX_YEAR} (UTC)`);
   }
   return utcDate;
+}
+
+/**
+ * The instant a Date holds, in ms (NaN for anything else, or an invalid Date): read from the Date itself, not
+ * through a `getTime` a subclass may have overridden (the date library reads the Date itself too).
+ */
+export function timeOf(date: unknown): number {
+  return date instanceof Date ? Date.prototype.getTime.call(date) : Number.NaN;
 }
 
 const HOUR_MS = 3_600_000;
