@@ -21,7 +21,7 @@ export interface ExpressionEvaluator<Id = number> {
  * counts its twelve months and their OR). Every evaluation call parses the whole expression, so this bounds a
  * call's work, and the depth the engine's compilers walk; a bigger one is refused when it is built.
  */
-export const MAX_EXPRESSION_NODES = 2_000;
+export const MAX_EXPRESSION_NODES = 400;
 
 const nodeCounts = new WeakMap<Expression, number>();
 
