@@ -32,8 +32,8 @@ export interface SystemOption {
 }
 
 /**
- * How long `close()` waits, once its timeout is over and the plugin's own connections are closed, for the writes
- * already sent to settle (a client you passed in may still hold some).
+ * How long `close()` waits, once its timeout is over, for the writes already sent to settle, before it closes the
+ * plugin's own connections.
  */
 export const LATE_WRITES_MS = 500;
 
@@ -213,9 +213,9 @@ export class KoaBitmapist<Mode extends UserIdMode = 'integers'> {
   /**
    * Stops taking marks, writes the queued ones (waiting at most `timeout` ms, default the `closeTimeout`
    * option), then closes the connections the plugin opened (never a client or engine you passed in).
-   * Resolves with the number of marks it could not write (those never sent, those whose write failed when the
-   * connections closed, and those still pending {@link LATE_WRITES_MS} after that), also reported as a
-   * `MarksNotWrittenError`; a write Redis applied meanwhile counts as written.
+   * Resolves with the number of marks it could not write (those never sent, and those whose write failed or was
+   * still pending {@link LATE_WRITES_MS} after the timeout), also reported as a `MarksNotWrittenError`; a write
+   * Redis applied meanwhile counts as written.
    */
   close(options: { timeout?: number } = {}): Promise<number> {
     this.closing ??= this.shutdown(options.timeout ?? this.closeTimeout);
@@ -226,10 +226,10 @@ export class KoaBitmapist<Mode extends UserIdMode = 'integers'> {
     this.onClose?.();
     const systems = [...this.systems.values()];
     const unsent = (await Promise.all(systems.map(({ queue }) => queue.close(timeout)))).reduce((a, b) => a + b, 0);
-    // Closing our own clients settles the writes they still had (a write waiting for a lost connection fails);
-    // a write Redis still applies counts as written. Each system waits for its writes at most LATE_WRITES_MS.
-    await Promise.all(systems.map((system) => system.close()));
+    // The writes already sent get LATE_WRITES_MS more, connections still open (a mark's write may go on with its
+    // EXPIREAT): one Redis still applies counts as written, the others as not written. Then the connections close.
     const failed = (await Promise.all(systems.map(({ queue }) => queue.settleAfterClose(LATE_WRITES_MS)))).reduce((a, b) => a + b, 0);
+    await Promise.all(systems.map((system) => system.close()));
     const unwritten = unsent + failed;
     if (unwritten > 0) {
       const message = `koa-bitmapist: ${unwritten} queued marks could not be written before close() gave up after ${timeout} ms`;

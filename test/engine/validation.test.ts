@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import { Bitmapist, BitmapistArgumentError, EventSet, MAX_EVENT_NAME_LENGTH, MAX_EXPRESSION_NODES, MAX_PERIOD_DELTA } from '../../src/index.js';
 import { trendCounts } from '../../src/engine/insights/trends.js';
+import { periodCounts } from '../../src/engine/insights/period-counts.js';
 import { runScript } from '../../src/engine/redis/scripts.js';
 import { testBitmapist } from '../support/redis.js';
 
@@ -145,6 +146,10 @@ describe('Bitmapist input validation', () => {
     expect((await refusal(() => t.bm.getCohort('e', 'e', { additionalEvents: [, { name: 'e', op: 'or' }] as never, now }))).argument).to.equal('additionalEvents[0]');
     // eslint-disable-next-line no-sparse-arrays
     expect((await refusal(() => trendCounts(t.bm, ['e', , 'e'] as never, { now }))).argument).to.equal('event');
+    // eslint-disable-next-line no-sparse-arrays
+    expect((await refusal(() => periodCounts(t.bm, ['e', , 'e'] as never, ['day'], now))).argument).to.equal('event');
+    // eslint-disable-next-line no-sparse-arrays
+    expect((await refusal(() => periodCounts(t.bm, ['e'], ['day', , 'week'] as never, now))).argument).to.equal('units');
     expect(await t.keys()).to.deep.equal([]);
   });
 
@@ -161,6 +166,17 @@ describe('Bitmapist input validation', () => {
     expect(await ok.count()).to.equal(0);
     const many = Array.from({ length: MAX_EXPRESSION_NODES }, () => ({ name: 'e', op: 'or' as const }));
     expect((await refusal(() => t.bm.chainEvents('e', many, { now }).count())).argument).to.equal('events');
+    // A segment of legal size that no insight can add its own sets to: refused for its size, naming `segment`.
+    let segment: EventSet = day;
+    while (true) {
+      try {
+        segment = segment.or(day);
+      } catch {
+        break;
+      }
+    }
+    const big = await refusal(() => t.bm.getFunnel(['e', 'e'], { now, segment }));
+    expect([big.argument, big.message]).to.satisfy(([argument, message]: [string, string]) => argument === 'segment' && message.includes('MAX_EXPRESSION_NODES'));
     expect(() => day.delta(MAX_PERIOD_DELTA + 1)).to.throw(BitmapistArgumentError, /MAX|10000/);
     expect(() => day.delta(1e15)).to.throw(BitmapistArgumentError);
     expect(day.delta(-MAX_PERIOD_DELTA).periodStart.getTime()).to.be.below(now.getTime());

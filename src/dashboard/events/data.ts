@@ -2,7 +2,7 @@ import type { Bitmapist } from '../../engine/bitmapist.js';
 import type { UserIdMode } from '../../engine/ids/user-ids.js';
 import { periodCounts } from '../../engine/insights/period-counts.js';
 import { periodBeyondRetention, type ExpireOptions } from '../../engine/time/retention.js';
-import { periodStart } from '../../engine/time/periods.js';
+import { periodStart, toUtc } from '../../engine/time/periods.js';
 import type { PeriodUnit } from '../../engine/time/time-groups.js';
 import type { TimeZone } from '../../engine/time/time-zone.js';
 
@@ -37,7 +37,9 @@ const COLUMNS = ['day', 'week', 'month', 'year'] as const;
  */
 export function eventsRetention(expire: ExpireOptions | undefined, date: Date, now: Date, zone: TimeZone): EventsRetention | undefined {
   if (expire === undefined) return undefined;
-  const beyond = (unit: PeriodUnit) => periodBeyondRetention(expire, unit, periodStart(unit, date, zone), now, zone);
+  // The instant the page counts at (a CalendarDay is the end of its local day, as for the counts).
+  const instant = toUtc(date, 'now', zone).toDate();
+  const beyond = (unit: PeriodUnit) => periodBeyondRetention(expire, unit, periodStart(unit, instant, zone), now, zone);
   return { day: beyond('day'), week: beyond('week'), month: beyond('month'), year: beyond('year') };
 }
 

@@ -23,11 +23,12 @@ export async function periodCounts<Id>(
   if (!Array.isArray(events) || events.length > PERIOD_COUNT_LIMITS.maxEvents) {
     throw new BitmapistArgumentError('events', `must be a list of at most ${PERIOD_COUNT_LIMITS.maxEvents} events`);
   }
-  if (!Array.isArray(units) || units.some((unit) => !UNITS.includes(unit))) {
+  // Array.from, not some/map: a sparse array's holes are refused, never skipped.
+  if (!Array.isArray(units) || Array.from(units).some((unit) => !UNITS.includes(unit))) {
     throw new BitmapistArgumentError('units', `must be a list of ${UNITS.join(', ')}`);
   }
   // Every name is checked (and every set built) before the first call.
-  const sets = events.map((event) => units.map((unit) => bm.getEventData(event, { timeGroup: unit, now })));
+  const sets = Array.from(events, (event) => units.map((unit) => bm.getEventData(event, { timeGroup: unit, now })));
   const chunks: (typeof sets)[] = [];
   for (let i = 0; i < sets.length; i += PERIOD_COUNT_LIMITS.eventsPerProgram) chunks.push(sets.slice(i, i + PERIOD_COUNT_LIMITS.eventsPerProgram));
   const answers = await Promise.all(

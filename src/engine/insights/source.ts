@@ -61,6 +61,8 @@ export function checkSegment<Id>(segment: unknown, engineSet: EventSet<Id>): Eve
   } catch (error) {
     if (!(error instanceof BitmapistArgumentError)) throw error;
     const why = error.message.slice(error.argument.length + 2);
+    // A segment too big to combine with the figure's sets: its size is the problem, not its kind.
+    if (why.includes('MAX_EXPRESSION_NODES')) throw new BitmapistArgumentError('segment', why);
     throw new BitmapistArgumentError('segment', `must be an EventSet of this Bitmapist, e.g. bm.unique(event) (${why})`);
   }
   return segment as EventSet<Id>;

@@ -1,5 +1,4 @@
 import type { ExpiryWriter } from './expiry-writer.js';
-import { timeOf } from '../time/periods.js';
 
 /** The block of a user id's bits once its mark is written, or undefined when it has none (a mapped id never seen). */
 export type BlockOf = (uid: unknown) => number | undefined | Promise<number | undefined>;
@@ -56,7 +55,7 @@ export class ExpiringMarks {
       if (!isObject(mark)) return mark;
       const withTime = mark.now === undefined ? { ...mark, now: stamp } : mark;
       // One entry per local hour: in a zone offset by a half hour, one UTC hour holds two local hours' bitmaps.
-      const time = withTime.now instanceof Date ? this.expiry.localHour(timeOf(withTime.now)) : Number.NaN;
+      const time = withTime.now instanceof Date ? this.localHourOf(withTime.now) : Number.NaN;
       const block = this.blockIsKnown ? this.blockOf(mark.uid) : undefined;
       seen.set(`${String(mark.event)}\u0000${time}\u0000${typeof block === 'number' ? block : String(mark.uid)}`, withTime);
       return withTime;
@@ -76,13 +75,22 @@ export class ExpiringMarks {
     return written;
   }
 
+  /** The local hour of a mark's date, NaN for a date the import refuses (it is refused there, by the mark's check). */
+  private localHourOf(date: Date): number {
+    try {
+      return this.expiry.localHour(this.expiry.instantOf(date));
+    } catch {
+      return Number.NaN;
+    }
+  }
+
   private async expireSeen(marks: Iterable<AnyMark>, written: boolean): Promise<void> {
     const keys = [];
     for (const { event, uid, now } of marks) {
       try {
         const block = await this.blockOf(uid);
         // The instant the Date holds, as the mark read it (a subclass's own getTime is not asked).
-        if (block !== undefined) keys.push(...this.expiry.keysOf(event, block, new Date(timeOf(now)), this.trackHourly));
+        if (block !== undefined) keys.push(...this.expiry.keysOf(event, block, new Date(this.expiry.instantOf(now!)), this.trackHourly));
       } catch {
         // A mark the import refused: it wrote nothing.
       }

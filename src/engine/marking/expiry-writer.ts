@@ -2,6 +2,7 @@ import type { KeyNames } from '../keys/key-names.js';
 import type { RedisClient } from '../redis/scripts.js';
 import { EXPIRING_UNITS, expiresAt, type ExpireOptions } from '../time/retention.js';
 import { periodSuffix } from '../time/suffixes.js';
+import { markTime } from './mark-keys.js';
 import { UTC_ZONE, type TimeZone } from '../time/time-zone.js';
 
 /** Keys remembered per process as already given an expiry, before the memory starts over (NX keeps that safe). */
@@ -35,6 +36,11 @@ export class ExpiryWriter {
     /** The zone whose local periods name the keys (default UTC). */
     private readonly zone: TimeZone = UTC_ZONE,
   ) {}
+
+  /** The instant a mark's date stands for, as the mark reads it (a `CalendarDay`: the end of that local day). */
+  instantOf(date: Date): number {
+    return markTime(date, 'now', this.zone);
+  }
 
   /**
    * The local hour (in the engine's zone) of an instant, as a number: marks of one event and block in the same

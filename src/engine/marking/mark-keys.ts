@@ -1,6 +1,6 @@
 import { daySuffixes } from '../time/suffixes.js';
 import type { KeyNames } from '../keys/key-names.js';
-import { MAX_YEAR, MIN_YEAR, timeOf, toUtc } from '../time/periods.js';
+import { CalendarDay, MAX_YEAR, MIN_YEAR, timeOf, toUtc } from '../time/periods.js';
 import { UTC_ZONE, type TimeZone } from '../time/time-zone.js';
 
 const HOUR_MS = 3_600_000;
@@ -13,9 +13,11 @@ const MAX_CACHED = 4096;
 
 /**
  * Checks a mark's date and returns its time in ms. Anything `toUtc` refuses is refused the same way, with
- * the same error, but valid dates skip dayjs (the hot path of every mark).
+ * the same error, but valid dates skip dayjs (the hot path of every mark). A `CalendarDay` is the end of that
+ * day in `zone` (the engine's), as every read takes it.
  */
-export function markTime(date: unknown, argument = 'now'): number {
+export function markTime(date: unknown, argument = 'now', zone: TimeZone = UTC_ZONE): number {
+  if (date instanceof CalendarDay) return toUtc(date, argument, zone).valueOf();
   const time = timeOf(date);
   if (!(time >= MIN_TIME && time < END_TIME)) toUtc(date, argument);
   return time;

@@ -94,7 +94,7 @@ export class Marker {
     assertEventName(event);
     const id = appIds ? checkAppUserId(uid, { userIds: this.idMap ? 'mapped' : 'integers', maxUserId: this.defaults.maxUserId }) : this.checkedId(uid);
     if (options === null || typeof options !== 'object') throw new BitmapistArgumentError('options', 'must be an object');
-    const time = markTime(options.now ?? new Date());
+    const time = markTime(options.now ?? new Date(), 'now', this.defaults.timeZone);
     assertOptionalBoolean(options.trackHourly, 'trackHourly');
     assertOptionalBoolean(options.trackUnique, 'trackUnique');
     const hourly = options.trackHourly ?? this.defaults.trackHourly;

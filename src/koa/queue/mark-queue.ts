@@ -93,7 +93,8 @@ export class MarkQueue<T extends QueuedMark = QueuedMark> {
 
   /** Resolves once nothing is waiting or in flight, or after `timeoutMs`, with the number of marks still queued. */
   idle(timeoutMs = Number.POSITIVE_INFINITY): Promise<number> {
-    return this.isIdle() ? Promise.resolve(0) : this.idleWaiters.wait(timeoutMs);
+    // Once closed nothing is queued any more: the writes still in flight are `settleAfterClose`'s.
+    return this.isIdle() || this.finished ? Promise.resolve(0) : this.idleWaiters.wait(timeoutMs);
   }
 
   /**
@@ -212,7 +213,10 @@ export class MarkQueue<T extends QueuedMark = QueuedMark> {
       this.counts.failed += 1;
       this.failedAfterClose += 1;
     }
-    if (this.inFlight === 0) for (const waiter of this.afterCloseWaiters.splice(0)) waiter();
+    if (this.inFlight === 0) {
+      for (const waiter of this.afterCloseWaiters.splice(0)) waiter();
+      this.idleWaiters.notifyIdle();
+    }
   }
 
   /**
@@ -236,6 +240,7 @@ export class MarkQueue<T extends QueuedMark = QueuedMark> {
     this.counts.failed += pending;
     this.counts.dropped += this.abandonedInFlight;
     this.inFlight = this.abandonedInFlight = 0;
+    this.idleWaiters.notifyIdle();
     return this.failedAfterClose + pending;
   }
 

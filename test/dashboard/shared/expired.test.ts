@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import Koa from 'koa';
-import { BitmapistArgumentError } from '../../../src/index.js';
+import { BitmapistArgumentError, CalendarDay } from '../../../src/index.js';
 import { installedBitmapist, koaBitmapist } from '../../../src/koa/index.js';
 import type { CohortJson } from '../../../src/dashboard/cohort/data.js';
 import { eventsRetention } from '../../../src/dashboard/events/data.js';
@@ -78,6 +78,10 @@ describe('koa: the dashboard shows periods beyond the `expire` retention as expi
     const days = [new Date('2026-12-05T23:00:00Z'), new Date('2026-12-06T23:00:00Z')];
     expect(sparklineRetention({ day: 0 }, days, clock, berlin)).to.deep.equal([true, false]);
     expect(sparklineRetention(undefined, days, clock, berlin)).to.equal(undefined);
+    // A CalendarDay is the end of that local day, as for the counts: in Tokyo, 2025-01-31 (not February 1).
+    const tokyo = TimeZone.of('Asia/Tokyo');
+    expect(eventsRetention({ day: 0 }, new CalendarDay(2025, 1, 31), new Date('2025-01-31T16:00:00Z'), tokyo)!.day).to.equal(true);
+    expect(eventsRetention({ day: 0 }, new CalendarDay(2025, 1, 31), new Date('2025-01-31T14:00:00Z'), tokyo)!.day).to.equal(false);
   });
 
   it('events page: a period beyond retention reads null in JSON and "expired" in HTML; without expire nothing changes', async () => {

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { Bitmapist, BitmapistArgumentError, BitmapistTimeZoneError, type CohortMode } from '../../../src/index.js';
+import { Bitmapist, BitmapistArgumentError, BitmapistTimeZoneError, CalendarDay, type CohortMode } from '../../../src/index.js';
 import { countCommands, MarkModel, prng, startOf, type Unit } from '../../support/model.js';
 import { testBitmapist } from '../../support/redis.js';
 
@@ -29,6 +29,16 @@ describe('time zones: marks and the recorded zone', () => {
     expect(await day.ids()).to.deep.equal([1]);
     expect(await t.bm.hour('e', at('2025-10-26T01:59:00Z')).count()).to.equal(1);
     expect(t.bm.day('e', at('2025-03-30T12:00:00Z')).next().periodStart.toISOString()).to.equal('2025-03-30T22:00:00.000Z');
+  });
+
+  it('a mark at a CalendarDay lands on that local day, as reads take it (Asia/Tokyo)', async () => {
+    t = testBitmapist({ timezone: 'Asia/Tokyo', trackHourly: true });
+    const day = new CalendarDay(2025, 1, 31);
+    await t.bm.markEvent('signup', 1, { now: day });
+    await t.bm.markEvents([{ event: 'signup', uid: 2, now: day }]);
+    expect(await t.bm.day('signup', day).ids()).to.deep.equal([1, 2]);
+    expect(await t.raw.exists(`${t.prefix}signup_2025-1-31`, `${t.prefix}signup_2025-1-31-23`)).to.equal(2);
+    expect(await t.raw.exists(`${t.prefix}signup_2025-2-1`)).to.equal(0);
   });
 
   it('the default (UTC) writes nothing but the bitmaps, and reads the record once', async () => {

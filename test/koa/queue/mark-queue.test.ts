@@ -252,6 +252,18 @@ describe('koa: MarkQueue', () => {
     expect(reports).to.deep.equal([]);
   });
 
+  it('a flush() during or after close() resolves at once, the writes still in flight being settleAfterClose\'s', async () => {
+    const settle: (() => void)[] = [];
+    const { queue, push } = queueWith(() => new Promise<void>((resolve) => settle.push(resolve)));
+    push(1);
+    while (settle.length < 1) await new Promise((resolve) => setImmediate(resolve));
+    expect(await queue.close(0)).to.equal(0);
+    expect(await queue.idle()).to.equal(0);
+    settle[0]!();
+    expect(await queue.settleAfterClose(1000)).to.equal(0);
+    expect(queue.metrics).to.deep.equal({ queued: 0, written: 1, dropped: 0, failed: 0 });
+  });
+
   it('a flush() still waiting when close() gives up resolves then; a wait of 2^31 ms or more waits as long as needed', async () => {
     const { queue, push } = queueWith(() => new Promise(() => undefined));
     push(1);
