@@ -38,19 +38,22 @@ export async function guarded(
   handler: (query: Query) => Promise<DashboardResponse>,
   limiter?: PageLimiter,
 ): Promise<DashboardResponse> {
-  const format = typeof query === 'string' ? formatOf(query) : query.format;
-  if (access !== 'allowed') return errorAnswer(frame, format, 403, access === 'refused' ? NOT_ALLOWED_MESSAGE : CLOSED_MESSAGE);
+  // The answer's format: read alone from a raw query string that is not (or cannot be) parsed whole.
+  let format = typeof query === 'string' ? undefined : query.format;
+  const formatNow = () => format ?? (typeof query === 'string' ? formatOf(query) : undefined);
+  if (access !== 'allowed') return errorAnswer(frame, formatNow(), 403, access === 'refused' ? NOT_ALLOWED_MESSAGE : CLOSED_MESSAGE);
   try {
     const parsed = typeof query === 'string' ? parseQuery(query) : query;
+    format = parsed.format;
     const answer = limiter ? limiter.run(() => handler(parsed)) : handler(parsed);
-    if (answer === undefined) return errorAnswer(frame, format, 503, BUSY_MESSAGE);
+    if (answer === undefined) return errorAnswer(frame, formatNow(), 503, BUSY_MESSAGE);
     return await answer;
   } catch (error) {
-    if (error instanceof BitmapistArgumentError) return errorAnswer(frame, format, 400, error.message, error.argument);
+    if (error instanceof BitmapistArgumentError) return errorAnswer(frame, formatNow(), 400, error.message, error.argument);
     // Data the page cannot read (a hash or list at a bitmap's name): a conflict with the keyspace, reported to the app.
-    if (error instanceof BitmapistWrongTypeError) return { ...errorAnswer(frame, format, 409, WRONG_TYPE_MESSAGE), error };
+    if (error instanceof BitmapistWrongTypeError) return { ...errorAnswer(frame, formatNow(), 409, WRONG_TYPE_MESSAGE), error };
     if (!isRetryable(error)) throw error;
-    return { ...errorAnswer(frame, format, 503, 'Redis is unavailable right now; try again in a moment.'), error };
+    return { ...errorAnswer(frame, formatNow(), 503, 'Redis is unavailable right now; try again in a moment.'), error };
   }
 }
 

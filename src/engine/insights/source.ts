@@ -57,13 +57,18 @@ export interface SegmentOption {
 export function checkSegment<Id>(segment: unknown, engineSet: EventSet<Id>): EventSet<Id> | undefined {
   if (segment === undefined) return undefined;
   try {
-    engineSet.and(segment as EventSet<Id>);
+    engineSet.assertCombinable([segment], 'segment');
   } catch (error) {
     if (!(error instanceof BitmapistArgumentError)) throw error;
     const why = error.message.slice(error.argument.length + 2);
-    // A segment too big to combine with the figure's sets: its size is the problem, not its kind.
-    if (why.includes('MAX_EXPRESSION_NODES')) throw new BitmapistArgumentError('segment', why);
     throw new BitmapistArgumentError('segment', `must be an EventSet of this Bitmapist, e.g. bm.unique(event) (${why})`);
+  }
+  try {
+    // A set of the right kind that no figure could add its own sets to (MAX_EXPRESSION_NODES): refused for its size.
+    engineSet.and(segment as EventSet<Id>);
+  } catch (error) {
+    if (!(error instanceof BitmapistArgumentError)) throw error;
+    throw new BitmapistArgumentError('segment', error.message.slice(error.argument.length + 2));
   }
   return segment as EventSet<Id>;
 }

@@ -114,15 +114,23 @@ export class EventSet<Id = number> {
     return this.evaluator.evaluateIds(this.expression);
   }
 
-  private combine(kind: 'and' | 'or' | 'xor', others: EventSet<Id>[]): EventSet<Id> {
+  /**
+   * @internal Refuses (naming `argument`) anything that is not an EventSet of the same Bitmapist instance: what
+   * `and`, `or` and `xor` take, and what an insight's `segment` must be.
+   */
+  assertCombinable(others: readonly unknown[], argument: string): asserts others is EventSet<Id>[] {
     for (const other of others) {
       if (!(other instanceof EventSet)) {
-        throw new BitmapistArgumentError(kind, 'operands must be EventSets');
+        throw new BitmapistArgumentError(argument, 'operands must be EventSets');
       }
       if (other.evaluator !== this.evaluator) {
-        throw new BitmapistArgumentError(kind, 'cannot combine sets of different Bitmapist instances');
+        throw new BitmapistArgumentError(argument, 'cannot combine sets of different Bitmapist instances');
       }
     }
+  }
+
+  private combine(kind: 'and' | 'or' | 'xor', others: EventSet<Id>[]): EventSet<Id> {
+    this.assertCombinable(others, kind);
     const operands = [this.expression, ...others.map((o) => o.expression)];
     const nodes = operands.reduce((sum, operand) => sum + nodesOf(operand), 1);
     return new EventSet(this.evaluator, bounded({ kind, operands }, nodes, kind));

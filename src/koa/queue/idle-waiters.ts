@@ -1,10 +1,10 @@
+/** The longest delay Node's `setTimeout` takes. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
 /**
  * Callers waiting for a queue to be idle (nothing waiting, nothing in flight), each for at most its own time
  * limit: `wait` resolves with what `remaining()` says then (0 once idle).
  */
-/** The longest delay Node's `setTimeout` takes. */
-const MAX_TIMER_MS = 2 ** 31 - 1;
-
 export class IdleWaiters {
   private waiters: (() => void)[] = [];
 
