@@ -52,8 +52,9 @@ if maxBytes == nil or maxBytes < 0 or leafCount == nil or leafCount < 0 or leafC
   return redis.error_reply('BITMAPIST_BADARG malformed run_program header')
 end
 local registers = #KEYS - leafCount
--- The program's registers; the three after them are the script's temporaries.
-local named = registers - 3
+-- The program's registers; the TEMPORARIES after them are the script's: T (for AND NOT) and the copy slots M.
+local TEMPORARIES = 3
+local named = registers - TEMPORARIES
 if named < 1 then return redis.error_reply('BITMAPIST_BADARG no register') end
 -- Fixed arities; O's is 2 + its n.
 local ARITY = { L = 2, Z = 1, ['&'] = 3, ['|'] = 3, ['^'] = 3, ['-'] = 3, ['!'] = 2, ['#'] = 1, K = 1, ['?'] = 2, O = 2 }
@@ -126,7 +127,8 @@ end
 local function register(r)
   return KEYS[leafCount + r]
 end
-local T, M = register(named + 1), { register(named + 2), register(named + 3) }
+local T, M = register(named + 1), {}
+for j = 2, TEMPORARIES do M[#M + 1] = register(named + j) end
 -- Whether a register holds users (a key): read once per call, then kept up to date. Every register that
 -- holds a key holds exactly `width` bytes.
 local held = {}
@@ -143,36 +145,47 @@ local function clear(r)
   end
   held[r] = false
 end
-local function pad(name, length)
-  if length < width then rcall('SETRANGE', name, width - 1, '\0') end
+-- Zero-pads `name` (of `length` bytes) to `to` bytes (the width unless said).
+local function pad(name, length, to)
+  to = to or width
+  if length < to then rcall('SETRANGE', name, to - 1, '\0') end
 end
 local function lengthOf(k)
   if lengths[k] == nil then lengths[k] = rcall('STRLEN', KEYS[k]) end
   return lengths[k]
 end
--- Whether bitmap k may be read where it is by a BITOP of `keys` operands (2 unless said): the window is the
--- whole bitmaps, and BITOP's byte-at-a-time path past its end, which costs about a nanosecond per byte and
--- operand, costs less than copying and padding it (about half a nanosecond per byte of the width).
+-- Whether a bitmap `shortfall` bytes shorter than the longest operand of a BITOP of `keys` operands, whose
+-- result is `target` bytes, is best read where it is: BITOP runs word at a time only up to its shortest operand,
+-- then byte at a time over every operand (about 0.7 ns per byte and operand at 1.25 MB), while a COPY padded
+-- with zeros costs about 0.04 ns per byte plus a few microseconds a call (Redis 7.0, measured).
+local function worthReading(shortfall, keys, target)
+  return shortfall * keys * 18 <= target + 50000
+end
+-- Whether bitmap k may be read where it is by a BITOP of `keys` operands (2 unless said) whose result is the
+-- width: the window is the whole bitmaps, and it is long enough (see worthReading).
 local function inPlace(k, keys)
   local length = lengthOf(k)
-  return lo == 0 and length <= width and (width - length) * 5 * (keys or 2) <= width * 2
+  return lo == 0 and length <= width and worthReading(width - length, keys or 2, width)
 end
 
--- Copies the window of bitmap k into `name`, width bytes; false (name untouched) when it holds no byte there.
-local function loadInto(k, name)
+-- Copies the window of bitmap k into `name`, zero-padded to the width (or to `to`, at least its length, when the
+-- whole bitmap fits the window); answers the length written, or false (name untouched) when it holds no byte
+-- there.
+local function loadInto(k, name, to)
   local length = lo == 0 and lengthOf(k) or -1
   if length == 0 then return false end
   if length > 0 and length <= width then
-    -- The whole bitmap fits the window: copied by Redis, zero-padded to the width.
+    -- The whole bitmap fits the window: copied by Redis.
+    to = math.max(to or width, length)
     rcall('COPY', KEYS[k], name, 'REPLACE')
-    pad(name, length)
-    return true
+    pad(name, length, to)
+    return to
   end
   local bytes = rcall('GETRANGE', KEYS[k], lo, hi)
   if #bytes == 0 then return false end
   rcall('SET', name, bytes)
   pad(name, #bytes)
-  return true
+  return width
 end
 
 -- An operand's key and length (nil when it holds no user): a register, a bitmap in place, or a bitmap copied
@@ -205,33 +218,68 @@ local function bitop(op, r, names, longest)
   held[r] = true
 end
 
--- r = the OR of operands xs: those about as long as the window in one BITOP, the others ORed one at a time,
--- in place when their tail is short enough for a BITOP of two, else copied.
+-- Whether bitmap k is read where it is, or copied through GETRANGE: it fits the window (whole bitmaps).
+local function fits(k)
+  return lo == 0 and lengthOf(k) <= width
+end
+
+-- BITOP takes its word-at-a-time path for at most 16 operands.
+local MAX_BITOP_KEYS = 16
+
+-- r = the OR of operands xs, in as few BITOPs as the word-at-a-time path allows (16 operands each): registers
+-- and the longest bitmaps read where they are; a bitmap much shorter than the result (worthReading) copied
+-- into a copy slot first, zero-padded to the result's length, so that no BITOP runs byte at a time for long.
 local function orInto(r, xs)
-  local names, longest, copied = {}, 0, {}
+  -- The operands that hold users: registers (the width) first, r itself before any (it is read by the first
+  -- BITOP, before that one writes it), then bitmaps from the longest.
+  local regs, maps = {}, {}
   for _, x in ipairs(xs) do
-    if x < 0 and lengthOf(-x) > 0 and not inPlace(-x, #xs) then
-      copied[#copied + 1] = x
-    else
-      local name, length = source(x, 1)
-      if name ~= nil then
-        names[#names + 1] = name
-        if length > longest then longest = length end
+    if x > 0 then
+      if holds(x) then table.insert(regs, x == r and 1 or #regs + 1, register(x)) end
+    elseif lengthOf(-x) > 0 then
+      maps[#maps + 1] = -x
+    end
+  end
+  table.sort(maps, function(a, b) return lengthOf(a) > lengthOf(b) end)
+  local has = false
+  local nextReg, nextMap = 1, 1
+  while nextReg <= #regs or nextMap <= #maps do
+    -- One BITOP: r so far, registers, then bitmaps; at most MAX_BITOP_KEYS keys and #M copies. `longest`: the
+    -- length of its longest operand, so of its result.
+    local names, longest = {}, 0
+    if has then names[1], longest = register(r), width end
+    while nextReg <= #regs and #names < MAX_BITOP_KEYS do
+      names[#names + 1], longest = regs[nextReg], width
+      nextReg = nextReg + 1
+    end
+    -- The result's length: the width once a register (or r) is in, else the longest bitmap left when it fits.
+    local target = width
+    if #names == 0 and fits(maps[nextMap]) then target = lengthOf(maps[nextMap]) end
+    local keys = math.min(MAX_BITOP_KEYS, #names + #maps - nextMap + 1)
+    local copies = 0
+    while nextMap <= #maps and #names < MAX_BITOP_KEYS do
+      local k = maps[nextMap]
+      if fits(k) and worthReading(target - lengthOf(k), keys, target) then
+        names[#names + 1] = KEYS[k]
+        longest = math.max(longest, lengthOf(k))
+      elseif copies < #M then
+        copies = copies + 1
+        local length = loadInto(k, M[copies], target)
+        if length then
+          names[#names + 1] = M[copies]
+          longest = math.max(longest, length)
+        end
+      else
+        break
       end
+      nextMap = nextMap + 1
     end
-  end
-  local has = #names > 0
-  if #names == 1 then
-    copyInto(r, names[1], longest)
-  elseif #names > 1 then
-    bitop('OR', r, names, longest)
-  end
-  for _, x in ipairs(copied) do
-    local name, length = source(x, 1)
-    if name ~= nil then
-      if has then bitop('OR', r, { register(r), name }, width) else copyInto(r, name, length) end
-      has = true
+    if #names == 1 and not has then
+      copyInto(r, names[1], longest)
+    elseif #names > 1 then
+      bitop('OR', r, names, longest)
     end
+    if #names > 0 then has = true end
   end
   if not has then clear(r) end
 end

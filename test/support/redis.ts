@@ -71,3 +71,9 @@ export function testClusterNodes(): { host: string; port: number }[] {
     return { host: host!, port: Number(port) };
   });
 }
+
+/** Calls of one command Redis has run, those of scripts included (INFO commandstats). */
+export async function commandCalls(redis: { info(section: string): Promise<string> }, command: string): Promise<number> {
+  const match = new RegExp(`^cmdstat_${command}:calls=(\\d+)`, 'm').exec(await redis.info('commandstats'));
+  return match ? Number(match[1]) : 0;
+}

@@ -25,18 +25,17 @@ export interface ActiveUsers {
   stickiness: (number | null)[];
 }
 
-/** Days per part of a month window's previous block (see {@link activeUsers}). */
-const PART = 5;
-
 /**
  * Daily, weekly and monthly active users of `event` over the `days` days ending with the one containing `now`;
- * with `segment`, only its users count (in DAU, WAU and MAU alike). Two programs of bounded calls run side by
- * side (DAU and WAU, then MAU), each day's bitmap read where it is (no copy):
+ * with `segment`, only its users count (in DAU, WAU and MAU alike). One program of bounded calls, each day's
+ * bitmap read where it is (no copy):
  * - DAU counts the day's bitmap in place;
  * - WAU is the OR of the week's 7 bitmaps (one BITOP);
- * - MAU splits the timeline in blocks of 30 days: a day's window is the running OR of its block so far, plus the
- *   end of the block before, built once per block as the ORs of its last 5, 10, ... 25 days, plus at most 4
- *   single days. So each day costs a bounded number of BITOPs whatever the window, and 7 registers in all.
+ * - MAU is the OR of the weeks ending with the day and 7, 14 and 21 days before it, and of the 2 days before
+ *   those (one BITOP of two days, one of five registers).
+ * The days are taken in 7 passes, one per weekday, so a pass keeps only its last 4 weeks: 6 registers in all
+ * (8 with a segment), since each register first written costs Redis fresh memory. Each day costs three counts
+ * and three BITOPs whatever the window, so the Redis work grows linearly with `days`.
  */
 export async function activeUsers<Id>(
   bm: InsightSource<Id>,
@@ -50,75 +49,50 @@ export async function activeUsers<Id>(
   const { week, month } = ACTIVE_USERS_WINDOWS;
   const lookback = month - 1;
   const timeline = Array.from({ length: days + lookback }, (_, u) => range[0]!.delta(u - lookback));
-  /** A program over the timeline's days, with its segment (if any) and a work register. */
-  const program = () => {
-    const p = new BitmapProgram();
-    const seg = segment && p.register();
-    if (seg !== undefined) p.expression(seg, segment!.expression);
-    const work = p.register();
-    const day = (u: number): Operand => {
-      const expression = timeline[u]!.expression;
-      if (expression.kind !== 'leaf') throw new Error('a day is one bitmap');
-      return p.bitmap(expression.event, expression.suffix);
-    };
-    /** Counts `users` (a register, or a day's bitmap) into a new slot, within the segment. */
-    const count = (users: Operand): number => {
-      const slot = p.slot();
-      if (seg !== undefined) {
-        p.and(work, users, seg);
-        p.count(work, slot);
-      } else if (users > 0) {
-        p.count(users as Register, slot);
-      } else {
-        const leaf = p.leaves[-users - 1]!;
-        p.countBitmap(leaf.event, leaf.suffix, slot);
-      }
-      return slot;
-    };
-    return { p, work, day, count };
+  const p = new BitmapProgram();
+  const seg = segment && p.register();
+  if (seg !== undefined) p.expression(seg, segment!.expression);
+  const work = p.register();
+  const monthly = p.register();
+  const pair = p.register();
+  /** The last 4 weeks of a pass: the week ending with timeline day u is in weeks[(u / 7) % 4]. */
+  const weeks = Array.from({ length: 4 }, () => p.register());
+  const weekEnding = (u: number): Register => weeks[Math.floor(u / week) % weeks.length]!;
+  const day = (u: number): Operand => {
+    const expression = timeline[u]!.expression;
+    if (expression.kind !== 'leaf') throw new Error('a day is one bitmap');
+    return p.bitmap(expression.event, expression.suffix);
   };
-  // DAU and WAU in one program, MAU in another, run side by side (Redis works on one while the other's reply
-  // travels).
-  const daily = program();
-  const dauSlots: number[] = [];
-  const wauSlots: number[] = [];
-  for (let u = lookback; u < timeline.length; u++) {
-    dauSlots.push(daily.count(daily.day(u)));
-    daily.p.orAll(daily.work, Array.from({ length: week }, (_, i) => daily.day(u - i)));
-    wauSlots.push(daily.count(daily.work));
-  }
-  const monthly = program();
-  const { p, day } = monthly;
-  const prefix = p.register();
-  // tails[j]: the OR of the previous block's days from j * PART to its end (j = 1 .. month / PART - 1).
-  const tails = Array.from({ length: month / PART }, (_, j) => (j === 0 ? undefined : p.register()));
-  const mauSlots: number[] = [];
-  for (let u = 0; u < timeline.length; u++) {
-    const r = u % month;
-    const blockStart = u - r;
-    if (r === 0 && u > 0) {
-      for (let j = month / PART - 1; j >= 1; j--) {
-        const part = Array.from({ length: PART }, (_, i) => day(blockStart - month + j * PART + i));
-        p.orAll(tails[j]!, j === month / PART - 1 ? part : [tails[j + 1]!, ...part]);
-      }
-    }
-    p.orAll(prefix, r === 0 ? [day(u)] : [prefix, day(u)]);
-    if (u < lookback) continue;
-    if (r === month - 1) {
-      mauSlots.push(monthly.count(prefix));
+  /** Counts `users` (a register, or a day's bitmap) into `slot`, within the segment. */
+  const count = (users: Operand, slot: number): void => {
+    if (seg !== undefined) {
+      p.and(work, users, seg);
+      p.count(work, slot);
+    } else if (users > 0) {
+      p.count(users as Register, slot);
     } else {
-      // The days r + 1 .. month - 1 of the block before: single days up to a part boundary, then a tail.
-      const from = r + 1;
-      const j = Math.ceil(from / PART);
-      const singles = Array.from({ length: Math.min(j * PART, month) - from }, (_, i) => day(blockStart - month + from + i));
-      p.orAll(monthly.work, [...(j < month / PART ? [tails[j]!] : []), ...singles, prefix]);
-      mauSlots.push(monthly.count(monthly.work));
+      const leaf = p.leaves[-users - 1]!;
+      p.countBitmap(leaf.event, leaf.suffix, slot);
+    }
+  };
+  const slots = (): number[] => Array.from({ length: days }, () => p.slot());
+  const [dauSlots, wauSlots, mauSlots] = [slots(), slots(), slots()];
+  // One pass per weekday, in one program (several side by side measured no faster: each takes fresh memory).
+  // The month ending with timeline day u: its 4 weeks ending u, u - 7, u - 14 and u - 21, then days u - 28, u - 29.
+  for (let first = lookback; first < lookback + week && first < timeline.length; first++) {
+    for (let u = first - 3 * week; u < first; u += week) p.orAll(weekEnding(u), Array.from({ length: week }, (_, i) => day(u - i)));
+    for (let u = first; u < timeline.length; u += week) {
+      const i = u - lookback;
+      p.orAll(weekEnding(u), Array.from({ length: week }, (_, back) => day(u - back)));
+      count(day(u), dauSlots[i]!);
+      count(weekEnding(u), wauSlots[i]!);
+      p.orAll(pair, [day(u - month + 2), day(u - month + 1)]);
+      p.orAll(monthly, [weekEnding(u), weekEnding(u - week), weekEnding(u - 2 * week), weekEnding(u - 3 * week), pair]);
+      count(monthly, mauSlots[i]!);
     }
   }
-  const [dailySums, monthlySums] = await Promise.all([daily.p, monthly.p].map((one) => bm.runProgram(one, undefined, 'days')));
-  const dau = dauSlots.map((slot) => dailySums![slot]!);
-  const wau = wauSlots.map((slot) => dailySums![slot]!);
-  const mau = mauSlots.map((slot) => monthlySums![slot]!);
+  const sums = await bm.runProgram(p, undefined, 'days');
+  const [dau, wau, mau] = [dauSlots, wauSlots, mauSlots].map((list) => list.map((slot) => sums[slot]!)) as [number[], number[], number[]];
   return {
     event,
     timeZone: range[0]!.timeZone.name,

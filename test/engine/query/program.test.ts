@@ -8,7 +8,7 @@ import { BitmapProgram, type Operand, type Register } from '../../../src/engine/
 import { DEFAULT_PROGRAM_LIMITS, ProgramRunner } from '../../../src/engine/query/program-runner.js';
 import { prng } from '../../support/model.js';
 import { programCalls } from '../../support/programs.js';
-import { keysUnder, testBitmapist } from '../../support/redis.js';
+import { commandCalls, keysUnder, testBitmapist } from '../../support/redis.js';
 
 const SHARD_BITS = 12;
 
@@ -228,6 +228,73 @@ describe('engine: bitmap programs (lua/run_program.lua through ProgramRunner)', 
       p.count(s, p.slot());
       p.countBitmap('full', 'u', p.slot());
       expect(await t.bm.runProgram(p, undefined, 'test')).to.deep.equal([8000 - 4, 8000 - 2, 8000 - 4, 8000 - 2, 8000 - 2, 1]);
+    } finally {
+      await t.cleanup();
+    }
+  });
+
+  it('ORs bitmaps of similar lengths in one BITOP where they are, however much shorter than the window', async () => {
+    const t = testBitmapist();
+    try {
+      // The window is 10,000 bytes ("full"); the 7 days end between 4,000 and 4,006 bytes, far short of it.
+      await t.bm.markUnique('full', 79_999);
+      const leaves: Leaves = new Map([['full', new Set([79_999])]]);
+      for (let d = 0; d < 7; d++) {
+        const users = new Set([d, 100 + 3 * d, 31_999 + 8 * d]);
+        leaves.set(`day${d}`, users);
+        for (const uid of users) await t.bm.markUnique(`day${d}`, uid);
+      }
+      const p = new BitmapProgram();
+      const r = p.register();
+      p.countBitmap('full', 'u', p.slot());
+      p.orAll(r, Array.from({ length: 7 }, (_, d) => p.bitmap(`day${d}`, 'u')));
+      p.count(r, p.slot());
+      p.not(r, r);
+      p.count(r, p.slot());
+      const [bitops, copies] = [await commandCalls(t.raw, 'bitop'), await commandCalls(t.raw, 'copy')];
+      expect(await t.bm.runProgram(p, undefined, 'test')).to.deep.equal(modelRun(p, leaves, undefined, Number.MAX_SAFE_INTEGER));
+      // One BITOP for the OR (the bitmaps read where they are, the result padded), one for the NOT; no copy.
+      expect(await commandCalls(t.raw, 'bitop') - bitops).to.equal(2);
+      expect(await commandCalls(t.raw, 'copy') - copies).to.equal(0);
+    } finally {
+      await t.cleanup();
+    }
+  });
+
+  it('ORs many bitmaps of any lengths with registers, on whole bitmaps and on a window, as the set model does', async () => {
+    const t = testBitmapist();
+    try {
+      const random = prng(5);
+      const leaves: Leaves = new Map();
+      // 24 bitmaps (over BITOP's 16 keys): half about as long as the longest, half far shorter, some missing.
+      for (let k = 0; k < 24; k++) {
+        const end = k % 6 === 5 ? 0 : k % 2 === 0 ? 79_000 + Math.floor(random() * 1000) : 4_000 + Math.floor(random() * 40_000);
+        const users = new Set(end === 0 ? [] : [end, ...Array.from({ length: 30 }, () => Math.floor(random() * end))]);
+        leaves.set(`e${k}`, users);
+        for (const uid of users) await t.bm.markUnique(`e${k}`, uid);
+      }
+      const p = new BitmapProgram();
+      const [r, s] = [p.register(), p.register()];
+      const bitmap = (k: number) => p.bitmap(`e${k}`, 'u');
+      p.load(s, 'e0', 'u');
+      p.orAll(r, [s, ...Array.from({ length: 24 }, (_, k) => bitmap(k))]);
+      p.count(r, p.slot());
+      // The short ones only (several copies), then r with itself and some of them.
+      p.orAll(s, Array.from({ length: 12 }, (_, i) => bitmap(2 * i + 1)));
+      p.count(s, p.slot());
+      p.orAll(r, [bitmap(3), r, bitmap(7), s, bitmap(11)]);
+      p.not(r, r);
+      p.count(r, p.slot());
+      // Over 16 registers holding users (20), the one written last among them: it is read before the first
+      // BITOP writes it.
+      const many = Array.from({ length: 24 }, () => p.register());
+      many.forEach((register, k) => p.load(register, `e${k}`, 'u'));
+      p.orAll(many[22]!, [...many.filter((_, k) => k !== 22), many[22]!]);
+      p.count(many[22]!, p.slot());
+      for (const population of [undefined, ['e1'], ['e3', 'e9']]) {
+        const leavesOf = population?.map((event): Leaf => ({ kind: 'leaf', event, suffix: 'u' }));
+        expect(await t.bm.runProgram(p, leavesOf, 'test'), `${population}`).to.deep.equal(modelRun(p, leaves, population, Number.MAX_SAFE_INTEGER));
+      }
     } finally {
       await t.cleanup();
     }

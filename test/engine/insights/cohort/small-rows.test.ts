@@ -1,14 +1,8 @@
 import { expect } from 'chai';
 import type { CohortMode } from '../../../../src/index.js';
 import { MarkModel, prng, shift } from '../../../support/model.js';
-import { testBitmapist } from '../../../support/redis.js';
+import { commandCalls, testBitmapist } from '../../../support/redis.js';
 import { cohortInRedis } from './paths.js';
-
-/** Calls of one command run inside Redis (scripts included), from INFO commandstats. */
-async function callsOf(redis: { info(section: string): Promise<string> }, command: string): Promise<number> {
-  const match = new RegExp(`^cmdstat_${command}:calls=(\\d+)`, 'm').exec(await redis.info('commandstats'));
-  return match ? Number(match[1]) : 0;
-}
 
 describe('getCohort: small rows on bitmaps of growing length', () => {
   let t: ReturnType<typeof testBitmapist>;
@@ -36,7 +30,7 @@ describe('getCohort: small rows on bitmaps of growing length', () => {
       for (let n = 0; n < 300; n++) mark('active', Math.floor(random() * next), at);
     }
     await Promise.all(marks);
-    const padsBefore = await callsOf(t.raw, 'setrange');
+    const padsBefore = await commandCalls(t.raw, 'setrange');
     for (const mode of ['first', 'recurring', 'unbounded'] as CohortMode[]) {
       const got = await cohortInRedis(t.bm)('signup', 'active', { numRows: 12, numCols: 12, mode, now });
       const want = model.cohort('signup', 'active', { additional: [], unit: 'day', rows: 12, cols: 12, mode, now });
@@ -45,7 +39,7 @@ describe('getCohort: small rows on bitmaps of growing length', () => {
       expect(got.totals, mode).to.deep.equal(want.totals);
     }
     // The padding ran: these bitmaps grow by up to 29 bytes a day.
-    expect(await callsOf(t.raw, 'setrange')).to.be.above(padsBefore);
+    expect(await commandCalls(t.raw, 'setrange')).to.be.above(padsBefore);
   });
 
   it('has cohort_row refuse malformed lengths before its first write', async () => {
