@@ -33,8 +33,9 @@ export interface ActiveUsers {
  * - WAU is the OR of the week's 7 bitmaps (one BITOP);
  * - MAU is the OR of the weeks ending with the day and 7, 14 and 21 days before it, and of the 2 days before
  *   those (one BITOP of two days, one of five registers).
- * The days are taken in 7 passes, one per weekday, so a pass keeps only its last 4 weeks: 6 registers in all
- * (8 with a segment), since each register first written costs Redis fresh memory. Each day costs three counts
+ * The days are taken in 7 passes, one per weekday, so a pass keeps only its last 4 weeks (the month is written
+ * over the oldest, which the pass's next week replaces anyway): 5 registers in all (7 with a segment), since
+ * each register first written costs Redis fresh memory. Each day costs three counts
  * and three BITOPs whatever the window, so the Redis work grows linearly with `days`.
  */
 export async function activeUsers<Id>(
@@ -53,7 +54,6 @@ export async function activeUsers<Id>(
   const seg = segment && p.register();
   if (seg !== undefined) p.expression(seg, segment!.expression);
   const work = p.register();
-  const monthly = p.register();
   const pair = p.register();
   /** The last 4 weeks of a pass: the week ending with timeline day u is in weeks[(u / 7) % 4]. */
   const weeks = Array.from({ length: 4 }, () => p.register());
@@ -87,7 +87,9 @@ export async function activeUsers<Id>(
       count(day(u), dauSlots[i]!);
       count(weekEnding(u), wauSlots[i]!);
       p.orAll(pair, [day(u - month + 2), day(u - month + 1)]);
-      p.orAll(monthly, [weekEnding(u), weekEnding(u - week), weekEnding(u - 2 * week), weekEnding(u - 3 * week), pair]);
+      // Into the oldest week's register: the next week of the pass (u + 7) takes it anyway.
+      const monthly = weekEnding(u - 3 * week);
+      p.orAll(monthly, [monthly, weekEnding(u), weekEnding(u - week), weekEnding(u - 2 * week), pair]);
       count(monthly, mauSlots[i]!);
     }
   }
