@@ -206,7 +206,7 @@ describe('engine: bitmap programs (lua/run_program.lua through ProgramRunner)', 
   it('pads what it computes from bitmaps read in place to the window, so NOT covers all of it', async () => {
     const t = testBitmapist();
     try {
-      // The window is 1,000 bytes (8,000 ids); x and y end 8 bytes short of it (read in place, 1000 / 64 = 15).
+      // The window is 1,000 bytes (8,000 ids); x and y end 8 bytes short of it (short enough to be read in place).
       await t.bm.markUnique('full', 7999);
       for (const uid of [1, 7930]) await t.bm.markUnique('x', uid);
       for (const uid of [2, 7931]) await t.bm.markUnique('y', uid);
