@@ -22,7 +22,8 @@
 -- ARGV[7]        the most bytes the registers may hold together (width times registers), checked first
 -- ARGV[8..]      instructions; r is a register (1-based), k a bitmap (1-based), x an operand: a register r,
 --                or a bitmap k written -k (read where it is when the window is the whole bitmaps and it is
---                about as long as the window, else copied into a temporary first):
+--                about as long as the other operands of its BITOP, else copied into a temporary first: see
+--                worthReading):
 --                  L r k     load: r = the window of KEYS[k]
 --                  Z r       r = no user
 --                  & r x y   r = x AND y        | r x y   OR        ^ r x y   XOR
@@ -162,11 +163,11 @@ end
 local function worthReading(shortfall, keys, target)
   return shortfall * keys * 7 <= target + 20000
 end
--- Whether bitmap k may be read where it is by a BITOP of `keys` operands (2 unless said) whose result is the
--- width: the window is the whole bitmaps, and it is long enough (see worthReading).
-local function inPlace(k, keys)
+-- Whether bitmap k may be read where it is by a BITOP of two operands whose result is the width: the window is
+-- the whole bitmaps, and it is long enough (see worthReading).
+local function inPlace(k)
   local length = lengthOf(k)
-  return lo == 0 and length <= width and worthReading(width - length, keys or 2, width)
+  return lo == 0 and length <= width and worthReading(width - length, 2, width)
 end
 
 -- Copies the window of bitmap k into `name`, zero-padded to the width (or to `to`, at least its length, when the

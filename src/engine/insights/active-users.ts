@@ -28,15 +28,16 @@ export interface ActiveUsers {
 /**
  * Daily, weekly and monthly active users of `event` over the `days` days ending with the one containing `now`;
  * with `segment`, only its users count (in DAU, WAU and MAU alike). One program of bounded calls, each day's
- * bitmap read where it is (no copy):
+ * bitmap read where it is (days of similar lengths are, see `orAll`):
  * - DAU counts the day's bitmap in place;
  * - WAU is the OR of the week's 7 bitmaps (one BITOP);
  * - MAU is the OR of the weeks ending with the day and 7, 14 and 21 days before it, and of the 2 days before
  *   those (one BITOP of two days, one of five registers).
  * The days are taken in 7 passes, one per weekday, so a pass keeps only its last 4 weeks (the month is written
  * over the oldest, which the pass's next week replaces anyway): 5 registers in all (7 with a segment), since
- * each register first written costs Redis fresh memory. Each day costs three counts
- * and three BITOPs whatever the window, so the Redis work grows linearly with `days`.
+ * each register first written costs Redis fresh memory. Each day costs three counts and three BITOPs whatever
+ * the window, and each pass 3 weekly ORs more for the weeks before the range, so the Redis work grows linearly
+ * with `days`.
  */
 export async function activeUsers<Id>(
   bm: InsightSource<Id>,
@@ -53,7 +54,7 @@ export async function activeUsers<Id>(
   const p = new BitmapProgram();
   const seg = segment && p.register();
   if (seg !== undefined) p.expression(seg, segment!.expression);
-  const work = p.register();
+  const work = seg === undefined ? undefined : p.register();
   const pair = p.register();
   /** The last 4 weeks of a pass: the week ending with timeline day u is in weeks[(u / 7) % 4]. */
   const weeks = Array.from({ length: 4 }, () => p.register());
@@ -66,8 +67,8 @@ export async function activeUsers<Id>(
   /** Counts `users` (a register, or a day's bitmap) into `slot`, within the segment. */
   const count = (users: Operand, slot: number): void => {
     if (seg !== undefined) {
-      p.and(work, users, seg);
-      p.count(work, slot);
+      p.and(work!, users, seg);
+      p.count(work!, slot);
     } else if (users > 0) {
       p.count(users as Register, slot);
     } else {

@@ -40,8 +40,8 @@ export function countPeriod(p: BitmapProgram, expression: Expression, slot: numb
 
 /**
  * A program counting the users of each period of `range` (one slot each, in order), within `segment` when given:
- * a single bitmap counted in place, a year's months ORed first. Without a segment it holds no register, so it
- * takes Redis no fresh memory.
+ * a single bitmap counted in place, a year's months ORed first. Without a segment and years it writes no register,
+ * so it takes Redis no fresh memory.
  */
 export function periodCountsProgram(range: readonly PeriodEventSet<unknown>[], segment?: EventSet<unknown>): { program: BitmapProgram; slots: number[] } {
   const program = new BitmapProgram();

@@ -85,7 +85,10 @@ export class BitmapProgram {
     this.instructions.push(['|', target, a, b]);
   }
 
-  /** `target` = the OR of `operands` (at least one), in one BITOP for those read in place. */
+  /**
+   * `target` = the OR of `operands` (at least one): one BITOP per 16 operands when the bitmaps are of similar
+   * lengths (read where they are), more when much shorter ones must be copied first (two per BITOP).
+   */
   orAll(target: Register, operands: readonly Operand[]): void {
     if (operands.length === 0) throw new RangeError('orAll needs an operand');
     this.instructions.push(['O', target, operands.length, ...operands]);
