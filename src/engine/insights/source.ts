@@ -1,7 +1,7 @@
 import { BitmapistArgumentError } from '../errors.js';
 import type { EventSet, PeriodEventSet } from '../query/event-set.js';
 import type { Expression, Leaf } from '../query/expression.js';
-import { BitmapProgram, type Operand, type Register } from '../query/program.js';
+import type { BitmapProgram, Operand, Register } from '../query/program.js';
 import type { TimeGroupInput } from '../time/time-groups.js';
 
 /**
@@ -36,24 +36,6 @@ export function countPeriod(p: BitmapProgram, expression: Expression, slot: numb
   const users = periodOperand(p, expression, work);
   if (segment !== undefined) p.and(work, users, segment);
   p.count(work, slot);
-}
-
-/**
- * A program counting the users of each period of `range` (one slot each, in order), within `segment` when given:
- * a single bitmap counted in place, a year's months ORed first. Without a segment and years it writes no register,
- * so it takes Redis no fresh memory.
- */
-export function periodCountsProgram(range: readonly PeriodEventSet<unknown>[], segment?: EventSet<unknown>): { program: BitmapProgram; slots: number[] } {
-  const program = new BitmapProgram();
-  const segmentRegister = segment && program.register();
-  if (segmentRegister !== undefined) program.expression(segmentRegister, segment!.expression);
-  const work = program.register();
-  const slots = range.map((set) => {
-    const slot = program.slot();
-    countPeriod(program, set.expression, slot, work, segmentRegister);
-    return slot;
-  });
-  return { program, slots };
 }
 
 /** The option every insight takes to count only some users. */

@@ -1,7 +1,8 @@
 import { BitmapistArgumentError } from '../errors.js';
 import { checkCount, periodRange } from './ranges.js';
 import { timeGroupUnit, unitTimeGroup, type TimeGroup, type TimeGroupInput } from '../time/time-groups.js';
-import { checkSegment, periodCountsProgram, type InsightSource, type SegmentOption } from './source.js';
+import { BitmapProgram } from '../query/program.js';
+import { checkSegment, countPeriod, type InsightSource, type SegmentOption } from './source.js';
 
 /**
  * Caps of {@link trendCounts}: at most `maxEvents` events, and per time group at most `maxPeriods` periods
@@ -50,8 +51,16 @@ export async function trendCounts<Id>(bm: InsightSource<Id>, events: readonly st
   const ranges = lastSets.map((last) => periodRange(last, periods));
   // One program per event, run side by side: Redis works on one while the other's reply travels.
   const series = await Promise.all(ranges.map(async (range) => {
-    const { program, slots } = periodCountsProgram(range, segment);
-    const sums = await bm.runProgram(program, undefined, 'periods');
+    const p = new BitmapProgram();
+    const segmentRegister = segment && p.register();
+    if (segmentRegister !== undefined) p.expression(segmentRegister, segment!.expression);
+    const work = p.register();
+    const slots = range.map((set) => {
+      const slot = p.slot();
+      countPeriod(p, set.expression, slot, work, segmentRegister);
+      return slot;
+    });
+    const sums = await bm.runProgram(p, undefined, 'periods');
     return slots.map((slot) => sums[slot]!);
   }));
   return {
