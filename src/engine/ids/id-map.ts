@@ -29,6 +29,10 @@ export class IdMap {
   /** The key recording which kind of ids the prefix holds. */
   readonly modeKey: string;
   private readonly cache = new Map<string, number>();
+  /** Moves on when a forget begins or ends and on each invalidation: an answer asked for before may be stale. */
+  private forgets = 0;
+  /** Forgets on their way (their map entries may still be in Redis, or just gone). */
+  private forgetting = 0;
 
   constructor(
     private readonly redis: RedisClient,
@@ -67,6 +71,20 @@ export class IdMap {
     return integer;
   }
 
+  /** Taken before asking Redis for integers, and handed back to {@link rememberAnswer} with the answer. */
+  get epoch(): number {
+    return this.forgets;
+  }
+
+  /**
+   * Remembers an integer Redis answered for an id when asked at `epoch`, unless an id was forgotten (or
+   * invalidated) while the question was out, or is being forgotten: the answer may be a forgotten integer, and
+   * remembered it would have later marks of the id write that integer, which no read, export or erasure finds.
+   */
+  rememberAnswer(epoch: number, id: string, integer: number): void {
+    if (epoch === this.forgets && this.forgetting === 0) this.remember(id, integer);
+  }
+
   /** Remembers an id's integer. */
   remember(id: string, integer: number): void {
     this.cache.delete(id);
@@ -76,6 +94,7 @@ export class IdMap {
 
   /** Drops an id (or, without one, every id) from this process's cache, e.g. after another process forgot it. */
   invalidate(uid?: unknown): void {
+    this.forgets += 1;
     if (uid === undefined) this.cache.clear();
     else this.cache.delete(mappedIdOf(uid));
   }
@@ -85,9 +104,10 @@ export class IdMap {
     const id = mappedIdOf(uid);
     const known = this.cached(id);
     if (known !== undefined) return known;
+    const epoch = this.forgets;
     const value = await this.redis.hget(this.shardKeys(this.shardOf(id)).ids, id);
     if (value === null) return undefined;
-    this.remember(id, Number(value));
+    this.rememberAnswer(epoch, id, Number(value));
     return Number(value);
   }
 
@@ -98,11 +118,18 @@ export class IdMap {
   async forget(uid: unknown): Promise<number | undefined> {
     const id = mappedIdOf(uid);
     this.cache.delete(id);
-    const keys = this.shardKeys(this.shardOf(id));
-    const value = await this.redis.hget(keys.ids, id);
-    if (value === null) return undefined;
-    await this.redis.multi().hdel(keys.ids, id).hdel(keys.uids, value).exec();
-    return Number(value);
+    this.forgets += 1;
+    this.forgetting += 1;
+    try {
+      const keys = this.shardKeys(this.shardOf(id));
+      const value = await this.redis.hget(keys.ids, id);
+      if (value === null) return undefined;
+      await this.redis.multi().hdel(keys.ids, id).hdel(keys.uids, value).exec();
+      return Number(value);
+    } finally {
+      this.forgetting -= 1;
+      this.forgets += 1;
+    }
   }
 
   /**
@@ -111,6 +138,7 @@ export class IdMap {
    * {@link BitmapistLimitError} and allocates nothing in that shard.
    */
   async resolve(ids: readonly string[], allocate: boolean): Promise<number[]> {
+    const epoch = this.forgets;
     const result = ids.map((id) => this.cached(id) ?? -1);
     const byShard = new Map<number, number[]>();
     result.forEach((integer, i) => {
@@ -131,7 +159,7 @@ export class IdMap {
         positions.forEach((position, j) => {
           const integer = Number(found[j]);
           result[position] = integer;
-          if (integer >= 0) this.remember(ids[position]!, integer);
+          if (integer >= 0) this.rememberAnswer(epoch, ids[position]!, integer);
         });
       }),
     );

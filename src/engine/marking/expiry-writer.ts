@@ -67,8 +67,9 @@ export class ExpiryWriter {
 
   /**
    * Sends EXPIREAT NX for the keys not handled yet. `written`: the keys are known to exist (their marks
-   * resolved), so every key is remembered; otherwise only keys that got their expiry now are (EXPIREAT
-   * on a missing key does nothing and must be sent again after its first write).
+   * resolved), so each is remembered before its EXPIREAT is sent, and concurrent marks of it send nothing more;
+   * otherwise a key is remembered only once its EXPIREAT took (EXPIREAT on a missing key does nothing and must
+   * be sent again after its first write, which may land while this one is on its way).
    */
   async afterWrite(expiring: Iterable<ExpiringKey>, written: boolean): Promise<void> {
     const fresh: ExpiringKey[] = [];
@@ -76,18 +77,27 @@ export class ExpiryWriter {
     for (const entry of expiring) {
       if ((this.given.get(entry.key) ?? 0) > now) continue;
       fresh.push(entry);
-      if (entry.at <= now) continue;
-      if (this.given.size >= MAX_EXPIRED_KEYS) this.given.clear();
-      this.given.set(entry.key, entry.at);
+      if (written) this.remember(entry, now);
     }
     if (fresh.length === 0) return;
     const replies = await Promise.allSettled(fresh.map(({ key, at }) => this.redis.expireat(key, at, 'NX')));
     let failure: { error: unknown } | undefined;
     replies.forEach((reply, i) => {
-      if (reply.status === 'rejected') failure ??= { error: reply.reason };
-      if (reply.status === 'rejected' || (!written && reply.value === 0)) this.given.delete(fresh[i]!.key);
+      if (reply.status === 'rejected') {
+        failure ??= { error: reply.reason };
+        if (written) this.given.delete(fresh[i]!.key);
+      } else if (!written && reply.value === 1) {
+        this.remember(fresh[i]!, Date.now() / 1000);
+      }
     });
     if (failure) throw failure.error;
+  }
+
+  /** Remembers that a key has its expiry, unless that expiry has passed (each write of it must delete it again). */
+  private remember({ key, at }: ExpiringKey, now: number): void {
+    if (at <= now) return;
+    if (this.given.size >= MAX_EXPIRED_KEYS) this.given.clear();
+    this.given.set(key, at);
   }
 
   /** Forgets every key handled: after `deleteAllEvents`, a key written again needs its expiry again. */

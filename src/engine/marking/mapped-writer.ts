@@ -34,6 +34,7 @@ export async function writeMappedBatch(
     args.push(indexes.join(','), ids.length, ...ids);
   }
   const allKeys = [...fixedKeys, ...keyIndex.keys()];
+  const epoch = idMap.epoch;
   const reply = await idMapCall(redis.bitmapistMarkMapped(allKeys.length, ...allKeys, ...args), allKeys);
   const refused = new Map<readonly string[], BitmapistKeyTypeError>();
   const groupKeys = [...groups.keys()];
@@ -46,7 +47,7 @@ export async function writeMappedBatch(
   for (const ids of groups.values()) {
     for (const id of ids) {
       const integer = Number(reply[at++]);
-      if (integer >= 0) idMap.remember(id, integer);
+      if (integer >= 0) idMap.rememberAnswer(epoch, id, integer);
     }
   }
   return refused;

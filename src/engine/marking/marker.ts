@@ -110,10 +110,10 @@ export class Marker {
 
   /** The block of a checked mark's bits: undefined for a mapped id whose integer this process does not know yet. */
   blockOf(mark: CheckedMark): number | undefined {
-    if (mark.pending.block >= 0) return mark.pending.block;
-    if (this.keys.blockBytes === undefined) return 0;
-    const integer = this.idMap?.cached(mark.uid as string);
-    return integer === undefined ? undefined : this.keys.locate(integer).block;
+    // Where the mark would be written now: a mapped id forgotten since it was checked has a new integer.
+    const { block } = this.current(mark).pending;
+    if (block >= 0) return block;
+    return this.keys.blockBytes === undefined ? 0 : undefined;
   }
 
   /** Sets or clears a user in an event's all-time unique bitmap only. */

@@ -16,7 +16,8 @@ export const MAX_IN_FLIGHT = 2000;
 /** A mark in the queue. */
 interface Entry<T> {
   readonly mark: T;
-  readonly partition: number;
+  /** Where its bits are, as last asked: a mapped id is located by its write (or located anew after `forgetUser`). */
+  partition: number;
   state: 'waiting' | 'writing' | 'gone';
   /** The list it waits in. */
   list: MarkList<Entry<T>> | undefined;
@@ -170,6 +171,12 @@ export class MarkQueue<T extends QueuedMark = QueuedMark> {
     this.inFlight -= 1;
     if (entry.abandoned) this.abandonedInFlight -= 1;
     const settlement = settlementOf(failed, error, entry);
+    const partition = this.options.partition?.(entry.mark) ?? entry.partition;
+    if (partition !== entry.partition) {
+      // The write located the mark elsewhere: what came of it says nothing about the partition it was queued in.
+      this.outages.left(entry.partition, entry);
+      entry.partition = partition;
+    }
     if (failed && isRetryable(error)) {
       const waiting = this.outages.failed(entry.partition, entry, Date.now());
       this.reports.unavailable(error, entry.mark.origin?.deref());

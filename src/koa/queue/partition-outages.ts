@@ -69,6 +69,15 @@ export class PartitionOutages<T> {
     }
   }
 
+  /**
+   * A mark written as one of `partition`'s turned out to be another's (its write located it): if it was the
+   * partition's probe, another mark probes it, when its backoff is over. Up or down, the partition stays so.
+   */
+  left(partition: number, item: T): void {
+    const outage = this.outages.get(partition);
+    if (outage !== undefined) this.settleProbe(outage, item);
+  }
+
   /** The client reconnected: every partition that is down is probed at once. */
   retryNow(): void {
     for (const outage of this.outages.values()) {

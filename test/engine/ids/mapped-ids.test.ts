@@ -193,8 +193,44 @@ for (const layout of ['compatible', 'sharded'] as const) {
       expect(await bm.idMap!.lookup(uuidA)).to.not.equal(first);
       expect(await bm.idMap!.forget('never-seen')).to.equal(undefined);
     });
+
+    it('a mark sent while forget() is on its way leaves no forgotten integer in the cache for later marks', async () => {
+      await bm.markEvent('login', uuidA, { now });
+      const first = await bm.idMap!.lookup(uuidA);
+      bm.idMap!.invalidate(uuidA);
+      // The mark asks Redis for the id's integer after forget()'s HGET and before its HDEL: Redis answers the old one.
+      await Promise.all([bm.idMap!.forget(uuidA), bm.markEvent('visit', uuidA, { now })]);
+      await bm.markEvent('later', uuidA, { now });
+      const fresh = mapped();
+      const integer = await fresh.idMap!.lookup(uuidA);
+      expect(integer).to.be.a('number').and.not.equal(first);
+      expect(await bm.idMap!.lookup(uuidA)).to.equal(integer);
+      expect(await fresh.day('later', now).ids()).to.deep.equal([uuidA]);
+    });
   });
 }
+
+describe('mapped user ids: a prepared mark after forgetUser', () => {
+  let t: ReturnType<typeof testBitmapist>;
+  afterEach(() => t.cleanup());
+
+  it('is located at the id\'s new integer, block and all (the mark queue files it there)', async () => {
+    t = testBitmapist();
+    const bm = new Bitmapist({ redis: t.raw, keyPrefix: t.prefix, layout: 'sharded', shardBits: 8, userIds: 'mapped' });
+    await bm.markEvent('login', uuidA, { now });
+    const old = await bm.idMap!.lookup(uuidA);
+    const prepared = bm.prepareMark('visit', uuidA, { now });
+    expect(bm.blockOfMark(prepared)).to.equal(bm.keys.locate(old!).block);
+    await bm.markEvents(Array.from({ length: 600 }, (_, i) => ({ event: 'login', uid: `user-${i}`, now })));
+    expect(await bm.forgetUser(uuidA)).to.equal(3);
+    await bm.writeMark(prepared);
+    const integer = await bm.idMap!.lookup(uuidA);
+    const block = bm.keys.locate(integer!).block;
+    expect(block).to.not.equal(bm.keys.locate(old!).block);
+    expect(bm.blockOfMark(prepared)).to.equal(block);
+    expect(await bm.day('visit', now).ids()).to.deep.equal([uuidA]);
+  });
+});
 
 describe('integer ids and the id mode marker', () => {
   let t: ReturnType<typeof testBitmapist>;

@@ -1,5 +1,6 @@
 import { expect } from 'chai';
 import { Bitmapist, BitmapistArgumentError } from '../../../src/index.js';
+import { ExpiryWriter } from '../../../src/engine/marking/expiry-writer.js';
 import { beyondRetention, expiresAt } from '../../../src/engine/time/retention.js';
 import { countCommands } from '../../support/model.js';
 import { testBitmapist } from '../../support/redis.js';
@@ -126,6 +127,40 @@ describe('expire: bitmaps that expire after their period', function () {
     expect(await t.keys()).to.not.include(`${t.prefix}a_2031-2-20`);
     await bm.markEvent('a', 'alice', { now });
     expect(await t.raw.expiretime(`${t.prefix}a_2031-2-20`)).to.equal(unix('2031-02-22T00:00:00Z'));
+  });
+
+  it('a mark whose bitmap was created while an earlier EXPIREAT of it was on its way still gives it its expiry', async () => {
+    // The race: an unmark that wrote nothing sends EXPIREAT (the key is missing: reply 0); before that reply comes
+    // back, a mark of another user creates the key and asks for its expiry. The first reply must not leave the
+    // key without one. The replies of the first EXPIREAT are held back here until the mark has asked.
+    t = testBitmapist();
+    const keys = new Bitmapist({ redis: t.raw, keyPrefix: t.prefix }).keys;
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    let sent!: () => void;
+    const firstSent = new Promise<void>((resolve) => (sent = resolve));
+    let calls = 0;
+    const gated = {
+      async expireat(key: string, at: number, nx: 'NX') {
+        const reply = await t.raw.expireat(key, at, nx);
+        if (++calls === 1) {
+          sent();
+          await held;
+        }
+        return reply;
+      },
+    };
+    const writer = new ExpiryWriter(gated as never, keys, { day: DAY });
+    const expiring = writer.keysOf('a', 0, now, false);
+    const day = `${t.prefix}a_2031-2-20`;
+    const unmarked = writer.afterWrite(expiring, false);
+    await firstSent;
+    expect(await t.raw.exists(day)).to.equal(0);
+    await t.raw.setbit(day, 7, 1);
+    const marked = writer.afterWrite(expiring, true);
+    release();
+    await Promise.all([unmarked, marked]);
+    expect(await t.raw.expiretime(day)).to.equal(unix('2031-02-22T00:00:00Z'));
   });
 
   it('a bitmap written again after deleteAllEvents gets its expiry again', async () => {

@@ -310,6 +310,52 @@ describe('koa: MarkQueue', () => {
     expect(reports.map((r) => r.error.constructor)).to.deep.equal([BitmapistUnavailableError]);
   });
 
+  it('files a failed mark under the partition its write found (a mapped id located, or located anew), not the one it was queued in', async () => {
+    // Where each mark's bits are, as the queue asks: -1 until its write has located its id.
+    const where = new Map<number, number>([[1, 0], [3, -1], [4, -1]]);
+    const located = new Map<number, number>([[1, 1], [3, 1], [4, 0]]);
+    const down = new Set([1]);
+    let mapDown = false;
+    const written: number[] = [];
+    const attempts: number[] = [];
+    const { queue, push } = queueWith(
+      async (mark) => {
+        attempts.push(mark.uid);
+        await Promise.resolve();
+        if (mapDown) throw new Error('connect ECONNREFUSED 127.0.0.1:1');
+        where.set(mark.uid, located.get(mark.uid) ?? 0);
+        if (down.has(where.get(mark.uid)!)) throw new Error('connect ECONNREFUSED 127.0.0.1:2');
+        written.push(mark.uid);
+      },
+      100,
+      (mark) => where.get(mark.uid) ?? 0,
+    );
+    // Queued in partition 0, written to partition 1 (down): partition 0 stays up, and its next mark goes out at
+    // once, not after a probe of partition 0 by mark 1.
+    push(1);
+    await until(() => where.get(1) === 1);
+    push(2);
+    await until(() => written.includes(2));
+    expect(attempts).to.deep.equal([1, 2]);
+    // Two marks of partition -1 fail before they are located; the probe that locates one in partition 1 (down)
+    // leaves partition -1, whose other mark is probed next and written.
+    mapDown = true;
+    push(3);
+    push(4);
+    await until(() => attempts.filter((uid) => uid >= 3).length === 2);
+    await new Promise((resolve) => setImmediate(resolve));
+    mapDown = false;
+    queue.wake();
+    // (Without leaving partition -1, mark 3 would stay its probe for ever, and mark 4 would never be sent.)
+    await until(() => written.includes(4));
+    expect(written).to.deep.equal([2, 4]);
+    down.clear();
+    queue.wake();
+    expect(await queue.idle(3000)).to.equal(0);
+    expect(written.toSorted((a, b) => a - b)).to.deep.equal([1, 2, 3, 4]);
+    expect(queue.metrics).to.deep.equal({ queued: 0, written: 4, dropped: 0, failed: 0 });
+  });
+
   it('never holds more than its limit: drops the oldest even while it is being written, counting it once that write fails', async () => {
     const calls = new Map<number, { resolve: () => void; reject: (error: Error) => void }>();
     const { queue, push, reports } = queueWith((mark) => new Promise((resolve, reject) => calls.set(mark.uid, { resolve: () => resolve(undefined), reject })), 3);
