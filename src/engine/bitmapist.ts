@@ -134,6 +134,7 @@ export class Bitmapist<Mode extends UserIdMode = 'integers'> extends EventSets<I
 
   /** Writes a checked mark, then records its expiry (when marks expire); a throw becomes the rejection. */
   private written(bit: 0 | 1, mark: CheckedMark): Promise<void> {
+    const since = this.expiring?.epoch ?? 0;
     let write: Promise<void>;
     try {
       write = this.marker.write(bit, mark);
@@ -142,7 +143,7 @@ export class Bitmapist<Mode extends UserIdMode = 'integers'> extends EventSets<I
     }
     const expiring = this.expiring;
     if (!expiring) return write;
-    return write.then(() => expiring.marked(mark.event, this.marker.blockOf(mark), mark.time, mark.hourly, bit));
+    return write.then(() => expiring.marked(mark.event, this.marker.blockOf(mark), mark.time, mark.hourly, bit, since));
   }
 
   /** The block of a checked mark's bits (the mark queue keeps the marks of one block together). */
@@ -232,6 +233,7 @@ export class Bitmapist<Mode extends UserIdMode = 'integers'> extends EventSets<I
    * `BitmapistScanError` and deletes nothing.
    */
   async deleteAllEvents(): Promise<number> {
+    this.expiring?.deleted();
     try {
       return await deleteEvents(this.redis, this.keys, () => this.availability.check());
     } finally {

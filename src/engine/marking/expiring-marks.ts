@@ -29,12 +29,17 @@ export class ExpiringMarks {
    * A mark's bitmaps exist now; an unmark's may not (an unmark of a mapped id never marked writes nothing), so
    * only those that got their expiry are remembered.
    */
-  async marked(event: string, block: number | undefined, time: number, hourly: boolean, bit: 0 | 1 = 1): Promise<void> {
+  async marked(event: string, block: number | undefined, time: number, hourly: boolean, bit: 0 | 1, since: number): Promise<void> {
     if (block === undefined) return;
-    await this.expiry.afterWrite(this.expiry.keysOf(event, block, new Date(time), hourly), bit === 1);
+    await this.expiry.afterWrite(this.expiry.keysOf(event, block, new Date(time), hourly), bit === 1, since);
   }
 
-  /** After this prefix's bitmaps were deleted: each one written again gets its expiry again. */
+  /** Taken when a mark is sent, and handed to {@link marked}: see {@link ExpiryWriter.epoch}. */
+  get epoch(): number {
+    return this.expiry.epoch;
+  }
+
+  /** When this prefix's bitmaps begin to be deleted, and when they were: each one written again gets its expiry again. */
   deleted(): void {
     this.expiry.forgetAll();
   }
@@ -49,6 +54,7 @@ export class ExpiringMarks {
     marks: Iterable<T> | AsyncIterable<T>,
   ): Promise<number> {
     const stamp = new Date();
+    const since = this.expiry.epoch;
     // One entry per event, hour and block (or mapped id): what the expiry needs, bounded by the keys written.
     const seen = new Map<string, AnyMark>();
     const stamped = (mark: T): T => {
@@ -68,10 +74,10 @@ export class ExpiringMarks {
     try {
       written = await write(source);
     } catch (error) {
-      await this.expireSeen(seen.values(), false).catch(() => undefined);
+      await this.expireSeen(seen.values(), false, since).catch(() => undefined);
       throw error;
     }
-    await this.expireSeen(seen.values(), true);
+    await this.expireSeen(seen.values(), true, since);
     return written;
   }
 
@@ -84,7 +90,7 @@ export class ExpiringMarks {
     }
   }
 
-  private async expireSeen(marks: Iterable<AnyMark>, written: boolean): Promise<void> {
+  private async expireSeen(marks: Iterable<AnyMark>, written: boolean, since: number): Promise<void> {
     const keys = [];
     for (const { event, uid, now } of marks) {
       try {
@@ -95,7 +101,7 @@ export class ExpiringMarks {
         // A mark the import refused: it wrote nothing.
       }
     }
-    await this.expiry.afterWrite(keys, written);
+    await this.expiry.afterWrite(keys, written, since);
   }
 }
 

@@ -28,6 +28,8 @@ export class ExpiryWriter {
   /** Key -> the expiry it was given (Unix seconds). */
   private readonly given = new Map<string, number>();
   private readonly byMark = new Map<string, readonly ExpiringKey[]>();
+  /** Moves on when this prefix's bitmaps are being deleted (see {@link epoch}). */
+  private deletions = 0;
 
   constructor(
     private readonly redis: RedisClient,
@@ -67,17 +69,19 @@ export class ExpiryWriter {
 
   /**
    * Sends EXPIREAT NX for the keys not handled yet. `written`: the keys are known to exist (their marks
-   * resolved), so each is remembered before its EXPIREAT is sent, and concurrent marks of it send nothing more;
+   * resolved, and no deletion began since they were sent at `since`), so each is remembered before its EXPIREAT is sent, and concurrent marks of it send nothing more;
    * otherwise a key is remembered only once its EXPIREAT took (EXPIREAT on a missing key does nothing and must
    * be sent again after its first write, which may land while this one is on its way).
    */
-  async afterWrite(expiring: Iterable<ExpiringKey>, written: boolean): Promise<void> {
+  async afterWrite(expiring: Iterable<ExpiringKey>, written: boolean, since = this.deletions): Promise<void> {
+    // A write sent before a deletion began or ended (`since`, its epoch) may have been deleted again.
+    const exists = written && since === this.deletions;
     const fresh: ExpiringKey[] = [];
     const now = Date.now() / 1000;
     for (const entry of expiring) {
       if ((this.given.get(entry.key) ?? 0) > now) continue;
       fresh.push(entry);
-      if (written) this.remember(entry, now);
+      if (exists) this.remember(entry, now);
     }
     if (fresh.length === 0) return;
     const replies = await Promise.allSettled(fresh.map(({ key, at }) => this.redis.expireat(key, at, 'NX')));
@@ -85,8 +89,8 @@ export class ExpiryWriter {
     replies.forEach((reply, i) => {
       if (reply.status === 'rejected') {
         failure ??= { error: reply.reason };
-        if (written) this.given.delete(fresh[i]!.key);
-      } else if (!written && reply.value === 1) {
+        if (exists) this.given.delete(fresh[i]!.key);
+      } else if (!exists && reply.value === 1) {
         this.remember(fresh[i]!, Date.now() / 1000);
       }
     });
@@ -100,8 +104,21 @@ export class ExpiryWriter {
     this.given.set(key, at);
   }
 
-  /** Forgets every key handled: after `deleteAllEvents`, a key written again needs its expiry again. */
+  /**
+   * Taken when a write is sent, and handed to {@link afterWrite} with its bitmaps: it moves on when a deletion of
+   * the prefix's bitmaps begins and when it ends, so that a write that may have been deleted since is not taken
+   * for an existing key.
+   */
+  get epoch(): number {
+    return this.deletions;
+  }
+
+  /**
+   * Forgets every key handled, when `deleteAllEvents` begins and when it ends: a key written again needs its
+   * expiry again.
+   */
   forgetAll(): void {
     this.given.clear();
+    this.deletions += 1;
   }
 }

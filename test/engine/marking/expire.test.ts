@@ -163,6 +163,24 @@ describe('expire: bitmaps that expire after their period', function () {
     expect(await t.raw.expiretime(day)).to.equal(unix('2031-02-22T00:00:00Z'));
   });
 
+  it('a mark written before deleteAllEvents deleted its bitmap, whose expiry is asked for after, does not stand for the bitmap written again', async () => {
+    t = testBitmapist();
+    const writer = new ExpiryWriter(t.raw as never, new Bitmapist({ redis: t.raw, keyPrefix: t.prefix }).keys, { day: DAY });
+    const expiring = writer.keysOf('a', 0, now, false);
+    const day = `${t.prefix}a_2031-2-20`;
+    // The first mark is written; deleteAllEvents deletes its bitmap (and forgets what it knew) before the mark's
+    // expiry is asked for, on a missing key; a second mark writes the bitmap again.
+    const since = writer.epoch;
+    await t.raw.setbit(day, 1, 1);
+    writer.forgetAll();
+    await t.raw.del(day);
+    writer.forgetAll();
+    await writer.afterWrite(expiring, true, since);
+    await t.raw.setbit(day, 2, 1);
+    await writer.afterWrite(expiring, true, writer.epoch);
+    expect(await t.raw.expiretime(day)).to.equal(unix('2031-02-22T00:00:00Z'));
+  });
+
   it('a bitmap written again after deleteAllEvents gets its expiry again', async () => {
     t = testBitmapist({ expire: { day: DAY } });
     const day = `${t.prefix}a_2031-2-20`;
