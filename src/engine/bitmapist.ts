@@ -143,7 +143,7 @@ export class Bitmapist<Mode extends UserIdMode = 'integers'> extends EventSets<I
     }
     const expiring = this.expiring;
     if (!expiring) return write;
-    return write.then(() => expiring.marked(mark.event, this.marker.blockOf(mark), mark.time, mark.hourly, bit, since));
+    return write.then(() => expiring.marked(mark.event, this.marker.writtenBlock(mark), mark.time, mark.hourly, bit, since));
   }
 
   /** The block of a checked mark's bits (the mark queue keeps the marks of one block together). */

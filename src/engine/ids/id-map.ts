@@ -85,6 +85,11 @@ export class IdMap {
     if (epoch === this.forgets && this.forgetting === 0) this.remember(id, integer);
   }
 
+  /** The integer of an id if this process has seen it recently, as {@link cached} without marking it as used. */
+  peek(id: string): number | undefined {
+    return this.cache.get(id);
+  }
+
   /** Remembers an id's integer. */
   remember(id: string, integer: number): void {
     this.cache.delete(id);

@@ -28,6 +28,8 @@ export class ExpiryWriter {
   /** Key -> the expiry it was given (Unix seconds). */
   private readonly given = new Map<string, number>();
   private readonly byMark = new Map<string, readonly ExpiringKey[]>();
+  /** EXPIREATs on their way for keys that may be missing (an unmark's): whether each took. */
+  private readonly asking = new Map<string, Promise<boolean>>();
   /** Moves on when this prefix's bitmaps are being deleted (see {@link epoch}). */
   private deletions = 0;
 
@@ -69,32 +71,58 @@ export class ExpiryWriter {
 
   /**
    * Sends EXPIREAT NX for the keys not handled yet. `written`: the keys are known to exist (their marks
-   * resolved, and no deletion began since they were sent at `since`), so each is remembered before its EXPIREAT is sent, and concurrent marks of it send nothing more;
-   * otherwise a key is remembered only once its EXPIREAT took (EXPIREAT on a missing key does nothing and must
-   * be sent again after its first write, which may land while this one is on its way).
+   * resolved, and no deletion began since they were sent at `since`), so each is remembered before its EXPIREAT
+   * is sent, and concurrent marks of it send nothing more. Otherwise (an unmark, which may have written nothing)
+   * a key is remembered only once its EXPIREAT took: EXPIREAT on a missing key does nothing, and a mark may
+   * create the key while it is on its way. Such a mark waits for that EXPIREAT's reply, and sends its own only
+   * when it did not take.
    */
   async afterWrite(expiring: Iterable<ExpiringKey>, written: boolean, since = this.deletions): Promise<void> {
     // A write sent before a deletion began or ended (`since`, its epoch) may have been deleted again.
     const exists = written && since === this.deletions;
-    const fresh: ExpiringKey[] = [];
+    let fresh: ExpiringKey[] = [];
+    let unsure: (Promise<boolean> | undefined)[] | undefined;
     const now = Date.now() / 1000;
     for (const entry of expiring) {
       if ((this.given.get(entry.key) ?? 0) > now) continue;
       fresh.push(entry);
-      if (exists) this.remember(entry, now);
+      if (!exists) continue;
+      this.remember(entry, now);
+      const asked = this.asking.get(entry.key);
+      if (asked) (unsure ??= [])[fresh.length - 1] = asked;
+    }
+    if (unsure) {
+      const took = await Promise.all(fresh.map((_, i) => unsure[i] ?? false));
+      fresh = fresh.filter((_, i) => !took[i]);
     }
     if (fresh.length === 0) return;
-    const replies = await Promise.allSettled(fresh.map(({ key, at }) => this.redis.expireat(key, at, 'NX')));
+    const sent = this.deletions;
+    const calls = fresh.map(({ key, at }) => this.redis.expireat(key, at, 'NX'));
+    if (!exists) fresh.forEach(({ key }, i) => this.ask(key, calls[i]!));
+    const replies = await Promise.allSettled(calls);
     let failure: { error: unknown } | undefined;
     replies.forEach((reply, i) => {
       if (reply.status === 'rejected') {
         failure ??= { error: reply.reason };
         if (exists) this.given.delete(fresh[i]!.key);
-      } else if (!exists && reply.value === 1) {
+      } else if (!exists && reply.value === 1 && this.deletions === sent) {
+        // (A deletion begun since may have deleted the key after its EXPIREAT.)
         this.remember(fresh[i]!, Date.now() / 1000);
       }
     });
     if (failure) throw failure.error;
+  }
+
+  /** Records an EXPIREAT of a key that may be missing, on its way: whether it took, until its reply. */
+  private ask(key: string, call: Promise<number>): void {
+    const took = call.then(
+      (reply) => reply === 1,
+      () => false,
+    );
+    this.asking.set(key, took);
+    void took.then(() => {
+      if (this.asking.get(key) === took) this.asking.delete(key);
+    });
   }
 
   /** Remembers that a key has its expiry, unless that expiry has passed (each write of it must delete it again). */

@@ -108,12 +108,25 @@ export class Marker {
     return this.batcher.add(bit, mark.pending);
   }
 
-  /** The block of a checked mark's bits: undefined for a mapped id whose integer this process does not know yet. */
+  /** The block a mark's write wrote: undefined for a mapped id it did not locate (an unmark of an id never seen). */
+  writtenBlock(mark: CheckedMark): number | undefined {
+    if (mark.pending.block >= 0) return mark.pending.block;
+    if (this.keys.blockBytes === undefined) return 0;
+    const integer = this.idMap?.cached(mark.uid as string);
+    return integer === undefined ? undefined : this.keys.locate(integer).block;
+  }
+
+  /**
+   * The block a checked mark would be written to now, as far as this process knows (no I/O, nothing moved in the
+   * id cache): a mapped id's integer as cached now, so that after `forgetUser` the id's new integer once its
+   * write has located it; else where the mark was located; undefined for a mapped id never located.
+   */
   blockOf(mark: CheckedMark): number | undefined {
-    // Where the mark would be written now: a mapped id forgotten since it was checked has a new integer.
-    const { block } = this.current(mark).pending;
-    if (block >= 0) return block;
-    return this.keys.blockBytes === undefined ? 0 : undefined;
+    if (this.keys.blockBytes === undefined) return 0;
+    const { pending } = mark;
+    const integer = pending.id === undefined ? undefined : this.idMap!.peek(pending.id);
+    if (integer !== undefined) return this.keys.locate(integer).block;
+    return pending.block >= 0 ? pending.block : undefined;
   }
 
   /** Sets or clears a user in an event's all-time unique bitmap only. */

@@ -10,6 +10,9 @@ import type { MarkQueueMetrics, MarkQueueOptions, QueuedMark } from './types.js'
 
 export type { MarkQueueMetrics, MarkQueueOptions, QueuedMark } from './types.js';
 
+/** The partition of marks whose place is not known before their write locates them (mapped ids not seen yet). */
+export const UNLOCATED = -1;
+
 /** The most marks being written at once (the engine turns those of one tick into script calls of 500). */
 export const MAX_IN_FLIGHT = 2000;
 
@@ -173,8 +176,11 @@ export class MarkQueue<T extends QueuedMark = QueuedMark> {
     const settlement = settlementOf(failed, error, entry);
     const partition = this.options.partition?.(entry.mark) ?? entry.partition;
     if (partition !== entry.partition) {
-      // The write located the mark elsewhere: what came of it says nothing about the partition it was queued in.
-      this.outages.left(entry.partition, entry);
+      // The write located the mark elsewhere. A mark queued unlocated (UNLOCATED) that got located reached the id
+      // map, which is all that partition stands for; otherwise what came of it says nothing about the partition it
+      // was queued in.
+      if (entry.partition === UNLOCATED) this.outages.succeeded(entry.partition, entry);
+      else this.outages.left(entry.partition, entry);
       entry.partition = partition;
     }
     if (failed && isRetryable(error)) {

@@ -181,6 +181,49 @@ describe('expire: bitmaps that expire after their period', function () {
     expect(await t.raw.expiretime(day)).to.equal(unix('2031-02-22T00:00:00Z'));
   });
 
+  it('an unmark\'s EXPIREAT that took before deleteAllEvents deleted the bitmap does not stand for the bitmap written again', async () => {
+    t = testBitmapist();
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    let sent!: () => void;
+    const firstSent = new Promise<void>((resolve) => (sent = resolve));
+    let calls = 0;
+    const gated = {
+      async expireat(key: string, at: number, nx: 'NX') {
+        const reply = await t.raw.expireat(key, at, nx);
+        if (++calls === 1) {
+          sent();
+          await held;
+        }
+        return reply;
+      },
+    };
+    const writer = new ExpiryWriter(gated as never, new Bitmapist({ redis: t.raw, keyPrefix: t.prefix }).keys, { day: DAY });
+    const expiring = writer.keysOf('a', 0, now, false);
+    const day = `${t.prefix}a_2031-2-20`;
+    await t.raw.setbit(day, 1, 0);
+    const unmarked = writer.afterWrite(expiring, false);
+    await firstSent;
+    writer.forgetAll();
+    await t.raw.del(day);
+    writer.forgetAll();
+    release();
+    await unmarked;
+    await t.raw.setbit(day, 2, 1);
+    await writer.afterWrite(expiring, true, writer.epoch);
+    expect(await t.raw.expiretime(day)).to.equal(unix('2031-02-22T00:00:00Z'));
+  });
+
+  it('a first-seen mapped id marked while another id is forgotten still gives its bitmaps their expiry (sharded layout)', async () => {
+    t = testBitmapist();
+    const bm = new Bitmapist({ redis: t.raw, keyPrefix: t.prefix, layout: 'sharded', shardBits: 8, userIds: 'mapped', expire: { day: DAY } });
+    await bm.markEvent('a', 'someone', { now });
+    bm.idMap!.invalidate('someone');
+    await Promise.all([bm.idMap!.forget('someone'), bm.markEvent('b', 'first-seen', { now })]);
+    const block = bm.keys.locate((await bm.idMap!.lookup('first-seen'))!).block;
+    expect(await t.raw.expiretime(bm.keys.eventKey('b', '2031-2-20', block))).to.equal(unix('2031-02-22T00:00:00Z'));
+  });
+
   it('a bitmap written again after deleteAllEvents gets its expiry again', async () => {
     t = testBitmapist({ expire: { day: DAY } });
     const day = `${t.prefix}a_2031-2-20`;
