@@ -8,6 +8,8 @@ export const MAP_SHARDS = 16;
 /** Ids remembered per process by default (least recently used forgotten first). */
 export const DEFAULT_ID_CACHE_SIZE = 100_000;
 const READ_CHUNK = 1000;
+/** Ids forgotten lately that are told apart; past that, every answer asked for before is suspect. */
+const MAX_TOUCHED_IDS = 10_000;
 
 /** The keys of one map shard: id -> integer, integer -> id, and its counter. */
 export interface MapShardKeys {
@@ -31,8 +33,12 @@ export class IdMap {
   private readonly cache = new Map<string, number>();
   /** Moves on when a forget begins or ends and on each invalidation: an answer asked for before may be stale. */
   private forgets = 0;
-  /** Forgets on their way (their map entries may still be in Redis, or just gone). */
-  private forgetting = 0;
+  /** The ids forgotten (or invalidated) lately, with the value `forgets` took then. */
+  private readonly touched = new Map<string, number>();
+  /** Answers asked for before this are all suspect (every id was invalidated, or `touched` started over). */
+  private floor = 0;
+  /** The ids being forgotten, with how many forgets of each are on their way. */
+  private readonly forgetting = new Map<string, number>();
 
   constructor(
     private readonly redis: RedisClient,
@@ -77,12 +83,25 @@ export class IdMap {
   }
 
   /**
-   * Remembers an integer Redis answered for an id when asked at `epoch`, unless an id was forgotten (or
+   * Remembers an integer Redis answered for an id when asked at `epoch`, unless the id was forgotten (or
    * invalidated) while the question was out, or is being forgotten: the answer may be a forgotten integer, and
    * remembered it would have later marks of the id write that integer, which no read, export or erasure finds.
+   * Answers for other ids are remembered as usual, so an erasure job does not slow the marks of everyone else.
    */
   rememberAnswer(epoch: number, id: string, integer: number): void {
-    if (epoch === this.forgets && this.forgetting === 0) this.remember(id, integer);
+    if (epoch < this.floor || (this.touched.get(id) ?? -1) > epoch || this.forgetting.has(id)) return;
+    this.remember(id, integer);
+  }
+
+  /** Notes that an id's answers asked for until now may be stale. */
+  private touch(id: string): void {
+    this.forgets += 1;
+    if (this.touched.size >= MAX_TOUCHED_IDS) {
+      this.touched.clear();
+      this.floor = this.forgets;
+    }
+    this.touched.delete(id);
+    this.touched.set(id, this.forgets);
   }
 
   /** The integer of an id if this process has seen it recently, as {@link cached} without marking it as used. */
@@ -99,9 +118,15 @@ export class IdMap {
 
   /** Drops an id (or, without one, every id) from this process's cache, e.g. after another process forgot it. */
   invalidate(uid?: unknown): void {
-    this.forgets += 1;
-    if (uid === undefined) this.cache.clear();
-    else this.cache.delete(mappedIdOf(uid));
+    if (uid === undefined) {
+      this.cache.clear();
+      this.floor = ++this.forgets;
+      this.touched.clear();
+      return;
+    }
+    const id = mappedIdOf(uid);
+    this.cache.delete(id);
+    this.touch(id);
   }
 
   /** The integer of a user id, or undefined when it was never marked (or was forgotten). Allocates nothing. */
@@ -123,8 +148,8 @@ export class IdMap {
   async forget(uid: unknown): Promise<number | undefined> {
     const id = mappedIdOf(uid);
     this.cache.delete(id);
-    this.forgets += 1;
-    this.forgetting += 1;
+    this.touch(id);
+    this.forgetting.set(id, (this.forgetting.get(id) ?? 0) + 1);
     try {
       const keys = this.shardKeys(this.shardOf(id));
       const value = await this.redis.hget(keys.ids, id);
@@ -132,8 +157,10 @@ export class IdMap {
       await this.redis.multi().hdel(keys.ids, id).hdel(keys.uids, value).exec();
       return Number(value);
     } finally {
-      this.forgetting -= 1;
-      this.forgets += 1;
+      const left = this.forgetting.get(id)! - 1;
+      if (left === 0) this.forgetting.delete(id);
+      else this.forgetting.set(id, left);
+      this.touch(id);
     }
   }
 

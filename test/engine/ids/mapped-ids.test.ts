@@ -207,6 +207,14 @@ for (const layout of ['compatible', 'sharded'] as const) {
       expect(await bm.idMap!.lookup(uuidA)).to.equal(integer);
       expect(await fresh.day('later', now).ids()).to.deep.equal([uuidA]);
     });
+
+    it('a forget of one id leaves the answers for other ids to the cache', async () => {
+      await bm.markEvent('login', uuidA, { now });
+      await Promise.all([bm.idMap!.forget(uuidA), bm.markEvent('login', uuidB, { now })]);
+      expect(bm.idMap!.peek(uuidB)).to.be.a('number');
+      const { names } = await countCommands(t.raw, () => bm.markEvent('visit', uuidB, { now }));
+      expect(names.filter((name) => name !== 'evalsha' && name !== 'setbit' && name !== 'type')).to.deep.equal([]);
+    });
   });
 }
 
