@@ -18,6 +18,30 @@ async function expireCommandsServed(raw: Bitmapist['redis']): Promise<number> {
   return [...info.matchAll(/^cmdstat_(?:expire|expireat|pexpire|pexpireat):calls=(\d+)/gm)].reduce((sum, m) => sum + Number(m[1]), 0);
 }
 
+/**
+ * An ExpiryWriter (day bitmaps kept a day) on the test Redis whose first EXPIREAT runs at once but has its reply
+ * held back until `release()`; `firstSent` resolves once Redis has run it.
+ */
+function writerHoldingFirstReply(t: { raw: Bitmapist['redis']; prefix: string }) {
+  let release!: () => void;
+  const held = new Promise<void>((resolve) => (release = resolve));
+  let sent!: () => void;
+  const firstSent = new Promise<void>((resolve) => (sent = resolve));
+  let calls = 0;
+  const client = {
+    async expireat(key: string, at: number, nx: 'NX') {
+      const reply = await t.raw.expireat(key, at, nx);
+      if (++calls === 1) {
+        sent();
+        await held;
+      }
+      return reply;
+    },
+  };
+  const writer = new ExpiryWriter(client as never, new Bitmapist({ redis: t.raw, keyPrefix: t.prefix }).keys, { day: DAY });
+  return { writer, firstSent, release };
+}
+
 describe('expire: bitmaps that expire after their period', function () {
   this.timeout(30_000);
   let t: ReturnType<typeof testBitmapist>;
@@ -134,23 +158,7 @@ describe('expire: bitmaps that expire after their period', function () {
     // back, a mark of another user creates the key and asks for its expiry. The first reply must not leave the
     // key without one. The replies of the first EXPIREAT are held back here until the mark has asked.
     t = testBitmapist();
-    const keys = new Bitmapist({ redis: t.raw, keyPrefix: t.prefix }).keys;
-    let release!: () => void;
-    const held = new Promise<void>((resolve) => (release = resolve));
-    let sent!: () => void;
-    const firstSent = new Promise<void>((resolve) => (sent = resolve));
-    let calls = 0;
-    const gated = {
-      async expireat(key: string, at: number, nx: 'NX') {
-        const reply = await t.raw.expireat(key, at, nx);
-        if (++calls === 1) {
-          sent();
-          await held;
-        }
-        return reply;
-      },
-    };
-    const writer = new ExpiryWriter(gated as never, keys, { day: DAY });
+    const { writer, firstSent, release } = writerHoldingFirstReply(t);
     const expiring = writer.keysOf('a', 0, now, false);
     const day = `${t.prefix}a_2031-2-20`;
     const unmarked = writer.afterWrite(expiring, false);
@@ -183,22 +191,7 @@ describe('expire: bitmaps that expire after their period', function () {
 
   it('an unmark\'s EXPIREAT that took before deleteAllEvents deleted the bitmap does not stand for the bitmap written again', async () => {
     t = testBitmapist();
-    let release!: () => void;
-    const held = new Promise<void>((resolve) => (release = resolve));
-    let sent!: () => void;
-    const firstSent = new Promise<void>((resolve) => (sent = resolve));
-    let calls = 0;
-    const gated = {
-      async expireat(key: string, at: number, nx: 'NX') {
-        const reply = await t.raw.expireat(key, at, nx);
-        if (++calls === 1) {
-          sent();
-          await held;
-        }
-        return reply;
-      },
-    };
-    const writer = new ExpiryWriter(gated as never, new Bitmapist({ redis: t.raw, keyPrefix: t.prefix }).keys, { day: DAY });
+    const { writer, firstSent, release } = writerHoldingFirstReply(t);
     const expiring = writer.keysOf('a', 0, now, false);
     const day = `${t.prefix}a_2031-2-20`;
     await t.raw.setbit(day, 1, 0);
