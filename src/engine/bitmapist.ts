@@ -146,9 +146,13 @@ export class Bitmapist<Mode extends UserIdMode = 'integers'> extends EventSets<I
     return write.then(() => expiring.marked(mark.event, this.marker.writtenBlock(mark), mark.time, mark.hourly, bit, since));
   }
 
-  /** The block of a checked mark's bits (the mark queue keeps the marks of one block together). */
-  blockOfMark(mark: CheckedMark): number | undefined {
-    return this.marker.blockOf(mark);
+  /**
+   * Where a checked mark's write goes, for the mark queue (which holds back the marks of a partition whose writes
+   * fail): its block (one Cluster slot), or for a mapped id not located yet a negative number, `-1 - its map
+   * shard`. Once the mark's write has located the id, its block.
+   */
+  partitionOfMark(mark: CheckedMark): number {
+    return this.marker.partitionOf(mark);
   }
 
   /** Marks `uid` in the event's all-time unique bitmap only. */

@@ -2,7 +2,7 @@ import { Redis, type Cluster, type RedisOptions } from 'ioredis';
 import { Bitmapist } from '../engine/bitmapist.js';
 import type { UserIdMode } from '../engine/ids/user-ids.js';
 import type { CheckedMark } from '../engine/marking/marker.js';
-import { MarkQueue, UNLOCATED, type QueuedMark } from './queue/mark-queue.js';
+import { MarkQueue, type QueuedMark } from './queue/mark-queue.js';
 import type { KoaBitmapistOptions, SystemSource } from './options.js';
 
 /**
@@ -61,9 +61,9 @@ export function createSystem(name: string, source: SystemSource, settings: Syste
     report: settings.report,
     // Checked once when queued (`prepareMark`): written as is.
     write: (mark) => engine.writeMark(mark.checked),
-    // A block's keys share one Cluster slot: a dead master holds back only the marks of its own blocks.
-    // A mapped id is located by its integer once this process knows it; until then its marks share one partition.
-    partition: (mark) => engine.blockOfMark(mark.checked) ?? UNLOCATED,
+    // A block's keys share one Cluster slot: a dead master holds back only the marks of its own blocks. A mapped
+    // id is located by its integer once this process knows it; until then its marks wait with its map shard's.
+    partition: (mark) => engine.partitionOfMark(mark.checked),
   });
   const client = engine.redis;
   const onReady = () => queue.wake();

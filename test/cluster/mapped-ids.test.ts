@@ -1,6 +1,7 @@
 import { expect } from 'chai';
-import { Cluster } from 'ioredis';
+import { Cluster, Redis } from 'ioredis';
 import { Bitmapist } from '../../src/index.js';
+import { isRetryable } from '../../src/engine/redis/outage.js';
 import { testBitmapist, testClusterNodes, uniquePrefix } from '../support/redis.js';
 import { expectSameCohorts, randomMarks } from '../engine/support/mapped-marks.js';
 
@@ -38,6 +39,42 @@ describe('mapped user ids on Redis Cluster', function () {
     }
     return byNode;
   }
+
+  it('a master that does not answer fails only the marks of first-seen ids of its map shards; the others are written', async () => {
+    const client = new Cluster(testClusterNodes(), { redisOptions: { commandTimeout: 300 } });
+    const bm = new Bitmapist({ redis: client, keyPrefix: prefix, layout: 'sharded', shardBits: 8, userIds: 'mapped' });
+    const ownerOf = async (key: string) => {
+      const slot = (await cluster.call('CLUSTER', 'KEYSLOT', key)) as number;
+      const ranges = (await cluster.call('CLUSTER', 'SLOTS')) as [number, number, [string, number]][];
+      return ranges.find(([from, to]) => slot >= from && slot <= to)![2][1];
+    };
+    // A master serving neither block 0 (where the first integers go) nor the block registry, and a map shard on it.
+    const busy = new Set([await ownerOf(`${prefix}{0}e`), await ownerOf(`${prefix}~blocks`)]);
+    const silentPort = cluster.nodes('master').map((node) => node.options.port!).find((port) => !busy.has(port))!;
+    const shardOwners = await Promise.all(Array.from({ length: 16 }, (_, s) => ownerOf(bm.idMap!.shardKeys(s).ids)));
+    const ids = Array.from({ length: 200 }, (_, i) => `user-${i}`);
+    const silentId = ids.find((id) => shardOwners[bm.idMap!.shardOf(id)] === silentPort)!;
+    const liveIds = ids.filter((id) => shardOwners[bm.idMap!.shardOf(id)] !== silentPort).slice(0, 3);
+    const control = new Redis({ host: '127.0.0.1', port: silentPort });
+    try {
+      // The instance's first write records the prefix's id mode, wherever that key lives: done before the pause.
+      await bm.markEvent('warm-up', 'someone', { now });
+      await control.call('CLIENT', 'PAUSE', '60000', 'WRITE');
+      const prepared = bm.prepareMark('e', silentId, { now });
+      expect(bm.partitionOfMark(prepared)).to.equal(-1 - bm.idMap!.shardOf(silentId));
+      const settled = await Promise.allSettled([silentId, ...liveIds].map((id) => bm.markEvent('e', id, { now })));
+      expect(settled.map((result) => result.status)).to.deep.equal(['rejected', 'fulfilled', 'fulfilled', 'fulfilled']);
+      expect(isRetryable((settled[0] as PromiseRejectedResult).reason)).to.equal(true);
+      expect([...(await bm.day('e', now).ids())].sort()).to.deep.equal([...liveIds].sort());
+      await control.call('CLIENT', 'UNPAUSE');
+      await bm.markEvent('e', silentId, { now });
+      expect([...(await bm.day('e', now).ids())].sort()).to.deep.equal([silentId, ...liveIds].sort());
+    } finally {
+      await control.call('CLIENT', 'UNPAUSE').catch(() => undefined);
+      control.disconnect();
+      client.disconnect();
+    }
+  });
 
   it('spreads the id map over the masters and reads the app ids back', async () => {
     const ids = Array.from({ length: 300 }, (_, i) => `c0ffee00-0000-4000-8000-${String(i).padStart(12, '0')}`);

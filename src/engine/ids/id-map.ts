@@ -1,5 +1,6 @@
 import { BitmapistIdModeError, BitmapistKeyTypeError, BitmapistLimitError, BitmapistScriptError } from '../errors.js';
 import type { KeyNames } from '../keys/key-names.js';
+import { isRetryable } from '../redis/outage.js';
 import { runScript, type RedisClient } from '../redis/scripts.js';
 import { mappedIdOf } from './user-ids.js';
 
@@ -16,6 +17,12 @@ export interface MapShardKeys {
   ids: string;
   uids: string;
   seq: string;
+}
+
+/** What {@link IdMap.resolve} found: an integer per id (-1: unknown), and the error of each id whose shard failed. */
+export interface ResolvedIds {
+  integers: number[];
+  failures: Map<number, unknown>;
 }
 
 /**
@@ -166,21 +173,24 @@ export class IdMap {
 
   /**
    * The integers of ids (canonical strings), allocating those not seen yet when `allocate`: one script call
-   * per map shard involved. Unknown ids are -1 when not allocating. A full map rejects with a
-   * {@link BitmapistLimitError} and allocates nothing in that shard.
+   * per map shard involved. Unknown ids are -1 when not allocating. A shard that cannot be reached (connection
+   * trouble, a transient reply) fails only its own ids: `failures` holds the error by position, the other
+   * shards' answers stand, as a dead Cluster master holds back only its own shards. A refusal (a full map, a
+   * key of the wrong type, another id mode) rejects the whole call; a full shard allocates nothing.
    */
-  async resolve(ids: readonly string[], allocate: boolean): Promise<number[]> {
+  async resolve(ids: readonly string[], allocate: boolean): Promise<ResolvedIds> {
     const epoch = this.forgets;
-    const result = ids.map((id) => this.cached(id) ?? -1);
+    const integers = ids.map((id) => this.cached(id) ?? -1);
+    const failures = new Map<number, unknown>();
     const byShard = new Map<number, number[]>();
-    result.forEach((integer, i) => {
+    integers.forEach((integer, i) => {
       if (integer >= 0) return;
       const shard = this.shardOf(ids[i]!);
       const list = byShard.get(shard);
       if (list) list.push(i);
       else byShard.set(shard, [i]);
     });
-    await Promise.all(
+    const calls = await Promise.allSettled(
       [...byShard].map(async ([shard, positions]) => {
         const keys = this.shardKeys(shard);
         const call = this.redis.bitmapistMapIds(
@@ -190,12 +200,18 @@ export class IdMap {
         const found = await idMapCall(call, [keys.ids, keys.uids, keys.seq]);
         positions.forEach((position, j) => {
           const integer = Number(found[j]);
-          result[position] = integer;
+          integers[position] = integer;
           if (integer >= 0) this.rememberAnswer(epoch, ids[position]!, integer);
         });
       }),
     );
-    return result;
+    const shards = [...byShard.values()];
+    calls.forEach((call, k) => {
+      if (call.status === 'fulfilled') return;
+      if (!isRetryable(call.reason)) throw call.reason;
+      for (const position of shards[k]!) failures.set(position, call.reason);
+    });
+    return { integers, failures };
   }
 
   /** The app ids of integers, in the same order (undefined for an integer no id holds any more). */

@@ -117,6 +117,16 @@ export class Marker {
   }
 
   /**
+   * The mark queue's partition of a checked mark: the block it would be written to now ({@link blockOf}), or for a
+   * mapped id not located yet `-1 - its map shard` (that shard's node must answer before the mark is located).
+   */
+  partitionOf(mark: CheckedMark): number {
+    const block = this.blockOf(mark);
+    if (block !== undefined) return block;
+    return -1 - this.idMap!.shardOf(mark.pending.id!);
+  }
+
+  /**
    * The block a checked mark would be written to now, as far as this process knows (no I/O, nothing moved in the
    * id cache): a mapped id's integer as cached now, so that after `forgetUser` the id's new integer once its
    * write has located it; else where the mark was located; undefined for a mapped id never located.
@@ -205,16 +215,19 @@ export class Marker {
           }),
         );
       }
-      const integers = await this.idMap!.resolve(unresolved.map((mark) => mark.id!), bit === 1);
+      const { integers, failures } = await this.idMap!.resolve(unresolved.map((mark) => mark.id!), bit === 1);
+      const failed = new Map<PendingMark, unknown>();
       unresolved.forEach((mark, i) => {
+        if (failures.has(i)) failed.set(mark, failures.get(i));
         if (integers[i]! < 0) return;
         const { block, bit: offset } = this.keys.locate(integers[i]!);
         Object.assign(mark, { keys: mark.keysOf!(block), uid: offset, block });
       });
+      // The marks of a map shard that could not be reached fail on their own; the others are written.
       const known = marks.filter((mark) => mark.uid >= 0);
       const results = known.length > 0 ? this.writeResolved(bit, known) : [];
       const byMark = new Map(known.map((mark, i) => [mark, results[i]!]));
-      return marks.map((mark) => byMark.get(mark) ?? Promise.resolve());
+      return marks.map((mark) => byMark.get(mark) ?? (failed.has(mark) ? Promise.reject(failed.get(mark)) : Promise.resolve()));
     });
     return marks.map((_, i) => written.then((results) => results[i]));
   }

@@ -10,9 +10,6 @@ import type { MarkQueueMetrics, MarkQueueOptions, QueuedMark } from './types.js'
 
 export type { MarkQueueMetrics, MarkQueueOptions, QueuedMark } from './types.js';
 
-/** The partition of marks whose place is not known before their write locates them (mapped ids not seen yet). */
-export const UNLOCATED = -1;
-
 /** The most marks being written at once (the engine turns those of one tick into script calls of 500). */
 export const MAX_IN_FLIGHT = 2000;
 
@@ -176,10 +173,10 @@ export class MarkQueue<T extends QueuedMark = QueuedMark> {
     const settlement = settlementOf(failed, error, entry);
     const partition = this.options.partition?.(entry.mark) ?? entry.partition;
     if (partition !== entry.partition) {
-      // The write located the mark elsewhere. A mark queued unlocated (UNLOCATED) that got located reached the id
-      // map, which is all that partition stands for; otherwise what came of it says nothing about the partition it
-      // was queued in.
-      if (entry.partition === UNLOCATED) this.outages.succeeded(entry.partition, entry);
+      // The write located the mark elsewhere. A mark queued unlocated (a negative partition) that got located had
+      // its id map answer, which is all that partition stands for; otherwise what came of it says nothing about the
+      // partition it was queued in.
+      if (entry.partition < 0) this.outages.succeeded(entry.partition, entry);
       else this.outages.left(entry.partition, entry);
       entry.partition = partition;
     }

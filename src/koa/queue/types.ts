@@ -32,7 +32,9 @@ export interface MarkQueueOptions<T extends QueuedMark = QueuedMark> {
   /**
    * The partition of a mark: marks of one partition live on one Redis node (the engine's block, one
    * Cluster hash slot). A failing partition waits and is probed on its own while the others keep flowing.
-   * Default: a single partition.
+   * A negative partition holds marks not located yet (their write first asks where they go, e.g. a mapped id's
+   * map shard): once a write has located a mark, the partition is asked again, and the mark moves. Default: a
+   * single partition.
    */
   partition?(mark: T): number;
 }

@@ -228,14 +228,14 @@ describe('mapped user ids: a prepared mark after forgetUser', () => {
     await bm.markEvent('login', uuidA, { now });
     const old = await bm.idMap!.lookup(uuidA);
     const prepared = bm.prepareMark('visit', uuidA, { now });
-    expect(bm.blockOfMark(prepared)).to.equal(bm.keys.locate(old!).block);
+    expect(bm.partitionOfMark(prepared)).to.equal(bm.keys.locate(old!).block);
     await bm.markEvents(Array.from({ length: 600 }, (_, i) => ({ event: 'login', uid: `user-${i}`, now })));
     expect(await bm.forgetUser(uuidA)).to.equal(3);
     await bm.writeMark(prepared);
     const integer = await bm.idMap!.lookup(uuidA);
     const block = bm.keys.locate(integer!).block;
     expect(block).to.not.equal(bm.keys.locate(old!).block);
-    expect(bm.blockOfMark(prepared)).to.equal(block);
+    expect(bm.partitionOfMark(prepared)).to.equal(block);
     expect(await bm.day('visit', now).ids()).to.deep.equal([uuidA]);
   });
 });

@@ -10,7 +10,7 @@ import { MarkQueueOverflowError, MarksNotWrittenError } from '../../../src/koa/i
 import { BitmapistUnavailableError } from '../../../src/koa/errors.js';
 import { HeldMarks } from '../../../src/koa/queue/held-marks.js';
 import { MarkList } from '../../../src/koa/queue/mark-list.js';
-import { MarkQueue, UNLOCATED, type QueuedMark } from '../../../src/koa/queue/mark-queue.js';
+import { MarkQueue, type QueuedMark } from '../../../src/koa/queue/mark-queue.js';
 
 /** The marks these tests queue: integer ids, with the time they were issued. */
 interface TestMark extends QueuedMark {
@@ -311,7 +311,8 @@ describe('koa: MarkQueue', () => {
   });
 
   it('files a failed mark under the partition its write found (a mapped id located, or located anew), not the one it was queued in', async () => {
-    // Where each mark's bits are, as the queue asks: UNLOCATED until its write has located its id.
+    // Where each mark's bits are, as the queue asks: UNLOCATED (a negative partition) until its write located it.
+    const UNLOCATED = -1;
     const where = new Map<number, number>([[1, 0]]);
     const located = new Map<number, number>([[1, 1], [3, 1]]);
     const down = new Set([1]);
