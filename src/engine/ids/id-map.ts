@@ -103,7 +103,7 @@ export class IdMap {
   /** Notes that an id's answers asked for until now may be stale. */
   private touch(id: string): void {
     this.forgets += 1;
-    if (this.touched.size >= MAX_TOUCHED_IDS) {
+    if (this.touched.size >= MAX_TOUCHED_IDS && !this.touched.has(id)) {
       this.touched.clear();
       this.floor = this.forgets;
     }

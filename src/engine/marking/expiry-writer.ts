@@ -83,8 +83,10 @@ export class ExpiryWriter {
     let fresh: ExpiringKey[] = [];
     let unsure: (Promise<boolean> | undefined)[] | undefined;
     const now = Date.now() / 1000;
+    const seen = new Set<string>();
     for (const entry of expiring) {
-      if ((this.given.get(entry.key) ?? 0) > now) continue;
+      if ((this.given.get(entry.key) ?? 0) > now || seen.has(entry.key)) continue;
+      seen.add(entry.key);
       fresh.push(entry);
       if (!exists) continue;
       this.remember(entry, now);
@@ -98,7 +100,7 @@ export class ExpiryWriter {
     if (fresh.length === 0) return;
     const sent = this.deletions;
     const calls = fresh.map(({ key, at }) => this.redis.expireat(key, at, 'NX'));
-    if (!exists) fresh.forEach(({ key }, i) => this.ask(key, calls[i]!));
+    if (!exists) fresh.forEach((entry, i) => this.ask(entry, calls[i]!, sent));
     const replies = await Promise.allSettled(calls);
     let failure: { error: unknown } | undefined;
     replies.forEach((reply, i) => {
@@ -113,10 +115,13 @@ export class ExpiryWriter {
     if (failure) throw failure.error;
   }
 
-  /** Records an EXPIREAT of a key that may be missing, on its way: whether it took, until its reply. */
-  private ask(key: string, call: Promise<number>): void {
+  /**
+   * Records an EXPIREAT of a key that may be missing, on its way: whether it took and the key still has it (no
+   * deletion began since it was sent at `sent`, and its expiry has not passed), until its reply.
+   */
+  private ask({ key, at }: ExpiringKey, call: Promise<number>, sent: number): void {
     const took = call.then(
-      (reply) => reply === 1,
+      (reply) => reply === 1 && this.deletions === sent && at > Date.now() / 1000,
       () => false,
     );
     this.asking.set(key, took);

@@ -217,6 +217,37 @@ describe('expire: bitmaps that expire after their period', function () {
     expect(await t.raw.expiretime(bm.keys.eventKey('b', '2031-2-20', block))).to.equal(unix('2031-02-22T00:00:00Z'));
   });
 
+  it('a mark does not count on an unmark\'s EXPIREAT that took before deleteAllEvents deleted the bitmap it wrote again', async () => {
+    t = testBitmapist();
+    const { writer, firstSent, release } = writerHoldingFirstReply(t);
+    const expiring = writer.keysOf('a', 0, now, false);
+    const day = `${t.prefix}a_2031-2-20`;
+    await t.raw.setbit(day, 1, 0);
+    const unmarked = writer.afterWrite(expiring, false);
+    await firstSent;
+    writer.forgetAll();
+    await t.raw.del(day);
+    writer.forgetAll();
+    const since = writer.epoch;
+    await t.raw.setbit(day, 2, 1);
+    const marked = writer.afterWrite(expiring, true, since);
+    release();
+    await Promise.all([unmarked, marked]);
+    expect(await t.raw.expiretime(day)).to.equal(unix('2031-02-22T00:00:00Z'));
+  });
+
+  it('sends one EXPIREAT per key when a call lists a key twice, marks and unmarks alike', async () => {
+    t = testBitmapist();
+    const writer = new ExpiryWriter(t.raw as never, new Bitmapist({ redis: t.raw, keyPrefix: t.prefix }).keys, { day: DAY });
+    const twice = [...writer.keysOf('a', 0, now, false), ...writer.keysOf('a', 0, new Date('2031-02-20T13:00:00Z'), false)];
+    expect(twice.map(({ key }) => key)).to.deep.equal([`${t.prefix}a_2031-2-20`, `${t.prefix}a_2031-2-20`]);
+    await t.raw.setbit(`${t.prefix}a_2031-2-20`, 1, 1);
+    const unmarks = await countCommands(t.raw, () => writer.afterWrite(twice, false));
+    writer.forgetAll();
+    const marks = await countCommands(t.raw, () => writer.afterWrite(twice, true));
+    expect([expireCalls(unmarks.names), expireCalls(marks.names)]).to.deep.equal([1, 1]);
+  });
+
   it('a bitmap written again after deleteAllEvents gets its expiry again', async () => {
     t = testBitmapist({ expire: { day: DAY } });
     const day = `${t.prefix}a_2031-2-20`;
