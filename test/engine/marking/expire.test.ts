@@ -42,6 +42,23 @@ function writerHoldingFirstReply(t: { raw: Bitmapist['redis']; prefix: string })
   return { writer, firstSent, release };
 }
 
+/**
+ * An unmark's EXPIREAT of an existing day bitmap that takes, its reply held back while deleteAllEvents (as the
+ * writer sees it) deletes the bitmap: `release()` lets the reply through, `unmarked` settles after it.
+ */
+async function unmarkHeldAcrossDeletion(t: { raw: Bitmapist['redis']; prefix: string }) {
+  const { writer, firstSent, release } = writerHoldingFirstReply(t);
+  const expiring = writer.keysOf('a', 0, now, false);
+  const day = `${t.prefix}a_2031-2-20`;
+  await t.raw.setbit(day, 1, 0);
+  const unmarked = writer.afterWrite(expiring, false);
+  await firstSent;
+  writer.forgetAll();
+  await t.raw.del(day);
+  writer.forgetAll();
+  return { writer, expiring, day, unmarked, release };
+}
+
 describe('expire: bitmaps that expire after their period', function () {
   this.timeout(30_000);
   let t: ReturnType<typeof testBitmapist>;
@@ -191,15 +208,7 @@ describe('expire: bitmaps that expire after their period', function () {
 
   it('an unmark\'s EXPIREAT that took before deleteAllEvents deleted the bitmap does not stand for the bitmap written again', async () => {
     t = testBitmapist();
-    const { writer, firstSent, release } = writerHoldingFirstReply(t);
-    const expiring = writer.keysOf('a', 0, now, false);
-    const day = `${t.prefix}a_2031-2-20`;
-    await t.raw.setbit(day, 1, 0);
-    const unmarked = writer.afterWrite(expiring, false);
-    await firstSent;
-    writer.forgetAll();
-    await t.raw.del(day);
-    writer.forgetAll();
+    const { writer, expiring, day, unmarked, release } = await unmarkHeldAcrossDeletion(t);
     release();
     await unmarked;
     await t.raw.setbit(day, 2, 1);
@@ -219,15 +228,7 @@ describe('expire: bitmaps that expire after their period', function () {
 
   it('a mark does not count on an unmark\'s EXPIREAT that took before deleteAllEvents deleted the bitmap it wrote again', async () => {
     t = testBitmapist();
-    const { writer, firstSent, release } = writerHoldingFirstReply(t);
-    const expiring = writer.keysOf('a', 0, now, false);
-    const day = `${t.prefix}a_2031-2-20`;
-    await t.raw.setbit(day, 1, 0);
-    const unmarked = writer.afterWrite(expiring, false);
-    await firstSent;
-    writer.forgetAll();
-    await t.raw.del(day);
-    writer.forgetAll();
+    const { writer, expiring, day, unmarked, release } = await unmarkHeldAcrossDeletion(t);
     const since = writer.epoch;
     await t.raw.setbit(day, 2, 1);
     const marked = writer.afterWrite(expiring, true, since);
