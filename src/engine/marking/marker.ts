@@ -108,12 +108,13 @@ export class Marker {
     return this.batcher.add(bit, mark.pending);
   }
 
-  /** The block a mark's write wrote: undefined for a mapped id it did not locate (an unmark of an id never seen). */
+  /**
+   * The block a mark's write wrote (the write locates a mapped id in the mark itself): undefined for a mapped id it
+   * did not locate (an unmark of an id never seen).
+   */
   writtenBlock(mark: CheckedMark): number | undefined {
     if (mark.pending.block >= 0) return mark.pending.block;
-    if (this.keys.blockBytes === undefined) return 0;
-    const integer = this.idMap?.cached(mark.uid as string);
-    return integer === undefined ? undefined : this.keys.locate(integer).block;
+    return this.keys.blockBytes === undefined ? 0 : undefined;
   }
 
   /**
