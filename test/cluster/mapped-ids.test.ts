@@ -40,22 +40,30 @@ describe('mapped user ids on Redis Cluster', function () {
     return byNode;
   }
 
-  it('a master that does not answer fails only the marks of first-seen ids of its map shards; the others are written', async () => {
-    const client = new Cluster(testClusterNodes(), { redisOptions: { commandTimeout: 300 } });
-    const bm = new Bitmapist({ redis: client, keyPrefix: prefix, layout: 'sharded', shardBits: 8, userIds: 'mapped' });
+  /**
+   * A master serving neither block 0 (where the first integers go) nor the block registry, with `bm`'s ids of
+   * its map shards (`silent`) and of the other masters' shards (`live`).
+   */
+  async function quietMaster(bm: Bitmapist<'mapped'>): Promise<{ port: number; silent: string[]; live: string[] }> {
     const ownerOf = async (key: string) => {
       const slot = (await cluster.call('CLUSTER', 'KEYSLOT', key)) as number;
       const ranges = (await cluster.call('CLUSTER', 'SLOTS')) as [number, number, [string, number]][];
       return ranges.find(([from, to]) => slot >= from && slot <= to)![2][1];
     };
-    // A master serving neither block 0 (where the first integers go) nor the block registry, and a map shard on it.
     const busy = new Set([await ownerOf(`${prefix}{0}e`), await ownerOf(`${prefix}~blocks`)]);
-    const silentPort = cluster.nodes('master').map((node) => node.options.port!).find((port) => !busy.has(port))!;
+    const port = cluster.nodes('master').map((node) => node.options.port!).find((candidate) => !busy.has(candidate))!;
     const shardOwners = await Promise.all(Array.from({ length: 16 }, (_, s) => ownerOf(bm.idMap!.shardKeys(s).ids)));
     const ids = Array.from({ length: 200 }, (_, i) => `user-${i}`);
-    const silentId = ids.find((id) => shardOwners[bm.idMap!.shardOf(id)] === silentPort)!;
-    const liveIds = ids.filter((id) => shardOwners[bm.idMap!.shardOf(id)] !== silentPort).slice(0, 3);
-    const control = new Redis({ host: '127.0.0.1', port: silentPort });
+    const onIt = (id: string) => shardOwners[bm.idMap!.shardOf(id)] === port;
+    return { port, silent: ids.filter(onIt), live: ids.filter((id) => !onIt(id)) };
+  }
+
+  it('a master that does not answer fails only the marks of first-seen ids of its map shards; the others are written', async () => {
+    const client = new Cluster(testClusterNodes(), { redisOptions: { commandTimeout: 300 } });
+    const bm = new Bitmapist({ redis: client, keyPrefix: prefix, layout: 'sharded', shardBits: 8, userIds: 'mapped' });
+    const { port, silent, live } = await quietMaster(bm);
+    const [silentId, liveIds] = [silent[0]!, live.slice(0, 3)];
+    const control = new Redis({ host: '127.0.0.1', port });
     try {
       // The instance's first write records the prefix's id mode, wherever that key lives: done before the pause.
       await bm.markEvent('warm-up', 'someone', { now });
@@ -69,6 +77,55 @@ describe('mapped user ids on Redis Cluster', function () {
       await control.call('CLIENT', 'UNPAUSE');
       await bm.markEvent('e', silentId, { now });
       expect([...(await bm.day('e', now).ids())].sort()).to.deep.equal([silentId, ...liveIds].sort());
+    } finally {
+      await control.call('CLIENT', 'UNPAUSE').catch(() => undefined);
+      control.disconnect();
+      client.disconnect();
+    }
+  });
+
+  it('while a map shard\'s master does not answer, the other marks of its batch are written without waiting for it', async function () {
+    this.timeout(20_000); // before the fix, the other marks waited for the pause (30 s) to end
+    const client = new Cluster(testClusterNodes()); // no commandTimeout: the call to the paused master just waits
+    const bm = new Bitmapist({ redis: client, keyPrefix: prefix, layout: 'sharded', shardBits: 8, userIds: 'mapped' });
+    const { port, silent, live } = await quietMaster(bm);
+    const [silentId, [seen, ...fresh]] = [silent[0]!, live.slice(0, 4)];
+    const control = new Redis({ host: '127.0.0.1', port });
+    try {
+      await bm.markEvent('warm-up', seen!, { now }); // records the id mode, and the process caches `seen`
+      await control.call('CLIENT', 'PAUSE', '30000', 'WRITE');
+      let silentSettled = false;
+      const held = bm.markEvent('e', silentId, { now }).finally(() => (silentSettled = true));
+      await Promise.all([seen!, ...fresh].map((id) => bm.markEvent('e', id, { now })));
+      expect([...(await bm.day('e', now).ids())].sort()).to.deep.equal([seen!, ...fresh].sort());
+      expect(silentSettled).to.equal(false);
+      await control.call('CLIENT', 'UNPAUSE');
+      await held;
+      expect([...(await bm.day('e', now).ids())].sort()).to.deep.equal([silentId, seen!, ...fresh].sort());
+    } finally {
+      await control.call('CLIENT', 'UNPAUSE').catch(() => undefined);
+      control.disconnect();
+      client.disconnect();
+    }
+  });
+
+  it('a mark waiting for a map shard\'s answer is not overtaken by a later unmark of its id', async function () {
+    this.timeout(20_000);
+    const client = new Cluster(testClusterNodes());
+    const bm = new Bitmapist({ redis: client, keyPrefix: prefix, layout: 'sharded', shardBits: 8, userIds: 'mapped' });
+    const { port, silent, live } = await quietMaster(bm);
+    const [silentId, liveId] = [silent[0]!, live[0]!];
+    const control = new Redis({ host: '127.0.0.1', port });
+    try {
+      await bm.markEvent('warm-up', 'someone', { now });
+      await control.call('CLIENT', 'PAUSE', '30000', 'WRITE');
+      // One batch marks both first-seen ids; the next, issued after it, unmarks the live one.
+      const marked = [silentId, liveId].map((id) => bm.markEvent('e', id, { now }));
+      const unmarked = bm.unmarkEvent('e', liveId, { now });
+      await unmarked;
+      await control.call('CLIENT', 'UNPAUSE');
+      await Promise.all(marked);
+      expect(await bm.day('e', now).ids()).to.deep.equal([silentId]);
     } finally {
       await control.call('CLIENT', 'UNPAUSE').catch(() => undefined);
       control.disconnect();

@@ -1,6 +1,5 @@
 import { BitmapistIdModeError, BitmapistKeyTypeError, BitmapistLimitError, BitmapistScriptError } from '../errors.js';
 import type { KeyNames } from '../keys/key-names.js';
-import { isRetryable } from '../redis/outage.js';
 import { runScript, type RedisClient } from '../redis/scripts.js';
 import { mappedIdOf } from './user-ids.js';
 
@@ -19,10 +18,11 @@ export interface MapShardKeys {
   seq: string;
 }
 
-/** What {@link IdMap.resolve} found: an integer per id (-1: unknown), and the error of each id whose shard failed. */
-export interface ResolvedIds {
-  integers: number[];
-  failures: Map<number, unknown>;
+/** One map shard's part of {@link IdMap.ask}: the positions of its ids among those asked, and its answer. */
+export interface ShardAnswer {
+  positions: number[];
+  /** The integers of its ids, in the order of `positions` (-1: unknown), or the shard's error. */
+  integers: Promise<number[]>;
 }
 
 /**
@@ -172,46 +172,34 @@ export class IdMap {
   }
 
   /**
-   * The integers of ids (canonical strings), allocating those not seen yet when `allocate`: one script call
-   * per map shard involved. Unknown ids are -1 when not allocating. A shard that cannot be reached (connection
-   * trouble, a transient reply) fails only its own ids: `failures` holds the error by position, the other
-   * shards' answers stand, as a dead Cluster master holds back only its own shards. A refusal (a full map, a
-   * key of the wrong type, another id mode) rejects the whole call; a full shard allocates nothing.
+   * Asks the map shards for the integers of ids (canonical strings), allocating those not seen yet when
+   * `allocate`: one script call per map shard involved, each answering on its own (-1: an unknown id), so a
+   * Cluster master that does not answer holds back only the ids of its own shards. A shard's call fails on its
+   * own too: a refusal (a full map, a key of the wrong type, another id mode) allocates nothing of that shard.
+   * The answers are not remembered: the caller hands them to {@link rememberAnswer} (with the {@link epoch} it
+   * took before asking) once it has sent what depends on them, so a later mark of one of these ids is not
+   * written from the cache ahead of them.
    */
-  async resolve(ids: readonly string[], allocate: boolean): Promise<ResolvedIds> {
-    const epoch = this.forgets;
-    const integers = ids.map((id) => this.cached(id) ?? -1);
-    const failures = new Map<number, unknown>();
+  ask(ids: readonly string[], allocate: boolean): ShardAnswer[] {
     const byShard = new Map<number, number[]>();
-    integers.forEach((integer, i) => {
-      if (integer >= 0) return;
-      const shard = this.shardOf(ids[i]!);
+    ids.forEach((id, i) => {
+      const shard = this.shardOf(id);
       const list = byShard.get(shard);
       if (list) list.push(i);
       else byShard.set(shard, [i]);
     });
-    const calls = await Promise.allSettled(
-      [...byShard].map(async ([shard, positions]) => {
-        const keys = this.shardKeys(shard);
-        const call = this.redis.bitmapistMapIds(
-          3, keys.ids, keys.uids, keys.seq, allocate ? 1 : 0, this.shards, shard, this.maxInteger,
-          ...positions.map((i) => ids[i]!),
-        );
-        const found = await idMapCall(call, [keys.ids, keys.uids, keys.seq]);
-        positions.forEach((position, j) => {
-          const integer = Number(found[j]);
-          integers[position] = integer;
-          if (integer >= 0) this.rememberAnswer(epoch, ids[position]!, integer);
-        });
-      }),
+    return [...byShard].map(([shard, positions]) => ({
+      positions,
+      integers: this.askShard(shard, positions.map((i) => ids[i]!), allocate),
+    }));
+  }
+
+  private async askShard(shard: number, ids: string[], allocate: boolean): Promise<number[]> {
+    const keys = this.shardKeys(shard);
+    const call = this.redis.bitmapistMapIds(
+      3, keys.ids, keys.uids, keys.seq, allocate ? 1 : 0, this.shards, shard, this.maxInteger, ...ids,
     );
-    const shards = [...byShard.values()];
-    calls.forEach((call, k) => {
-      if (call.status === 'fulfilled') return;
-      if (!isRetryable(call.reason)) throw call.reason;
-      for (const position of shards[k]!) failures.set(position, call.reason);
-    });
-    return { integers, failures };
+    return (await idMapCall(call, [keys.ids, keys.uids, keys.seq])).map(Number);
   }
 
   /** The app ids of integers, in the same order (undefined for an integer no id holds any more). */

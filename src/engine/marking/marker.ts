@@ -200,8 +200,9 @@ export class Marker {
 
   /**
    * Writes a batch once this process may write in its id mode and the integers of its mapped ids are known:
-   * the compatible layout finds or allocates them in the mark's own script call; the sharded layout first
-   * asks the map shards (one call each), then marks. An unmark of an id never seen has nothing to clear.
+   * the compatible layout finds or allocates them in the mark's own script call; the sharded layout asks the
+   * map shards (one call each) and marks as they answer ({@link writeAsked}). An unmark of an id never seen has
+   * nothing to clear.
    */
   private writeMarks(bit: 0 | 1, marks: PendingMark[]): Promise<void>[] {
     const unresolved = marks.filter((mark) => mark.uid < 0);
@@ -216,21 +217,64 @@ export class Marker {
           }),
         );
       }
-      const { integers, failures } = await this.idMap!.resolve(unresolved.map((mark) => mark.id!), bit === 1);
-      const failed = new Map<PendingMark, unknown>();
-      unresolved.forEach((mark, i) => {
-        if (failures.has(i)) failed.set(mark, failures.get(i));
-        if (integers[i]! < 0) return;
-        const { block, bit: offset } = this.keys.locate(integers[i]!);
-        Object.assign(mark, { keys: mark.keysOf!(block), uid: offset, block });
-      });
-      // The marks of a map shard that could not be reached fail on their own; the others are written.
-      const known = marks.filter((mark) => mark.uid >= 0);
-      const results = known.length > 0 ? this.writeResolved(bit, known) : [];
-      const byMark = new Map(known.map((mark, i) => [mark, results[i]!]));
-      return marks.map((mark) => byMark.get(mark) ?? (failed.has(mark) ? Promise.reject(failed.get(mark)) : Promise.resolve()));
+      return this.writeAsked(bit, marks, unresolved);
     });
     return marks.map((_, i) => written.then((results) => results[i]));
+  }
+
+  /**
+   * Writes a batch of the sharded layout with mapped ids: the marks whose integers this process knows at once,
+   * the others as their map shard answers (the answers that come in one turn of the event loop in one write), so
+   * a Cluster master that does not answer holds back only the marks of its shards' ids, and a shard's failure
+   * (an outage, a full map) rejects only those. An answer is cached only when its marks are sent: until then a
+   * later mark of the id asks its shard too, is answered after it, and so is sent after it (issue order).
+   */
+  private writeAsked(bit: 0 | 1, marks: PendingMark[], unresolved: PendingMark[]): Promise<void>[] {
+    const idMap = this.idMap!;
+    const place = (mark: PendingMark, integer: number) => {
+      const { block, bit: offset } = this.keys.locate(integer);
+      Object.assign(mark, { keys: mark.keysOf!(block), uid: offset, block });
+    };
+    const asked: PendingMark[] = [];
+    for (const mark of unresolved) {
+      const integer = idMap.cached(mark.id!);
+      if (integer === undefined) asked.push(mark);
+      else place(mark, integer);
+    }
+    const writes = new Map<PendingMark, Promise<void>>();
+    const write = (group: PendingMark[]) => this.writeResolved(bit, group).forEach((done, i) => writes.set(group[i]!, done));
+    const known = marks.filter((mark) => mark.uid >= 0);
+    if (known.length > 0) write(known);
+    const results = new Map(writes);
+    const epoch = idMap.epoch;
+    let turn: { answered: [PendingMark, number][]; sent: Promise<void> } | undefined;
+    const sendThisTurn = (answered: [PendingMark, number][]): Promise<void> => {
+      if (!turn) {
+        const next: [PendingMark, number][] = [];
+        const sent = new Promise<void>((done) =>
+          setImmediate(() => {
+            turn = undefined;
+            for (const [mark, integer] of next) place(mark, integer);
+            write(next.map(([mark]) => mark));
+            for (const [mark, integer] of next) idMap.rememberAnswer(epoch, mark.id!, integer);
+            done();
+          }),
+        );
+        turn = { answered: next, sent };
+      }
+      turn.answered.push(...answered);
+      return turn.sent;
+    };
+    for (const { positions, integers } of idMap.ask(asked.map((mark) => mark.id!), bit === 1)) {
+      const shardMarks = positions.map((position) => asked[position]!);
+      const sent = integers.then((found) => {
+        // An unmark of an id never seen (-1) has nothing to clear.
+        const answered = shardMarks.flatMap((mark, j): [PendingMark, number][] => (found[j]! >= 0 ? [[mark, found[j]!]] : []));
+        return answered.length > 0 ? sendThisTurn(answered) : undefined;
+      });
+      for (const mark of shardMarks) results.set(mark, sent.then(() => writes.get(mark)));
+    }
+    return marks.map((mark) => results.get(mark)!);
   }
 
   /**

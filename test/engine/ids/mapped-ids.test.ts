@@ -140,24 +140,33 @@ for (const layout of ['compatible', 'sharded'] as const) {
       expect(await keysUnder(t.raw, t.prefix)).to.deep.equal(before);
     });
 
-    it('refuses new ids past maxMappedIds with a BitmapistLimitError, nothing of the call written', async () => {
-      // Compatible: 3 ids fill the map. Sharded: 16 shards allocate in a stride, so under a cap of 16 each
-      // shard hands out one integer; new ids of the shard of 'a' find it full.
-      const capped = mapped({ maxMappedIds: layout === 'compatible' ? 3 : 16 });
-      const first = layout === 'compatible' ? ['a', 'b', 'c'] : ['a'];
-      await capped.markEvents(first.map((uid) => ({ event: 'login', uid, now })));
-      const sameShard = (id: string) => layout === 'compatible' || capped.idMap!.shardOf(id) === capped.idMap!.shardOf('a');
-      const fresh = Array.from({ length: 400 }, (_, i) => `new-${i}`).filter(sameShard).slice(0, 3);
-      const before = await keysUnder(t.raw, t.prefix);
-      const dayBefore = await capped.day('login', now).ids();
-      let error: unknown;
-      await capped.markEvents(['a', ...fresh].map((uid) => ({ event: 'login', uid, now }))).catch((caught: unknown) => (error = caught));
-      expect(error).to.be.instanceOf(BitmapistLimitError);
-      expect(await keysUnder(t.raw, t.prefix)).to.deep.equal(before);
-      expect(await Promise.all(fresh.map((id) => capped.idMap!.lookup(id)))).to.deep.equal([undefined, undefined, undefined]);
-      expect(await capped.day('login', now).ids()).to.deep.equal(dayBefore);
-      await capped.markEvent('login', 'a', { now }); // ids already seen still mark
-    });
+    it(
+      layout === 'compatible'
+        ? 'refuses new ids past maxMappedIds with a BitmapistLimitError, nothing of the call written'
+        : 'refuses new ids of a full map shard with a BitmapistLimitError, nothing of that shard written; other shards\' ids are',
+      async () => {
+        // Compatible: 3 ids fill the map. Sharded: 16 shards allocate in a stride, so under a cap of 16 each
+        // shard hands out one integer; new ids of the shard of 'a' find it full, a new id of another shard does not.
+        const capped = mapped({ maxMappedIds: layout === 'compatible' ? 3 : 16 });
+        const first = layout === 'compatible' ? ['a', 'b', 'c'] : ['a'];
+        await capped.markEvents(first.map((uid) => ({ event: 'login', uid, now })));
+        const sameShard = (id: string) => layout === 'compatible' || capped.idMap!.shardOf(id) === capped.idMap!.shardOf('a');
+        const fresh = Array.from({ length: 400 }, (_, i) => `new-${i}`).filter(sameShard).slice(0, 3);
+        const elsewhere = layout === 'compatible' ? [] : ['other-0', 'other-1', 'other-2', 'other-3'].filter((id) => !sameShard(id)).slice(0, 1);
+        expect(elsewhere).to.have.length(layout === 'compatible' ? 0 : 1);
+        const before = await keysUnder(t.raw, t.prefix);
+        const dayBefore = await capped.day('login', now).ids();
+        let error: unknown;
+        await capped
+          .markEvents(['a', ...fresh, ...elsewhere].map((uid) => ({ event: 'login', uid, now })))
+          .catch((caught: unknown) => (error = caught));
+        expect(error).to.be.instanceOf(BitmapistLimitError);
+        expect(await Promise.all(fresh.map((id) => capped.idMap!.lookup(id)))).to.deep.equal([undefined, undefined, undefined]);
+        if (layout === 'compatible') expect(await keysUnder(t.raw, t.prefix)).to.deep.equal(before);
+        expect([...(await capped.day('login', now).ids())].sort()).to.deep.equal([...dayBefore, ...elsewhere].sort());
+        await capped.markEvent('login', 'a', { now }); // ids already seen still mark
+      },
+    );
 
     it('answers cohorts exactly as the same marks with integer ids (random marks)', async () => {
       const marks = randomMarks({ seed: 3, marks: 2000, users: 500, now, days: 21 });
