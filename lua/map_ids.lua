@@ -12,9 +12,9 @@
 -- ARGV[4]     the largest integer that may be handed out (the cap on mapped ids)
 -- ARGV[5..]   the ids (strings)
 --
--- Returns     one integer per id, -1 for an id not seen (when not allocating)
+-- Returns     one integer per id, -1 for an id not seen (when not allocating), -2 for a new id past the cap
+--             (the shard is full: not allocated; the ids before it in the call that fit are)
 -- Errors      BITMAPIST_BADARG <why>       (before anything is written)
---             BITMAPIST_LIMIT <why>        the cap would be passed: nothing allocated
 --             BITMAPIST_WRONGTYPE <i> <type>  KEYS[i] is of another type: nothing written
 local rcall = redis.call
 
@@ -53,17 +53,19 @@ end
 if not allocate or fresh == 0 then return found end
 
 local used = tonumber(rcall('GET', KEYS[3]) or '0')
-if (used + fresh - 1) * stride + shard > maxInteger then
-  return redis.error_reply('BITMAPIST_LIMIT the id map is full: at most ' .. ARGV[4] .. ' as internal integer')
-end
 local given = {}
 for i = 5, #ARGV do
   if found[i - 4] == -1 then
     local id = ARGV[i]
     if given[id] == nil then
-      given[id] = (rcall('INCR', KEYS[3]) - 1) * stride + shard
-      rcall('HSET', KEYS[1], id, given[id])
-      rcall('HSET', KEYS[2], given[id], id)
+      if used * stride + shard > maxInteger then
+        given[id] = -2
+      else
+        used = rcall('INCR', KEYS[3])
+        given[id] = (used - 1) * stride + shard
+        rcall('HSET', KEYS[1], id, given[id])
+        rcall('HSET', KEYS[2], given[id], id)
+      end
     end
     found[i - 4] = given[id]
   end

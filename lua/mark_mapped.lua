@@ -14,10 +14,10 @@
 --
 -- Returns     { marks written, number r of refused groups, r triples (group, index into KEYS of its first key
 --             that is not a string bitmap, that key's type), then the integer of every id sent, in order
---             (-1: not seen, or its group refused) }
+--             (-1: not seen, or its group refused; -2: a new id past the cap, neither allocated nor written,
+--             while the new ids before it that fit are) }
 -- Errors      BITMAPIST_BADARG <why>      (checked before the first write)
 --             BITMAPIST_IDMODE <mode>     the prefix holds other ids: nothing written
---             BITMAPIST_LIMIT <why>       the cap would be passed: nothing written
 --             BITMAPIST_WRONGTYPE <i> <type>  a map key KEYS[i] is of another type: nothing written
 local rcall = redis.call
 
@@ -69,9 +69,8 @@ for k = 1, #KEYS do
   end
 end
 
--- Look every id up and count the new ones of the groups that will be written, before the first write.
+-- Look every id up before the first write.
 local reply, refusedCount, integers = { 0, 0 }, 0, {}
-local fresh, seen = 0, {}
 for g = 1, groups do
   local keys, first, last = layout[g][1], layout[g][2], layout[g][3]
   local refused = nil
@@ -95,19 +94,13 @@ for g = 1, groups do
       integers[i] = tonumber(value)
     else
       integers[i] = -1
-      if not refused and bit == '1' and not seen[ARGV[i]] then
-        seen[ARGV[i]] = true
-        fresh = fresh + 1
-      end
     end
   end
 end
 reply[2] = refusedCount
-if fresh > 0 and tonumber(rcall('GET', KEYS[4]) or '0') + fresh - 1 > maxInteger then
-  return redis.error_reply('BITMAPIST_LIMIT the id map is full: at most ' .. (maxInteger + 1) .. ' mapped ids')
-end
 
 local given = {}
+local used = nil
 for g = 1, groups do
   local keys, first, last, refused = layout[g][1], layout[g][2], layout[g][3], layout[g][4]
   if not refused then
@@ -115,9 +108,15 @@ for g = 1, groups do
       local id = ARGV[i]
       if integers[i] == -1 and bit == '1' then
         if given[id] == nil then
-          given[id] = rcall('INCR', KEYS[4]) - 1
-          rcall('HSET', KEYS[2], id, given[id])
-          rcall('HSET', KEYS[3], given[id], id)
+          used = used or tonumber(rcall('GET', KEYS[4]) or '0')
+          if used > maxInteger then
+            given[id] = -2
+          else
+            used = rcall('INCR', KEYS[4])
+            given[id] = used - 1
+            rcall('HSET', KEYS[2], id, given[id])
+            rcall('HSET', KEYS[3], given[id], id)
+          end
         end
         integers[i] = given[id]
       end
@@ -126,7 +125,7 @@ for g = 1, groups do
           rcall('SETBIT', KEYS[keys[k]], integers[i], bit)
         end
       end
-      reply[1] = reply[1] + 1
+      if integers[i] ~= -2 then reply[1] = reply[1] + 1 end
     end
   end
 end

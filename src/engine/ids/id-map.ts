@@ -21,7 +21,7 @@ export interface MapShardKeys {
 /** One map shard's part of {@link IdMap.ask}: the positions of its ids among those asked, and its answer. */
 export interface ShardAnswer {
   positions: number[];
-  /** The integers of its ids, in the order of `positions` (-1: unknown), or the shard's error. */
+  /** The integers of its ids, in the order of `positions` (-1: unknown; {@link MAP_FULL}), or the shard's error. */
   integers: Promise<number[]>;
 }
 
@@ -175,7 +175,8 @@ export class IdMap {
    * Asks the map shards for the integers of ids (canonical strings), allocating those not seen yet when
    * `allocate`: one script call per map shard involved, each answering on its own (-1: an unknown id), so a
    * Cluster master that does not answer holds back only the ids of its own shards. A shard's call fails on its
-   * own too: a refusal (a full map, a key of the wrong type, another id mode) allocates nothing of that shard.
+   * own too: a refusal (a key of the wrong type, another id mode) allocates nothing of that shard. A new id past
+   * the cap is answered {@link MAP_FULL}, and not allocated (the new ids before it in the call that fit are).
    * The answers are not remembered: the caller hands them to {@link rememberAnswer} (with the {@link epoch} it
    * took before asking) once it has sent what depends on them, so a later mark of one of these ids is not
    * written from the cache ahead of them.
@@ -224,9 +225,16 @@ export class IdMap {
   }
 }
 
+/** The integer the id map scripts answer for a new id past the cap (the map, or its shard, is full). */
+export const MAP_FULL = -2;
+
+/** The error of a mark whose new id found the map full (`MAP_FULL`): nothing of that mark is written. */
+export function mapFullError(maxInteger: number): BitmapistLimitError {
+  return new BitmapistLimitError(`the id map is full (the largest integer it hands out is ${maxInteger}): a new id's mark was not written`);
+}
+
 /**
- * Runs an id map script call: `BITMAPIST_IDMODE` becomes a {@link BitmapistIdModeError}, `BITMAPIST_LIMIT`
- * a {@link BitmapistLimitError}, `BITMAPIST_WRONGTYPE`
+ * Runs an id map script call: `BITMAPIST_IDMODE` becomes a {@link BitmapistIdModeError}, `BITMAPIST_WRONGTYPE`
  * a {@link BitmapistKeyTypeError} naming `keys[i - 1]`.
  */
 export async function idMapCall<T>(call: Promise<T>, keys: readonly string[]): Promise<T> {
@@ -238,7 +246,6 @@ export async function idMapCall<T>(call: Promise<T>, keys: readonly string[]): P
     if (code === 'BITMAPIST_IDMODE') {
       throw new BitmapistIdModeError(`the prefix holds ${rest[0] ?? 'other'} user ids, not mapped ones: nothing was written`);
     }
-    if (code === 'BITMAPIST_LIMIT') throw new BitmapistLimitError(rest.join(' '), { cause: error.cause });
     if (code === 'BITMAPIST_WRONGTYPE') throw new BitmapistKeyTypeError(keys[Number(rest[0]) - 1] ?? '?', rest[1] ?? 'unknown');
     throw error;
   }

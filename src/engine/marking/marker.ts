@@ -11,6 +11,7 @@ import { NodeMarkWriter } from './node-writer.js';
 import { onePipelinePerNode } from './pipelines.js';
 import { writeInBatches } from './bulk.js';
 import { writeMappedBatch } from './mapped-writer.js';
+import { AskingWriter } from './asking-writer.js';
 import type { RedisClient } from '../redis/scripts.js';
 import type { TimeZone } from '../time/time-zone.js';
 import { checkAppUserId, mappedIdOf, type MappedUserId } from '../ids/user-ids.js';
@@ -67,6 +68,8 @@ export class Marker {
   private readonly modeKeyInScript: string | undefined;
   /** On a Cluster, where a script's declared keys share one hash slot: writes each master's blocks together. */
   private readonly nodeWriter: NodeMarkWriter | undefined;
+  /** Mapped ids in the sharded layout: marks wait for their map shards' answers, each id's in issue order. */
+  private readonly asking: AskingWriter | undefined;
 
   constructor(
     private readonly redis: RedisClient,
@@ -82,6 +85,18 @@ export class Marker {
     const linger = this.nodeWriter ? CLUSTER_LINGER : undefined;
     this.batcher = new MarkBatcher((bit, marks) => this.writeMarks(bit, marks), MARK_BATCH_SIZE, linger);
     this.keyCache = new MarkKeyCache(keys, defaults.timeZone);
+    if (idMap && keys.blockBytes !== undefined) {
+      this.asking = new AskingWriter({
+        idMap,
+        guard,
+        place: (mark, integer) => {
+          const { block, bit } = keys.locate(integer);
+          Object.assign(mark, { keys: mark.keysOf!(block), uid: bit, block });
+        },
+        writeResolved: (bit, marks) => this.writeResolved(bit, marks),
+        lingerMs: linger?.maxMs,
+      });
+    }
     // Integer ids in the compatible layout: the mark scripts check the id mode marker on every call.
     this.modeKeyInScript = keys.blockBytes === undefined && !idMap ? guard.modeKey : undefined;
   }
@@ -201,80 +216,24 @@ export class Marker {
   /**
    * Writes a batch once this process may write in its id mode and the integers of its mapped ids are known:
    * the compatible layout finds or allocates them in the mark's own script call; the sharded layout asks the
-   * map shards (one call each) and marks as they answer ({@link writeAsked}). An unmark of an id never seen has
+   * map shards (one call each) and marks as they answer ({@link AskingWriter}). An unmark of an id never seen has
    * nothing to clear.
    */
   private writeMarks(bit: 0 | 1, marks: PendingMark[]): Promise<void>[] {
-    const unresolved = marks.filter((mark) => mark.uid < 0);
-    if (this.guard.ready && unresolved.length === 0) return this.writeResolved(bit, marks);
-    const written = this.guard.check().then(async (): Promise<Promise<void>[]> => {
-      if (unresolved.length === 0) return this.writeResolved(bit, marks);
-      if (this.keys.blockBytes === undefined) {
-        const refusals = writeMappedBatch(this.redis, this.idMap!, bit, marks);
-        return marks.map(({ keys }) =>
-          refusals.then((refused) => {
-            if (refused.has(keys)) throw refused.get(keys);
-          }),
-        );
-      }
-      return this.writeAsked(bit, marks, unresolved);
-    });
-    return marks.map((_, i) => written.then((results) => results[i]));
-  }
-
-  /**
-   * Writes a batch of the sharded layout with mapped ids: the marks whose integers this process knows at once,
-   * the others as their map shard answers (the answers that come in one turn of the event loop in one write), so
-   * a Cluster master that does not answer holds back only the marks of its shards' ids, and a shard's failure
-   * (an outage, a full map) rejects only those. An answer is cached only when its marks are sent: until then a
-   * later mark of the id asks its shard too, is answered after it, and so is sent after it (issue order).
-   */
-  private writeAsked(bit: 0 | 1, marks: PendingMark[], unresolved: PendingMark[]): Promise<void>[] {
-    const idMap = this.idMap!;
-    const place = (mark: PendingMark, integer: number) => {
-      const { block, bit: offset } = this.keys.locate(integer);
-      Object.assign(mark, { keys: mark.keysOf!(block), uid: offset, block });
+    if (this.asking) return this.asking.write(bit, marks);
+    const send = (): Promise<void>[] => {
+      if (marks.every((mark) => mark.uid >= 0)) return this.writeResolved(bit, marks);
+      const refusals = writeMappedBatch(this.redis, this.idMap!, bit, marks);
+      return marks.map((_, i) =>
+        refusals.then((refused) => {
+          if (refused[i]) throw refused[i];
+        }),
+      );
     };
-    const asked: PendingMark[] = [];
-    for (const mark of unresolved) {
-      const integer = idMap.cached(mark.id!);
-      if (integer === undefined) asked.push(mark);
-      else place(mark, integer);
-    }
-    const writes = new Map<PendingMark, Promise<void>>();
-    const write = (group: PendingMark[]) => this.writeResolved(bit, group).forEach((done, i) => writes.set(group[i]!, done));
-    const known = marks.filter((mark) => mark.uid >= 0);
-    if (known.length > 0) write(known);
-    const results = new Map(writes);
-    const epoch = idMap.epoch;
-    let turn: { answered: [PendingMark, number][]; sent: Promise<void> } | undefined;
-    const sendThisTurn = (answered: [PendingMark, number][]): Promise<void> => {
-      if (!turn) {
-        const next: [PendingMark, number][] = [];
-        const sent = new Promise<void>((done) =>
-          setImmediate(() => {
-            turn = undefined;
-            for (const [mark, integer] of next) place(mark, integer);
-            write(next.map(([mark]) => mark));
-            for (const [mark, integer] of next) idMap.rememberAnswer(epoch, mark.id!, integer);
-            done();
-          }),
-        );
-        turn = { answered: next, sent };
-      }
-      turn.answered.push(...answered);
-      return turn.sent;
-    };
-    for (const { positions, integers } of idMap.ask(asked.map((mark) => mark.id!), bit === 1)) {
-      const shardMarks = positions.map((position) => asked[position]!);
-      const sent = integers.then((found) => {
-        // An unmark of an id never seen (-1) has nothing to clear.
-        const answered = shardMarks.flatMap((mark, j): [PendingMark, number][] => (found[j]! >= 0 ? [[mark, found[j]!]] : []));
-        return answered.length > 0 ? sendThisTurn(answered) : undefined;
-      });
-      for (const mark of shardMarks) results.set(mark, sent.then(() => writes.get(mark)));
-    }
-    return marks.map((mark) => results.get(mark)!);
+    // Sent in this turn when it may: a batch sent later would overtake the marks of one still waiting.
+    if (this.guard.ready) return send();
+    const sent = this.guard.check().then(send);
+    return marks.map((_, i) => sent.then((results) => results[i]));
   }
 
   /**

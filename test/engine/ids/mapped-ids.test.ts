@@ -140,33 +140,39 @@ for (const layout of ['compatible', 'sharded'] as const) {
       expect(await keysUnder(t.raw, t.prefix)).to.deep.equal(before);
     });
 
-    it(
-      layout === 'compatible'
-        ? 'refuses new ids past maxMappedIds with a BitmapistLimitError, nothing of the call written'
-        : 'refuses new ids of a full map shard with a BitmapistLimitError, nothing of that shard written; other shards\' ids are',
-      async () => {
-        // Compatible: 3 ids fill the map. Sharded: 16 shards allocate in a stride, so under a cap of 16 each
-        // shard hands out one integer; new ids of the shard of 'a' find it full, a new id of another shard does not.
-        const capped = mapped({ maxMappedIds: layout === 'compatible' ? 3 : 16 });
-        const first = layout === 'compatible' ? ['a', 'b', 'c'] : ['a'];
-        await capped.markEvents(first.map((uid) => ({ event: 'login', uid, now })));
-        const sameShard = (id: string) => layout === 'compatible' || capped.idMap!.shardOf(id) === capped.idMap!.shardOf('a');
-        const fresh = Array.from({ length: 400 }, (_, i) => `new-${i}`).filter(sameShard).slice(0, 3);
-        const elsewhere = layout === 'compatible' ? [] : ['other-0', 'other-1', 'other-2', 'other-3'].filter((id) => !sameShard(id)).slice(0, 1);
-        expect(elsewhere).to.have.length(layout === 'compatible' ? 0 : 1);
-        const before = await keysUnder(t.raw, t.prefix);
-        const dayBefore = await capped.day('login', now).ids();
-        let error: unknown;
-        await capped
-          .markEvents(['a', ...fresh, ...elsewhere].map((uid) => ({ event: 'login', uid, now })))
-          .catch((caught: unknown) => (error = caught));
-        expect(error).to.be.instanceOf(BitmapistLimitError);
-        expect(await Promise.all(fresh.map((id) => capped.idMap!.lookup(id)))).to.deep.equal([undefined, undefined, undefined]);
-        if (layout === 'compatible') expect(await keysUnder(t.raw, t.prefix)).to.deep.equal(before);
-        expect([...(await capped.day('login', now).ids())].sort()).to.deep.equal([...dayBefore, ...elsewhere].sort());
-        await capped.markEvent('login', 'a', { now }); // ids already seen still mark
-      },
-    );
+    it('refuses the marks of new ids past maxMappedIds with a BitmapistLimitError, writing nothing of them; the other marks of the call are written', async () => {
+      // Compatible: 3 ids fill the map. Sharded: 16 shards allocate in a stride, so under a cap of 16 each
+      // shard hands out one integer: new ids of the shard of 'a' find it full.
+      const cap = layout === 'compatible' ? 3 : 16;
+      const capped = mapped({ maxMappedIds: cap });
+      const first = layout === 'compatible' ? ['a', 'b', 'c'] : ['a', 'b'];
+      await capped.markEvents(first.map((uid) => ({ event: 'login', uid, now })));
+      const sameShard = (id: string) => layout === 'compatible' || capped.idMap!.shardOf(id) === capped.idMap!.shardOf('a');
+      const fresh = Array.from({ length: 400 }, (_, i) => `new-${i}`).filter(sameShard).slice(0, 3);
+      // Another process: 'a' and 'b' are known to the map, not to its cache.
+      const other = mapped({ maxMappedIds: cap });
+      const settled = await Promise.allSettled(['a', ...fresh, 'b'].map((uid) => other.markEvent('buy', uid, { now })));
+      expect(settled.map((result) => result.status)).to.deep.equal(['fulfilled', 'rejected', 'rejected', 'rejected', 'fulfilled']);
+      for (const result of settled.slice(1, 4)) expect((result as PromiseRejectedResult).reason).to.be.instanceOf(BitmapistLimitError);
+      expect([...(await other.day('buy', now).ids())].sort()).to.deep.equal(['a', 'b']);
+      expect(await Promise.all(fresh.map((id) => other.idMap!.lookup(id)))).to.deep.equal([undefined, undefined, undefined]);
+      let error: unknown;
+      const written = await other.markEvents(['a', ...fresh].map((uid) => ({ event: 'signup', uid, now }))).catch((caught: unknown) => (error = caught));
+      expect(error, `markEvents resolved to ${String(written)}`).to.be.instanceOf(BitmapistLimitError);
+      expect(await other.day('signup', now).ids()).to.deep.equal(['a']);
+    });
+
+    it('hands out what fits of the cap: of two new ids in one call with room for one, the first is marked', async () => {
+      const capped = mapped({ maxMappedIds: layout === 'compatible' ? 3 : 16 });
+      // Compatible: 'a' and 'b' leave room for one. Sharded: two new ids of one shard, which has room for one.
+      const shardIds = Array.from({ length: 400 }, (_, i) => `id-${i}`);
+      const pair = layout === 'compatible' ? ['c', 'd'] : shardIds.filter((id) => capped.idMap!.shardOf(id) === capped.idMap!.shardOf('id-0')).slice(0, 2);
+      if (layout === 'compatible') await capped.markEvents(['a', 'b'].map((uid) => ({ event: 'login', uid, now })));
+      const settled = await Promise.allSettled(pair.map((uid) => capped.markEvent('login', uid, { now })));
+      expect(settled.map((result) => result.status)).to.deep.equal(['fulfilled', 'rejected']);
+      expect(await capped.day('login', now).has(pair[0]!)).to.equal(true);
+      expect(await capped.idMap!.lookup(pair[1]!)).to.equal(undefined);
+    });
 
     it('answers cohorts exactly as the same marks with integer ids (random marks)', async () => {
       const marks = randomMarks({ seed: 3, marks: 2000, users: 500, now, days: 21 });
