@@ -222,6 +222,20 @@ describe('marking on Redis Cluster (sharded layout)', function () {
     expect(await bm.day('e', now).ids()).to.deep.equal([x * 256 + 1]);
   });
 
+  it('a write of a block waits for what its earlier write of the same bit waits for (a full batch between a mark and an unmark)', async () => {
+    // One tick, one block: mark y; unmark x (waits for y's mark); a full batch of other marks (waits for the
+    // unmark); mark x, the last word on x: it must not go before the unmark.
+    const others = Array.from({ length: 500 }, (_, i) => 10 + i);
+    await Promise.all([
+      bm.markEvent('e', 2, { now }),
+      bm.unmarkEvent('e', 1, { now }),
+      ...others.map((uid) => bm.markEvent('e', uid, { now })),
+      bm.markEvent('e', 1, { now }),
+    ]);
+    expect(await bm.day('e', now).has(1)).to.equal(true);
+    expect(await bm.day('e', now).count()).to.equal(502);
+  });
+
   it("a block with a key of another type is left out whole; the master's other blocks are written", async () => {
     const [a, b] = [...(await blocksByMaster()).values()].find((blocks) => blocks.length >= 2)!;
     const dayKey = (block: number) => `${prefix}{${block}}e_2025-2-20`;

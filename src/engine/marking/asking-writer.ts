@@ -66,6 +66,8 @@ export class AskingWriter {
     const now: PendingMark[] = [];
     const nowAt: number[] = [];
     const fresh: Held[] = [];
+    /** Marks that wait for their id's run of the other bit, by that run: each group is located together. */
+    const behind = new Map<Promise<void>, Held[]>();
     marks.forEach((mark, i) => {
       const id = mark.id!;
       const latest = this.unsent.get(id);
@@ -93,10 +95,15 @@ export class AskingWriter {
       let held!: Held;
       results[i] = new Promise<void>((resolve, reject) => (held = { mark, run: run!, resolve, reject }));
       if (run.before === undefined) fresh.push(held);
-      else void run.before.then(() => this.locate(bit, [held]));
+      else {
+        const group = behind.get(run.before);
+        if (group) group.push(held);
+        else behind.set(run.before, [held]);
+      }
     });
     if (now.length > 0) this.host.writeResolved(bit, now).forEach((written, j) => (results[nowAt[j]!] = written));
     if (fresh.length > 0) this.locate(bit, fresh);
+    for (const [before, group] of behind) void before.then(() => this.locate(bit, group));
     return results;
   }
 

@@ -82,6 +82,11 @@ export class MarkBatcher {
     return new Promise<void>((resolve, reject) => settle.push({ resolve, reject }));
   }
 
+  /** Sends the marks queued so far at once, so that a write issued after them (a bulk import) cannot overtake them. */
+  sendQueued(): void {
+    if (this.batches.length > 0) this.flush();
+  }
+
   /** Schedules the next flush: at the next microtask, or with a linger when it lets the marks go. */
   private schedule(full: boolean): void {
     if (this.scheduled || this.batches.length === 0) return;

@@ -68,6 +68,11 @@ export class Marker {
   private readonly modeKeyInScript: string | undefined;
   /** On a Cluster, where a script's declared keys share one hash slot: writes each master's blocks together. */
   private readonly nodeWriter: NodeMarkWriter | undefined;
+  /**
+   * Settles once the batches waiting for the id mode check are sent: a later batch waits behind them, though the
+   * check has passed meanwhile (it would overtake them).
+   */
+  private guardQueue: Promise<void> | undefined;
   /** Mapped ids in the sharded layout: marks wait for their map shards' answers, each id's in issue order. */
   private readonly asking: AskingWriter | undefined;
 
@@ -172,7 +177,12 @@ export class Marker {
       }
       return this.check(mark.event, mark.uid, { now: mark.now }).pending;
     };
-    return writeInBatches(marks, toPending, (batch) => this.writeMarks(1, batch), MARK_BATCH_SIZE, BULK_CALLS_IN_FLIGHT);
+    // The marks and unmarks issued before a bulk batch are sent before it: it lands after them, in issue order.
+    const write = (batch: PendingMark[]) => {
+      this.batcher.sendQueued();
+      return this.writeMarks(1, batch);
+    };
+    return writeInBatches(marks, toPending, write, MARK_BATCH_SIZE, BULK_CALLS_IN_FLIGHT);
   }
 
   /** Checks a user id: an integer id in range, or a mapped id as its canonical string. */
@@ -230,9 +240,17 @@ export class Marker {
         }),
       );
     };
-    // Sent in this turn when it may: a batch sent later would overtake the marks of one still waiting.
-    if (this.guard.ready) return send();
-    const sent = this.guard.check().then(send);
+    // Sent in this turn when it may, unless an earlier batch still waits for the check: it goes after that one.
+    if (this.guard.ready && this.guardQueue === undefined) return send();
+    const sent = (this.guardQueue ?? Promise.resolve()).then(() => this.guard.check()).then(send);
+    const queue = sent.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.guardQueue = queue;
+    void queue.then(() => {
+      if (this.guardQueue === queue) this.guardQueue = undefined;
+    });
     return marks.map((_, i) => sent.then((results) => results[i]));
   }
 

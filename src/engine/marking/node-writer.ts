@@ -18,8 +18,11 @@ export class NodeMarkWriter {
   private readonly slots = new Map<number, number>();
   /** Whether the Cluster runs lua/mark_node.lua (false once it could not). */
   private nodeCalls = true;
-  /** Each block's last write not yet settled, with its bit. */
-  private readonly lastWrite = new Map<number, { bit: 0 | 1; done: Promise<unknown> }>();
+  /**
+   * Each block's last write not yet settled, with its bit and what it waited for before it was sent (the
+   * block's writes of the other bit before it), until that settles.
+   */
+  private readonly lastWrite = new Map<number, { bit: 0 | 1; done: Promise<unknown>; gate?: Promise<unknown> }>();
 
   constructor(private readonly cluster: Cluster) {}
 
@@ -30,13 +33,17 @@ export class NodeMarkWriter {
    */
   write(bit: 0 | 1, blocks: readonly PendingMark[][], maxBit: number): Promise<MarkCallRefusals>[] {
     const written = new Array<Promise<MarkCallRefusals>>(blocks.length);
+    const gates = new Array<Promise<unknown> | undefined>(blocks.length);
     const byNode = new Map<string, number[]>();
     blocks.forEach((marks, i) => {
       // A block whose last write set the other bit waits for it (a block left out of a node call is sent again
-      // after its reply, which a later call could overtake): marks and unmarks of a block land in issue order.
+      // after its reply, which a later call could overtake), and one whose last write of this bit is still
+      // waiting so waits for the same: marks and unmarks of a block land in issue order.
       const last = this.lastWrite.get(marks[0]!.block);
-      if (last !== undefined && last.bit !== bit) {
-        written[i] = last.done.then(() => writeMarkCall(this.cluster, bit, marks, maxBit));
+      const gate = last === undefined ? undefined : last.bit !== bit ? last.done : last.gate;
+      if (gate !== undefined) {
+        gates[i] = gate;
+        written[i] = gate.then(() => writeMarkCall(this.cluster, bit, marks, maxBit));
         return;
       }
       const node = this.nodeCalls ? this.nodeOf(marks[0]!) : undefined;
@@ -59,8 +66,16 @@ export class NodeMarkWriter {
       // Writes of the same bit may land in any order; the next of the other bit waits for all of them.
       const before = this.lastWrite.get(block);
       const done = written[i]!.catch(() => undefined);
-      const entry = { bit, done: before?.bit === bit ? Promise.all([before.done, done]) : done };
+      const entry: { bit: 0 | 1; done: Promise<unknown>; gate?: Promise<unknown> } = {
+        bit,
+        done: before?.bit === bit ? Promise.all([before.done, done]) : done,
+        gate: gates[i],
+      };
       this.lastWrite.set(block, entry);
+      // Once what it waited for has settled, later writes of this bit need not wait.
+      void entry.gate?.then(() => {
+        if (entry.gate === gates[i]) entry.gate = undefined;
+      });
       void entry.done.then(() => {
         if (this.lastWrite.get(block) === entry) this.lastWrite.delete(block);
       });

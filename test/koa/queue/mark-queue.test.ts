@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import {
   BitmapistArgumentError,
   BitmapistKeyTypeError,
+  BitmapistLimitError,
   BitmapistRegistryError,
   BitmapistScanError,
   BitmapistScriptError,
@@ -149,26 +150,31 @@ describe('koa: MarkQueue', () => {
     expect(reports[0]!.origin).to.equal(request);
   });
 
-  it('gives up a mark refused for a key of the wrong type at once, without stalling the others', async () => {
-    const written: number[] = [];
-    const sent: number[] = [];
-    const write = async (mark: TestMark) => {
-      sent.push(mark.uid);
-      await Promise.resolve();
-      if (mark.uid % 10 === 3) throw new BitmapistKeyTypeError('k', 'hash');
-      written.push(mark.uid);
-    };
-    const { queue, push, reports } = queueWith(write);
-    const request = {};
-    for (let uid = 1; uid <= 20; uid += 1) push(uid, uid === 13 ? request : undefined);
-    expect(await queue.idle(2000)).to.equal(0);
-    expect(sent).to.have.length(20); // each mark sent once: no one-by-one retry
-    expect(written).to.have.length(18);
-    expect(queue.metrics).to.deep.equal({ queued: 0, written: 18, dropped: 0, failed: 2 });
-    expect(reports.map((r) => r.error.constructor)).to.deep.equal([MarksNotWrittenError, MarksNotWrittenError]);
-    expect(reports[1]!.error.cause).to.be.instanceOf(BitmapistKeyTypeError);
-    expect(reports[1]!.origin).to.equal(request);
-  });
+  for (const [refusal, refuse] of [
+    ['a key of the wrong type', () => new BitmapistKeyTypeError('k', 'hash')],
+    ['a new mapped id past the cap', () => new BitmapistLimitError('the id map is full')],
+  ] as const) {
+    it(`gives up a mark refused for ${refusal} at once, without stalling the others`, async () => {
+      const written: number[] = [];
+      const sent: number[] = [];
+      const write = async (mark: TestMark) => {
+        sent.push(mark.uid);
+        await Promise.resolve();
+        if (mark.uid % 10 === 3) throw refuse();
+        written.push(mark.uid);
+      };
+      const { queue, push, reports } = queueWith(write);
+      const request = {};
+      for (let uid = 1; uid <= 20; uid += 1) push(uid, uid === 13 ? request : undefined);
+      expect(await queue.idle(2000)).to.equal(0);
+      expect(sent).to.have.length(20); // each mark sent once: no one-by-one retry
+      expect(written).to.have.length(18);
+      expect(queue.metrics).to.deep.equal({ queued: 0, written: 18, dropped: 0, failed: 2 });
+      expect(reports.map((r) => r.error.constructor)).to.deep.equal([MarksNotWrittenError, MarksNotWrittenError]);
+      expect(reports[1]!.error.cause).to.be.instanceOf(refuse().constructor);
+      expect(reports[1]!.origin).to.equal(request);
+    });
+  }
 
   it('counts marks whose block registration was refused as written and reports the registry once', async () => {
     let registryBroken = true;

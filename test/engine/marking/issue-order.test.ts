@@ -30,7 +30,7 @@ function gateMapAnswers(client: Redis, hold: (call: MapCall) => Promise<void> | 
   };
 }
 
-describe('marks of mapped ids keep their issue order (sharded layout: integers asked of the map shards)', () => {
+describe('issue order: mapped ids in the sharded layout (integers asked of the map shards)', () => {
   let prefix: string;
   let client: Redis;
   let bm: Bitmapist<'mapped'>;
@@ -82,38 +82,19 @@ describe('marks of mapped ids keep their issue order (sharded layout: integers a
     expect(await bm.day('e', now).has('x')).to.equal(true);
   });
 
-  it('answers of batches that come in one turn do not let a later mark of an id overtake an earlier unmark', async () => {
-    await bm.markEvent('e', 'x', { now });
-    bm.idMap!.invalidate('x');
-    const other = Array.from({ length: 100 }, (_, i) => `z-${i}`).find((id) => bm.idMap!.shardOf(id) !== bm.idMap!.shardOf('x'))!;
-    // x's shard answers once the other shard's answer has been handled, in the same turn of the event loop.
-    let release!: () => void;
-    const xAnswers = new Promise<void>((resolve) => (release = resolve));
-    gateMapAnswers(client, ({ shard }) => {
-      if (shard === bm.idMap!.shardOf('x')) return xAnswers;
-      void (async () => {
-        for (let hop = 0; hop < 50; hop++) await null;
-        release();
-      })();
-      return undefined;
-    });
-    const unmarked = bm.unmarkEvent('e', 'x', { now }); // a batch of its own
-    const marked = [bm.markEvent('e', 'x', { now }), bm.markEvent('e', other, { now })]; // the next batch
-    await Promise.all([unmarked, ...marked]);
-    expect(await bm.day('e', now).has('x')).to.equal(true);
-    expect(await bm.day('e', now).has(other)).to.equal(true);
-  });
-
-  it('marks of one bit of an id waiting for its shard all go in one write, not one after another', async () => {
-    const events = ['a', 'b', 'c', 'd'];
-    const { names } = await countCommands(client, () => bm.markEvents(events.map((event) => ({ event, uid: 'new-user', now }))));
-    expect(names.filter((name) => name === 'evalsha' || name === 'eval')).to.have.length(2); // its shard, then the marks
+  it('marks of one bit of an id waiting behind its unmark are located and written together, not one by one', async () => {
+    const events = Array.from({ length: 20 }, (_, i) => `e${i}`);
+    const { names } = await countCommands(client, () =>
+      Promise.all([bm.unmarkEvent('e0', 'new-user', { now }), ...events.map((event) => bm.markEvent(event, 'new-user', { now }))]),
+    );
+    // The unmark asks its shard (an id never seen: nothing to clear); the marks then ask once and are written once.
+    expect(names.filter((name) => name === 'evalsha' || name === 'eval')).to.have.length(3);
     for (const event of events) expect(await bm.day(event, now).has('new-user')).to.equal(true);
   });
 });
 
 for (const layout of ['compatible', 'sharded'] as const) {
-  describe(`marks of mapped ids keep their issue order (${layout} layout, batches of known and new ids)`, () => {
+  describe(`issue order: mapped ids, ${layout} layout, batches of cached and new ids`, () => {
     it('a mark of a cached id in a batch with a new id is not overtaken by a later unmark of the cached id', async () => {
       const prefix = uniquePrefix('order');
       const client = new Redis(testRedisUrl());
@@ -131,6 +112,67 @@ for (const layout of ['compatible', 'sharded'] as const) {
         await deleteUnder(client, prefix);
         client.disconnect();
       }
+    });
+  });
+}
+
+for (const [layout, userIds, x] of [
+  ['compatible', 'mapped', 'x'],
+  ['sharded', 'mapped', 'x'],
+  ['compatible', 'integers', 5],
+  ['sharded', 'integers', 5],
+] as const) {
+  describe(`issue order: ${userIds === 'mapped' ? 'mapped' : 'integer'} ids, ${layout} layout, new instances and bulk imports`, () => {
+    let prefix: string;
+    let client: Redis;
+    beforeEach(async () => {
+      prefix = uniquePrefix('order');
+      client = new Redis(testRedisUrl());
+      // The prefix's id mode and time zone are recorded: a new instance's checks read them.
+      await new Bitmapist({ redis: client, keyPrefix: prefix, layout, userIds }).markEvent('warm-up', x, { now });
+    });
+    afterEach(async () => {
+      await deleteUnder(client, prefix);
+      client.disconnect();
+    });
+
+    it('a batch waiting for a new instance\'s first checks is not overtaken by one issued as they pass', async () => {
+      // The unmark is issued 0 to 30 microtasks after the check's read is answered, so that one of them comes
+      // while the check has passed but the mark's batch has not been sent yet.
+      const get = client.get.bind(client);
+      let answered: (() => void) | undefined;
+      client.get = ((...args: Parameters<typeof get>) =>
+        get(...args).then((value) => {
+          const hook = answered;
+          answered = undefined;
+          hook?.();
+          return value;
+        })) as typeof client.get;
+      for (let hops = 0; hops <= 30; hops++) {
+        const bm = new Bitmapist({ redis: client, keyPrefix: prefix, layout, userIds }) as unknown as Bitmapist<'mapped'>;
+        const event = `e${hops}`;
+        let unmarked: Promise<void> | undefined;
+        answered = () => {
+          void (async () => {
+            for (let hop = 0; hop < hops; hop++) await null;
+            unmarked = bm.unmarkEvent(event, x as never, { now });
+          })();
+        };
+        await bm.markEvent(event, x as never, { now });
+        while (unmarked === undefined) await new Promise((resolve) => setImmediate(resolve));
+        await unmarked;
+        expect(await bm.day(event, now).has(x as never), `unmark issued ${hops} microtasks after the check's read`).to.equal(false);
+        await bm.close();
+      }
+    });
+
+    it('a bulk import issued after a mark or unmark lands after it', async () => {
+      const bm = new Bitmapist({ redis: client, keyPrefix: prefix, layout, userIds }) as unknown as Bitmapist<'mapped'>;
+      await bm.markEvent('e', x as never, { now });
+      const unmarked = bm.unmarkEvent('e', x as never, { now });
+      const imported = bm.markEvents([{ event: 'e', uid: x as never, now }]);
+      await Promise.all([unmarked, imported]);
+      expect(await bm.day('e', now).has(x as never)).to.equal(true);
     });
   });
 }
