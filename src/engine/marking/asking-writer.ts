@@ -66,8 +66,9 @@ export class AskingWriter {
     const now: PendingMark[] = [];
     const nowAt: number[] = [];
     const fresh: Held[] = [];
-    /** Marks that wait for their id's run of the other bit, by that run: each group is located together. */
-    const behind = new Map<Promise<void>, Held[]>();
+    /** Marks that wait for their id's run of the other bit, and those runs: located together once all are sent. */
+    const behind: Held[] = [];
+    const runsBefore = new Set<Promise<void>>();
     marks.forEach((mark, i) => {
       const id = mark.id!;
       const latest = this.unsent.get(id);
@@ -96,14 +97,13 @@ export class AskingWriter {
       results[i] = new Promise<void>((resolve, reject) => (held = { mark, run: run!, resolve, reject }));
       if (run.before === undefined) fresh.push(held);
       else {
-        const group = behind.get(run.before);
-        if (group) group.push(held);
-        else behind.set(run.before, [held]);
+        behind.push(held);
+        runsBefore.add(run.before);
       }
     });
     if (now.length > 0) this.host.writeResolved(bit, now).forEach((written, j) => (results[nowAt[j]!] = written));
     if (fresh.length > 0) this.locate(bit, fresh);
-    for (const [before, group] of behind) void before.then(() => this.locate(bit, group));
+    if (behind.length > 0) void Promise.all(runsBefore).then(() => this.locate(bit, behind));
     return results;
   }
 

@@ -177,12 +177,9 @@ export class Marker {
       }
       return this.check(mark.event, mark.uid, { now: mark.now }).pending;
     };
-    // The marks and unmarks issued before a bulk batch are sent before it: it lands after them, in issue order.
-    const write = (batch: PendingMark[]) => {
-      this.batcher.sendQueued();
-      return this.writeMarks(1, batch);
-    };
-    return writeInBatches(marks, toPending, write, MARK_BATCH_SIZE, BULK_CALLS_IN_FLIGHT);
+    // The marks and unmarks issued before the import are sent before it: it lands after them, in issue order.
+    this.batcher.sendQueued();
+    return writeInBatches(marks, toPending, (batch) => this.writeMarks(1, batch), MARK_BATCH_SIZE, BULK_CALLS_IN_FLIGHT);
   }
 
   /** Checks a user id: an integer id in range, or a mapped id as its canonical string. */
@@ -242,7 +239,9 @@ export class Marker {
     };
     // Sent in this turn when it may, unless an earlier batch still waits for the check: it goes after that one.
     if (this.guard.ready && this.guardQueue === undefined) return send();
-    const sent = (this.guardQueue ?? Promise.resolve()).then(() => this.guard.check()).then(send);
+    // Every waiting batch shares the check's one attempt, and is sent once the batches before it are.
+    const before = this.guardQueue ?? Promise.resolve();
+    const sent = this.guard.check().then(() => before).then(send);
     const queue = sent.then(
       () => undefined,
       () => undefined,

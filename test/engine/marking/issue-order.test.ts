@@ -176,3 +176,29 @@ for (const [layout, userIds, x] of [
     });
   });
 }
+
+describe('batches waiting for a new instance\'s first checks', () => {
+  it('share one attempt of the check: a refused id mode is read once, not once per batch', async () => {
+    const prefix = uniquePrefix('order');
+    const client = new Redis(testRedisUrl());
+    try {
+      await new Bitmapist({ redis: client, keyPrefix: prefix, layout: 'sharded', userIds: 'mapped' }).markEvent('e', 'someone', { now });
+      const integers = new Bitmapist({ redis: client, keyPrefix: prefix, layout: 'sharded' }); // its check starts now
+      const { result, names } = await countCommands(client, async () => {
+        const marks: Promise<unknown>[] = [];
+        for (let uid = 0; uid < 10; uid++) {
+          marks.push(integers.markEvent('e', uid, { now }).catch((error: unknown) => error));
+          await Promise.resolve(); // a batch of its own
+          await Promise.resolve();
+        }
+        return Promise.all(marks);
+      });
+      for (const error of result) expect((error as Error).name).to.equal('BitmapistIdModeError');
+      expect(names.filter((name) => name === 'get').length).to.be.at.most(1);
+      await integers.close();
+    } finally {
+      await deleteUnder(client, prefix);
+      client.disconnect();
+    }
+  });
+});
