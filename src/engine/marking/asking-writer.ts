@@ -49,9 +49,9 @@ export interface AskingWriterHost {
  * sent at once. The others of a batch are sent together once their shards have answered; on a Cluster, the
  * ones answered wait at most `lingerMs` for the others, so a master that does not answer holds back only the
  * marks of its shards' ids. A shard's failure (an outage) rejects only its ids' marks, and a new id past the
- * cap (a full map) only its own. The marks of one id keep their issue order
- * whatever answers first: a mark of the other bit than an id's marks still waiting waits for them (see
- * {@link Run}), even when the id is cached meanwhile.
+ * cap (a full map) only its own. The marks of one id keep their issue order whatever answers first: a mark
+ * waits for the earlier marks of its id of the other bit that are not sent yet (see {@link Run}), even when the
+ * id is cached meanwhile.
  */
 export class AskingWriter {
   /** Per id, its latest run of marks not sent yet. */
