@@ -61,7 +61,7 @@ export class AskingWriter {
 
   /** Writes a batch of one bit; one promise per mark. */
   write(bit: 0 | 1, marks: readonly PendingMark[]): Promise<void>[] {
-    const { idMap, guard } = this.host;
+    const { guard } = this.host;
     const results: Promise<void>[] = new Array(marks.length);
     const now: PendingMark[] = [];
     const nowAt: number[] = [];
@@ -74,16 +74,10 @@ export class AskingWriter {
       const latest = this.unsent.get(id);
       // Marks of the same bit waiting only for their answers: this mark may go before them.
       const free = latest === undefined || (latest.bit === bit && latest.before === undefined);
-      if (free && guard.ready) {
-        if (mark.uid < 0) {
-          const integer = idMap.cached(id);
-          if (integer !== undefined) this.host.place(mark, integer);
-        }
-        if (mark.uid >= 0) {
-          now.push(mark);
-          nowAt.push(i);
-          return;
-        }
+      if (free && guard.ready && this.located(mark)) {
+        now.push(mark);
+        nowAt.push(i);
+        return;
       }
       let run = latest;
       if (run === undefined || run.bit !== bit) {
@@ -119,28 +113,21 @@ export class AskingWriter {
     }
     const known: Held[] = [];
     const asking: Held[] = [];
-    for (const one of held) {
-      const { mark } = one;
-      if (mark.uid < 0) {
-        const integer = idMap.cached(mark.id!);
-        if (integer !== undefined) this.host.place(mark, integer);
-      }
-      (mark.uid >= 0 ? known : asking).push(one);
-    }
+    for (const one of held) (this.located(one.mark) ? known : asking).push(one);
     if (known.length > 0) this.send(bit, known);
     if (asking.length === 0) return;
     const epoch = idMap.epoch;
     const shards = idMap.ask(asking.map((one) => one.mark.id!), bit === 1);
     // The marks answered so far, sent once every shard has answered, or (on a Cluster) once the linger is over.
     let answered: Held[] = [];
-    let answers: { epoch: number; integer: number }[] = [];
+    let integers: number[] = [];
     let waiting = shards.length;
     let lingering: NodeJS.Timeout | undefined;
     let late = false;
     const flush = () => {
-      if (answered.length > 0) this.send(bit, answered, answers);
+      if (answered.length > 0) this.send(bit, answered, { epoch, integers });
       answered = [];
-      answers = [];
+      integers = [];
     };
     const settled = () => {
       waiting -= 1;
@@ -154,8 +141,9 @@ export class AskingWriter {
         }, this.host.lingerMs);
       }
     };
-    for (const { positions, integers } of shards) {
-      integers.then(
+    for (const shard of shards) {
+      const { positions } = shard;
+      shard.integers.then(
         (found) => {
           positions.forEach((position, j) => {
             const one = asking[position]!;
@@ -164,7 +152,7 @@ export class AskingWriter {
             if (found[j]! < 0) return this.sent(one);
             this.host.place(one.mark, found[j]!);
             answered.push(one);
-            answers.push({ epoch, integer: found[j]! });
+            integers.push(found[j]!);
           });
           settled();
         },
@@ -180,13 +168,21 @@ export class AskingWriter {
    * Sends located marks in one write, then caches the answers they were located by: until now a later mark of
    * one of their ids asked its shard too instead of being sent from the cache ahead of them.
    */
-  private send(bit: 0 | 1, held: Held[], answers: ({ epoch: number; integer: number } | undefined)[] = []): void {
+  private send(bit: 0 | 1, held: Held[], answers?: { epoch: number; integers: number[] }): void {
     const written = this.host.writeResolved(bit, held.map((one) => one.mark));
     held.forEach((one, i) => {
-      const answer = answers[i];
-      if (answer) this.host.idMap.rememberAnswer(answer.epoch, one.mark.id!, answer.integer);
+      if (answers) this.host.idMap.rememberAnswer(answers.epoch, one.mark.id!, answers.integers[i]!);
       this.sent(one, written[i]);
     });
+  }
+
+  /** Whether a mark's integer is known: located when prepared, or now from the cache (then placed). */
+  private located(mark: PendingMark): boolean {
+    if (mark.uid >= 0) return true;
+    const integer = this.host.idMap.cached(mark.id!);
+    if (integer === undefined) return false;
+    this.host.place(mark, integer);
+    return true;
   }
 
   /** Settles a held mark that was sent (or had nothing to write) with its write's promise. */

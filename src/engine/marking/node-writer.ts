@@ -73,9 +73,7 @@ export class NodeMarkWriter {
       };
       this.lastWrite.set(block, entry);
       // Once what it waited for has settled, later writes of this bit need not wait.
-      void entry.gate?.then(() => {
-        if (entry.gate === gates[i]) entry.gate = undefined;
-      });
+      void entry.gate?.then(() => (entry.gate = undefined));
       void entry.done.then(() => {
         if (this.lastWrite.get(block) === entry) this.lastWrite.delete(block);
       });
