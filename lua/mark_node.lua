@@ -89,13 +89,31 @@ local function leaveOut(b, group, index, why)
   reply[#reply + 1] = why
 end
 
+-- Whether the slot of `key` is served here and not being moved: EXISTS of it and of a name in its slot (its
+-- hash tag) that no key has errs on both sides of a move, on the node moving the slot out (a key missing there
+-- may be on the other) and on the node taking it in (reached by ASK, where a key missing may still be on the
+-- first), and when another node serves the slot.
+local PROBE = '\0bitmapist:no-such-key'
+local function settled(key)
+  local reply = redis.pcall('EXISTS', key, key .. PROBE)
+  return not (type(reply) == 'table' and reply.err)
+end
+
+-- The call reached a node moving the slot of KEYS[1]. Taken in by ASK, every slot this node takes in reads as
+-- served (the client's ASKING holds for the whole script), so a block partly moved could be written here beside
+-- its keys still on the other node. Then only blocks of settled slots are written here; the others are left out
+-- and sent again on their own, declaring every bitmap, which Redis routes by all of them (TRYAGAIN until
+-- the move ends when they are split).
+local moving = not settled(KEYS[1])
+
 -- A block is written only when this node serves every one of its bitmaps (pcall: a key of a slot served
 -- elsewhere is an error reply, not the end of the script); a group only when each of its keys is a bitmap.
 local plan = {}
 for b = 1, blockCount do
   local block = blocks[b]
   local wrongType, elsewhere = {}, nil
-  for k = 1, #block.bitmaps do
+  if moving and not settled(block.bitmaps[1]) then elsewhere = { 1, 'its slot is being moved' } end
+  for k = 1, elsewhere and 0 or #block.bitmaps do
     local kind = redis.pcall('TYPE', block.bitmaps[k])
     if type(kind) == 'table' and kind.err then
       elsewhere = { k, kind.err }
