@@ -12,6 +12,14 @@ export function assertIntegerInRange(
   }
 }
 
+/**
+ * Checks an options argument: an object (`null`, a number or a string is refused naming `argument`, where
+ * reading its fields would throw a TypeError or read nothing).
+ */
+export function assertOptionsObject(value: unknown, argument = 'options'): asserts value is object {
+  if (value === null || typeof value !== 'object') throw new BitmapistArgumentError(argument, `must be an object, got ${describe(value)}`);
+}
+
 /** Checks an optional boolean option. */
 export function assertOptionalBoolean(value: unknown, argument: string): asserts value is boolean | undefined {
   if (value !== undefined && typeof value !== 'boolean') {

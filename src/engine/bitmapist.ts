@@ -1,3 +1,4 @@
+import { assertOptionsObject } from './arguments.js';
 import { BitmapistArgumentError } from './errors.js';
 import { RedisBlockRegistry, SINGLE_BLOCK, type BlockRegistry } from './keys/blocks.js';
 import { planCohort, type CohortOptions, type CohortResult } from './insights/cohort/plan.js';
@@ -226,8 +227,8 @@ export class Bitmapist<Mode extends UserIdMode = 'integers'> extends EventSets<I
    * keys) are left out.
    */
   async getEventNames(options: { prefix?: string } = {}): Promise<string[]> {
-    this.availability.check();
-    return eventNames(this.redis, this.keys, options.prefix ?? '');
+    assertOptionsObject(options);
+    return eventNames(this.redis, this.keys, options.prefix ?? '', () => this.availability.check());
   }
 
   /**
@@ -277,7 +278,7 @@ export class Bitmapist<Mode extends UserIdMode = 'integers'> extends EventSets<I
     if (!this.idMap) return typeof uid === 'number' && Number.isSafeInteger(uid) && uid >= 0 ? this.keys.locate(uid).block : undefined;
     const known = this.idMap.cached(mappedIdOf(uid));
     if (known !== undefined) return this.keys.locate(known).block;
-    return this.idMap.lookup(uid).then((integer) => (integer === undefined ? undefined : this.keys.locate(integer).block));
+    return this.idMap.lookupForWrite(uid).then((integer) => (integer === undefined ? undefined : this.keys.locate(integer).block));
   }
 
   /** Closes the Redis connection if this instance opened it (a client passed in is left open). */
@@ -300,9 +301,10 @@ function readParts(settings: EngineSettings) {
   const { redis, keys, maxUserId, userIds, maxMappedIds } = settings;
   defineCommands(redis);
   const availability = new RedisAvailability(redis);
-  const readLimiter = new CallLimiter(READ_CALLS_IN_FLIGHT, () => availability.check());
-  const idMap = userIds === 'mapped' ? new IdMap(redis, keys, maxMappedIds - 1) : undefined;
-  const registry: BlockRegistry = keys instanceof ShardedKeyNames ? new RedisBlockRegistry(redis, keys) : SINGLE_BLOCK;
+  const readGate = () => availability.check();
+  const readLimiter = new CallLimiter(READ_CALLS_IN_FLIGHT, readGate);
+  const idMap = userIds === 'mapped' ? new IdMap(redis, keys, maxMappedIds - 1, undefined, readGate) : undefined;
+  const registry: BlockRegistry = keys instanceof ShardedKeyNames ? new RedisBlockRegistry(redis, keys, readGate) : SINGLE_BLOCK;
   const integers = new Evaluator(redis, keys, registry, maxUserId, readLimiter);
   return { availability, readLimiter, idMap, registry, evaluator: idMap ? new MappedEvaluator(integers, idMap) : integers };
 }

@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import { Bitmapist, BitmapistArgumentError, EventSet, MAX_EVENT_NAME_LENGTH, MAX_EXPRESSION_NODES, MAX_PERIOD_DELTA } from '../../src/index.js';
 import { trendCounts } from '../../src/engine/insights/trends.js';
+import { activeUsers } from '../../src/engine/insights/active-users.js';
 import { periodCounts } from '../../src/engine/insights/period-counts.js';
 import { runScript } from '../../src/engine/redis/scripts.js';
 import { testBitmapist } from '../support/redis.js';
@@ -134,6 +135,40 @@ describe('Bitmapist input validation', () => {
     expect((await refusal(() => t.bm.markEvent('e', 2, { now: new Shifted(Number.NaN) }))).argument).to.equal('now');
     expect((await refusal(() => t.bm.day('e', new Shifted(Number.NaN)))).argument).to.equal('date');
     expect(await t.keys()).to.have.length(3);
+  });
+
+  it('refuses an options argument that is not an object (null, a number, a string), naming it, before anything is read', async () => {
+    for (const bad of [null, 5, 'days']) {
+      const calls: (() => unknown)[] = [
+        () => t.bm.getEventData('e', bad as never),
+        () => t.bm.chainEvents('e', [], bad as never),
+        () => t.bm.getCohort('e', 'e', bad as never),
+        () => t.bm.getLifecycle('e', bad as never),
+        () => t.bm.getFunnel(['e', 'e'], bad as never),
+        () => t.bm.getEventNames(bad as never),
+        () => t.bm.markEvent('e', 1, bad as never),
+        () => trendCounts(t.bm, ['e'], bad as never),
+        () => activeUsers(t.bm, 'e', bad as never),
+      ];
+      for (const call of calls) expect((await refusal(call)).argument).to.equal('options');
+    }
+    expect(await t.keys()).to.deep.equal([]);
+  });
+
+  it("names a bad date by its parameter: getEventData's and getCohort's now, day()'s date", async () => {
+    const invalid = new Date(Number.NaN);
+    expect((await refusal(() => t.bm.getEventData('e', { now: invalid }))).argument).to.equal('now');
+    expect((await refusal(() => t.bm.getEventData('e', { timeGroup: 'months', now: new Date('0999-12-31T00:00:00Z') }))).argument).to.equal('now');
+    expect((await refusal(() => t.bm.chainEvents('e', [], { now: invalid }))).argument).to.equal('now');
+    expect((await refusal(() => t.bm.getCohort('e', 'e', { now: invalid }))).argument).to.equal('now');
+    expect((await refusal(() => t.bm.day('e', invalid))).argument).to.equal('date');
+  });
+
+  it('checks every event name of periodCounts, also when no unit asks for a count', async () => {
+    for (const units of [[], ['day']] as const) {
+      expect((await refusal(() => periodCounts(t.bm, ['e', 'a\uD800'], units))).argument).to.equal('event');
+      expect((await refusal(() => periodCounts(t.bm, ['bitop_AND_x'], units))).argument).to.equal('event');
+    }
   });
 
   it('refuses the holes of sparse arrays, naming them, before anything is read or written', async () => {

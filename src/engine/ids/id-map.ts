@@ -53,6 +53,8 @@ export class IdMap {
     /** The largest integer that may be handed out. */
     readonly maxInteger: number,
     private readonly cacheSize = DEFAULT_ID_CACHE_SIZE,
+    /** Checked before {@link lookup} and {@link idsOf} read the map: a throw fails the read without sending it. */
+    private readonly readGate: () => void = () => undefined,
   ) {
     this.shards = keys.layout === 'sharded' ? MAP_SHARDS : 1;
     this.modeKey = `${keys.prefix}~idmode`;
@@ -136,11 +138,23 @@ export class IdMap {
     this.touch(id);
   }
 
-  /** The integer of a user id, or undefined when it was never marked (or was forgotten). Allocates nothing. */
+  /**
+   * The integer of a user id, or undefined when it was never marked (or was forgotten). Allocates nothing. A
+   * read: while the engine finds Redis unreachable, an id not cached rejects at once (`BitmapistOfflineError`).
+   */
   async lookup(uid: unknown): Promise<number | undefined> {
-    const id = mappedIdOf(uid);
+    return this.find(mappedIdOf(uid), this.readGate);
+  }
+
+  /** @internal {@link lookup} for the marking path, which waits for Redis as its writes do. */
+  async lookupForWrite(uid: unknown): Promise<number | undefined> {
+    return this.find(mappedIdOf(uid), () => undefined);
+  }
+
+  private async find(id: string, gate: () => void): Promise<number | undefined> {
     const known = this.cached(id);
     if (known !== undefined) return known;
+    gate();
     const epoch = this.forgets;
     const value = await this.redis.hget(this.shardKeys(this.shardOf(id)).ids, id);
     if (value === null) return undefined;
@@ -217,6 +231,7 @@ export class IdMap {
       const { uids } = this.shardKeys(shard);
       for (let start = 0; start < positions.length; start += READ_CHUNK) {
         const chunk = positions.slice(start, start + READ_CHUNK);
+        this.readGate();
         const values = await this.redis.hmget(uids, ...chunk.map((i) => String(integers[i])));
         chunk.forEach((position, j) => (result[position] = values[j] ?? undefined));
       }

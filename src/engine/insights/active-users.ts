@@ -1,3 +1,4 @@
+import { assertOptionsObject } from '../arguments.js';
 import { BitmapProgram, type Operand, type Register } from '../query/program.js';
 import { checkSegment, type InsightSource, type SegmentOption } from './source.js';
 import { checkCount, periodRange } from './ranges.js';
@@ -44,6 +45,7 @@ export async function activeUsers<Id>(
   event: string,
   options: { days?: number; now?: Date } & SegmentOption = {},
 ): Promise<ActiveUsers> {
+  assertOptionsObject(options);
   const days = options.days ?? 30;
   checkCount('days', days, ACTIVE_USERS_LIMITS.maxDays);
   const range = periodRange(bm.getEventData(event, { timeGroup: 'days', now: options.now ?? new Date() }), days);

@@ -1,4 +1,5 @@
 import { checkSegment, periodOperand, type InsightSource, type SegmentOption } from './source.js';
+import { assertOptionsObject } from '../arguments.js';
 import { BitmapistArgumentError } from '../errors.js';
 import { BitmapProgram, type Operand } from '../query/program.js';
 import { timeGroupUnit, unitTimeGroup, type TimeGroup, type TimeGroupInput } from '../time/time-groups.js';
@@ -54,6 +55,7 @@ export interface LifecycleResult {
  */
 export async function lifecycle<Id>(source: InsightSource<Id>, event: string, options: LifecycleOptions = {}): Promise<LifecycleResult> {
   assertEventName(event);
+  assertOptionsObject(options);
   if (options.created !== undefined) assertEventName(options.created, 'created');
   const unit = timeGroupUnit(options.timeGroup ?? 'days') as 'day' | 'week' | 'month' | 'year';
   const periods = options.periods ?? 30;

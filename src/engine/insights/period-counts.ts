@@ -1,4 +1,5 @@
 import { BitmapistArgumentError } from '../errors.js';
+import { assertEventName } from '../keys/names.js';
 import { BitmapProgram } from '../query/program.js';
 import type { GroupUnit } from '../time/time-groups.js';
 import { countPeriod, type InsightSource } from './source.js';
@@ -27,7 +28,8 @@ export async function periodCounts<Id>(
   if (!Array.isArray(units) || Array.from(units).some((unit) => !UNITS.includes(unit))) {
     throw new BitmapistArgumentError('units', `must be a list of ${UNITS.join(', ')}`);
   }
-  // Every name is checked (and every set built) before the first call.
+  // Every name is checked (and every set built) before the first call, also when no unit asks for a set.
+  Array.from(events, (event) => assertEventName(event));
   const sets = Array.from(events, (event) => units.map((unit) => bm.getEventData(event, { timeGroup: unit, now })));
   const chunks: (typeof sets)[] = [];
   for (let i = 0; i < sets.length; i += PERIOD_COUNT_LIMITS.eventsPerProgram) chunks.push(sets.slice(i, i + PERIOD_COUNT_LIMITS.eventsPerProgram));

@@ -1,3 +1,4 @@
+import { assertOptionsObject } from '../arguments.js';
 import { BitmapistArgumentError } from '../errors.js';
 import { checkCount, periodRange } from './ranges.js';
 import { timeGroupUnit, unitTimeGroup, type TimeGroup, type TimeGroupInput } from '../time/time-groups.js';
@@ -39,6 +40,7 @@ export async function trendCounts<Id>(bm: InsightSource<Id>, events: readonly st
   if (!Array.isArray(events) || events.length < 1 || events.length > TREND_LIMITS.maxEvents) {
     throw new BitmapistArgumentError('events', `must name 1 to ${TREND_LIMITS.maxEvents} events`);
   }
+  assertOptionsObject(options);
   const timeGroup = unitTimeGroup(timeGroupUnit(options.timeGroup ?? 'days') as 'day' | 'week' | 'month' | 'year');
   // Default 30, or the time group's cap when smaller (10 years), as the dashboard's trends page.
   const periods = options.periods ?? Math.min(30, TREND_LIMITS.maxPeriods[timeGroup]);

@@ -40,6 +40,8 @@ export class RedisBlockRegistry implements BlockRegistry {
   constructor(
     private readonly redis: RedisClient,
     keys: ShardedKeyNames,
+    /** Checked before {@link inUse} reads the registry: a throw fails the read without sending it. */
+    private readonly readGate: () => void = () => undefined,
   ) {
     this.key = keys.registryKey;
   }
@@ -60,6 +62,7 @@ export class RedisBlockRegistry implements BlockRegistry {
   }
 
   async inUse(): Promise<number[]> {
+    this.readGate();
     const members = await this.redis.smembers(this.key);
     return members.map(Number).sort((a, b) => a - b);
   }

@@ -58,9 +58,10 @@ export async function scanStringKeys(redis: RedisClient, pattern: string): Promi
 }
 
 /** Sorted event names with at least one bitmap under the prefix. */
-export async function eventNames(redis: RedisClient, keys: KeyNames, prefix: string): Promise<string[]> {
+export async function eventNames(redis: RedisClient, keys: KeyNames, prefix: string, assertReachable: () => void = () => undefined): Promise<string[]> {
   if (typeof prefix !== 'string') throw new BitmapistArgumentError('prefix', 'must be a string');
   assertWellFormed(prefix, 'prefix');
+  assertReachable();
   const names = new Set<string>();
   for (const key of await scanStringKeys(redis, keys.scanPattern(prefix))) {
     const event = keys.eventOf(key);

@@ -1,3 +1,4 @@
+import { assertOptionsObject } from '../arguments.js';
 import { assertEventName } from '../keys/names.js';
 import { periodStart, toUtc } from '../time/periods.js';
 import { timeGroupUnit, type PeriodUnit, type TimeGroupInput } from '../time/time-groups.js';
@@ -57,7 +58,8 @@ export class EventSets<Id> {
 
   /** The users who did `event` in the period of `timeGroup` (default days) containing `now`. */
   getEventData(event: string, options: PeriodOptions = {}): PeriodEventSet<Id> {
-    return this.periodSet(event, timeGroupUnit(options.timeGroup ?? 'days'), options.now ?? new Date());
+    assertOptionsObject(options);
+    return this.periodSet(event, timeGroupUnit(options.timeGroup ?? 'days'), options.now ?? new Date(), 'now');
   }
 
   /**
@@ -65,6 +67,7 @@ export class EventSets<Id> {
    * left to right (`A && B || C && D` is `A && (B || C) && D`). The list is not modified.
    */
   chainEvents(base: string, events: readonly ChainedEvent[], options: PeriodOptions = {}): EventSet<Id> {
+    assertOptionsObject(options);
     const unit = timeGroupUnit(options.timeGroup ?? 'days');
     const start = periodStart(unit, toUtc(options.now ?? new Date(), 'now', this.timeZone).toDate(), this.timeZone);
     const groups = chainGroups(base, events);
@@ -72,9 +75,10 @@ export class EventSets<Id> {
     return new EventSet(this.evaluator, boundedExpression(expression, 'events'));
   }
 
-  protected periodSet(event: string, unit: PeriodUnit, date: Date): PeriodEventSet<Id> {
+  /** The period set of `event` containing `date` (`argument` names the date in an error). */
+  protected periodSet(event: string, unit: PeriodUnit, date: Date, argument = 'date'): PeriodEventSet<Id> {
     assertEventName(event);
-    const start = periodStart(unit, toUtc(date, 'date', this.timeZone).toDate(), this.timeZone);
+    const start = periodStart(unit, toUtc(date, argument, this.timeZone).toDate(), this.timeZone);
     return new PeriodEventSet(this.evaluator, event, unit, start, this.timeZone);
   }
 }

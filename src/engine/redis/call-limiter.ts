@@ -41,7 +41,8 @@ export class CallLimiter {
 
   /**
    * Runs `task` for every item, at most `maxInFlight` items at a time (a task that makes several calls keeps
-   * its partial state, e.g. scratch keys, for a few items only), and resolves to the results in order.
+   * its partial state, e.g. scratch keys, for a few items only), and resolves to the results in order. The gate
+   * is checked before each task starts, as before each call of {@link run}.
    */
   async map<T, R>(items: readonly T[], task: (item: T) => Promise<R>): Promise<R[]> {
     const results: R[] = new Array<R>(items.length);
@@ -51,6 +52,7 @@ export class CallLimiter {
       while (next < items.length && !failed) {
         const index = next++;
         try {
+          this.gate();
           results[index] = await task(items[index]!);
         } catch (error) {
           failed = true;

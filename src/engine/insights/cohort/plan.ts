@@ -7,7 +7,7 @@ import { periodStart, toUtc } from '../../time/periods.js';
 import { periodSuffixes } from '../../time/suffixes.js';
 import { timeGroupUnit, type TimeGroupInput } from '../../time/time-groups.js';
 import { assertEventName } from '../../keys/names.js';
-import { assertIntegerInRange, assertOptionalBoolean } from '../../arguments.js';
+import { assertIntegerInRange, assertOptionalBoolean, assertOptionsObject } from '../../arguments.js';
 import { checkSegment, type InsightSource, type SegmentOption } from '../source.js';
 
 /**
@@ -74,6 +74,7 @@ export interface CohortPlan {
 
 /** Checks the options and resolves their defaults. */
 export function resolveCohortOptions(options: CohortOptions = {}, zone: TimeZone = UTC_ZONE) {
+  assertOptionsObject(options);
   const { numRows = 10, numCols = 10, withReplacement, mode } = options;
   assertIntegerInRange(numRows, 'numRows', 1, MAX_COHORT_SIZE);
   assertIntegerInRange(numCols, 'numCols', 1, MAX_COHORT_SIZE);
