@@ -2,6 +2,7 @@ import { ACTIVE_USERS_WINDOWS, type ActiveUsers } from '../../engine/insights/ac
 import { periodBeyondRetention, type ExpireOptions } from '../../engine/time/retention.js';
 import { TimeZone } from '../../engine/time/time-zone.js';
 import { csvDocument } from '../shared/csv.js';
+import { localDay } from '../shared/labels.js';
 
 /** Active users as the dashboard shows them: a figure is null when a day it reads is beyond retention. */
 export interface ActiveUsersView extends Omit<ActiveUsers, 'dau' | 'wau' | 'mau' | 'stickiness'> {
@@ -42,9 +43,12 @@ export function activeUsersJson(active: ActiveUsersView): object {
   return { ...active, dates: active.dates.map((d) => d.toISOString()), stickiness: active.stickiness.map(roundedRatio) };
 }
 
-/** The active-users CSV answer: `Date,DAU,WAU,MAU,Stickiness` then a line per day (blank stickiness when MAU is 0, blank figures beyond retention). */
+/**
+ * The active-users CSV answer: `Date,DAU,WAU,MAU,Stickiness` then a line per day, by its local date (blank
+ * stickiness when MAU is 0, blank figures beyond retention).
+ */
 export function activeUsersCsv(active: ActiveUsersView): string {
-  const rows = active.dates.map((date, i) => [date.toISOString(), active.dau[i], active.wau[i], active.mau[i], roundedRatio(active.stickiness[i]!)]);
+  const rows = active.dates.map((date, i) => [localDay(date, active.timeZone), active.dau[i], active.wau[i], active.mau[i], roundedRatio(active.stickiness[i]!)]);
   return csvDocument(['Date', 'DAU', 'WAU', 'MAU', 'Stickiness'], rows);
 }
 

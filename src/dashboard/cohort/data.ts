@@ -5,7 +5,7 @@ import { periodBeyondRetention, type ExpireOptions } from '../../engine/time/ret
 import { addPeriods } from '../../engine/time/steps.js';
 import { timeGroupUnit } from '../../engine/time/time-groups.js';
 import { csvDocument } from '../shared/csv.js';
-import { localDate } from '../shared/labels.js';
+import { localDay } from '../shared/labels.js';
 
 /** Which periods of a cohort are beyond the configured retention: their bitmaps have expired. */
 export interface CohortRetention {
@@ -131,7 +131,7 @@ export function cohortJson(view: CohortView, asPercent: boolean): CohortJson {
 export function cohortCsv(view: CohortView, asPercent: boolean): string {
   const header = ['Date', 'Total', ...Array.from({ length: view.numCols }, (_, j) => String(j))];
   const table = asPercent ? view.percents : view.counts;
-  return csvDocument(header, table.map((row, i) => [localDate(view.dates[i]!, view.timeZone).toISOString().slice(0, 10), view.totals[i], ...row]));
+  return csvDocument(header, table.map((row, i) => [localDay(view.dates[i]!, view.timeZone), view.totals[i], ...row]));
 }
 
 function sum(values: number[]): number {

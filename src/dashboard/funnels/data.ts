@@ -1,6 +1,6 @@
 import type { FunnelResult } from '../../engine/insights/funnels.js';
 import { csvDocument } from '../shared/csv.js';
-import { localDate } from '../shared/labels.js';
+import { localDay } from '../shared/labels.js';
 
 /** A step as the page shows it: its users, and its conversion from the first and the previous step. */
 export interface FunnelStepView {
@@ -58,6 +58,6 @@ export function funnelJson(view: FunnelView): object {
 
 /** The CSV answer: `Date,<step 1>,...`, a line per entry period (its local date), then a `Total` line. */
 export function funnelCsv(view: FunnelView): string {
-  const rows = view.entries.map((entry, i) => [localDate(view.dates[i]!, view.timeZone).toISOString().slice(0, 10), ...entry.counts]);
+  const rows = view.entries.map((entry, i) => [localDay(view.dates[i]!, view.timeZone), ...entry.counts]);
   return csvDocument(['Date', ...view.steps.map((step) => step.event)], [...rows, ['Total', ...view.steps.map((step) => step.count)]]);
 }

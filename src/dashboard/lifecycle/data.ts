@@ -1,5 +1,6 @@
 import type { ExpireOptions } from '../../engine/time/retention.js';
 import { csvDocument } from '../shared/csv.js';
+import { localDay } from '../shared/labels.js';
 import { nullBeyond } from '../shared/expired.js';
 import type { LifecycleResult } from '../../engine/insights/lifecycle.js';
 import { timeGroupUnit, type TimeGroup } from '../../engine/time/time-groups.js';
@@ -61,11 +62,11 @@ export function lifecycleRetention(result: LifecycleResult, expire: ExpireOption
 }
 
 /**
- * The CSV answer: a header, then one line per period: `period,new,returning,resurrecting,dormant` (blank: beyond
- * retention), lines ended by LF as this page always did.
+ * The CSV answer: a header, then one line per period, by the local date of its start:
+ * `period,new,returning,resurrecting,dormant` (blank: beyond retention), lines ended by LF as this page always did.
  */
 export function lifecycleCsv(result: LifecycleResult, beyondRetention?: boolean[]): string {
   const shown = figures(result, beyondRetention);
-  const rows = result.dates.map((date, i) => [date.toISOString(), shown.new[i], shown.returning[i], shown.resurrecting[i], shown.dormant[i]]);
+  const rows = result.dates.map((date, i) => [localDay(date, result.timeZone), shown.new[i], shown.returning[i], shown.resurrecting[i], shown.dormant[i]]);
   return csvDocument(['period', 'new', 'returning', 'resurrecting', 'dormant'], rows, '\n');
 }

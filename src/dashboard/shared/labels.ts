@@ -9,6 +9,11 @@ export function localDate(date: Date, timeZone?: string): Date {
   return timeZone === undefined ? date : new Date(TimeZone.of(timeZone).toWall(date.getTime()));
 }
 
+/** The local date of `date` in `timeZone` (default UTC) as `YYYY-MM-DD`: how the CSV answers label periods. */
+export function localDay(date: Date, timeZone?: string): string {
+  return localDate(date, timeZone).toISOString().slice(0, 10);
+}
+
 /** A period's label: `Mon 3 Mar 2025`, `Week of 3 Mar 2025`, `Mar 2025` or `2025` (UTC, or the local date in `timeZone`). */
 export function periodLabel(instant: Date, timeGroup: TimeGroup, timeZone?: string): string {
   const date = localDate(instant, timeZone);

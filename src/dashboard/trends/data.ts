@@ -3,6 +3,7 @@ import { periodBeyondRetention, type ExpireOptions } from '../../engine/time/ret
 import { timeGroupUnit } from '../../engine/time/time-groups.js';
 import { TimeZone } from '../../engine/time/time-zone.js';
 import { csvDocument } from '../shared/csv.js';
+import { localDay } from '../shared/labels.js';
 import { nullBeyond } from '../shared/expired.js';
 
 /** One line of a trend: an event's users per period (in a breakdown: those of one segment). */
@@ -51,9 +52,9 @@ export function trendsJson(trend: TrendView): object {
 
 /**
  * The trends CSV answer: `Date,<event>,...` (in a breakdown one column per event and segment, `<event> · <segment>`)
- * then a line per period (its start, ISO instant; blank beyond retention).
+ * then a line per period (the local date of its start; blank beyond retention).
  */
 export function trendsCsv(trend: TrendView): string {
-  const rows = trend.dates.map((date, i) => [date.toISOString(), ...trend.series.map((s) => s.counts[i])]);
+  const rows = trend.dates.map((date, i) => [localDay(date, trend.timeZone), ...trend.series.map((s) => s.counts[i])]);
   return csvDocument(['Date', ...trend.series.map(seriesName)], rows);
 }

@@ -58,7 +58,7 @@ describe('koa: GET /bitmapist/active', function () {
     expect(answer.status).to.equal(200);
     expect(answer.type).to.match(/^text\/csv/);
     const m = expected('visit', 5);
-    const lines = m.dates.map((d, i) => `${d.toISOString()},${m.dau[i]},${m.wau[i]},${m.mau[i]},${m.stickiness[i]}`);
+    const lines = m.dates.map((d, i) => `${d.toISOString().slice(0, 10)},${m.dau[i]},${m.wau[i]},${m.mau[i]},${m.stickiness[i]}`);
     expect(answer.body).to.equal(['Date,DAU,WAU,MAU,Stickiness', ...lines].join('\r\n') + '\r\n');
   });
 

@@ -58,7 +58,7 @@ describe('koa: GET /bitmapist/lifecycle', function () {
         const lines = (await csv.text()).trimEnd().split('\n');
         expect(lines[0]).to.equal('period,new,returning,resurrecting,dormant');
         expect(lines.slice(1)).to.deep.equal(
-          json.dates.map((date, i) => `${date},${json.new[i]},${json.returning[i]},${json.resurrecting[i]},${json.dormant[i]}`),
+          json.dates.map((date, i) => `${date.slice(0, 10)},${json.new[i]},${json.returning[i]},${json.resurrecting[i]},${json.dormant[i]}`),
         );
       }
       const weeks = (await (await fetch(`${app.base}?event=use&timeGroup=weeks&periods=3&now=2025-06-18&format=json`)).json()) as LifecycleJson;
@@ -114,8 +114,8 @@ describe('koa: GET /bitmapist/lifecycle', function () {
       expect(json.resurrecting).to.deep.equal([null, null, null, null, null, 0, 4, 4]);
       expect(json.dormant).to.deep.equal([null, null, null, null, null, 4, 4, 4]);
       const csv = (await (await fetch(`${base}&format=csv`)).text()).trimEnd().split('\n');
-      expect(csv[1]).to.equal(`${json.dates[0]},,,,`);
-      expect(csv[8]).to.equal(`${json.dates[7]},0,0,4,4`);
+      expect(csv[1]).to.equal(`${json.dates[0]!.slice(0, 10)},,,,`);
+      expect(csv[8]).to.equal(`${json.dates[7]!.slice(0, 10)},0,0,4,4`);
       const page = await (await fetch(base)).text();
       expect(page).to.contain('(dormant drawn below the axis). 5 periods are beyond retention (expired bitmaps): no bars.</desc>');
     } finally {

@@ -61,7 +61,7 @@ describe('koa: GET /bitmapist/trends', function () {
     expect(answer.status).to.equal(200);
     expect(answer.type).to.match(/^text\/csv/);
     const { dates, series } = expected(['visit', ODD], 'day', 3);
-    const lines = dates.map((d, i) => `${d.toISOString()},${series[0]!.counts[i]},${series[1]!.counts[i]}`);
+    const lines = dates.map((d, i) => `${d.toISOString().slice(0, 10)},${series[0]!.counts[i]},${series[1]!.counts[i]}`);
     expect(answer.body).to.equal(['Date,visit,"<b>""odd"",=name</b>"', ...lines].join('\r\n') + '\r\n');
   });
 
@@ -193,10 +193,10 @@ describe('koa: GET /bitmapist/trends', function () {
     await t.bitmapist.engine.markEvent('=SUM(A1)', 1, { now: NOW });
     const answer = await get(`/bitmapist/trends?event=${encodeURIComponent('=SUM(A1)')}&periods=2&now=2025-03-15&format=csv`);
     expect(answer.body.split('\r\n')[0]).to.equal("Date,'=SUM(A1)");
-    expect(answer.body.split('\r\n')[2]).to.equal('2025-03-15T00:00:00.000Z,1');
+    expect(answer.body.split('\r\n')[2]).to.equal('2025-03-15,1');
   });
 
-  it('uses local days of the timezone option: dates are local midnights, labels local dates', async () => {
+  it('uses local days of the timezone option: dates are local midnights, labels (tables and CSV) local dates', async () => {
     const local = testApp({ timezone: 'Asia/Tehran' });
     const localServer = await serve(local.app);
     try {
@@ -218,6 +218,10 @@ describe('koa: GET /bitmapist/trends', function () {
       const page = await (await fetch(`${localServer.base}/bitmapist/trends?event=visit&periods=2&now=${now}`)).text();
       expect(page).to.include('<td class="date">2025-03-14</td>');
       expect(page).to.include('<td class="date">2025-03-15</td>');
+      const csv = async (path: string) => (await (await fetch(`${localServer.base}/bitmapist/${path}&now=${now}&format=csv`)).text()).trimEnd().split(/\r?\n/);
+      expect(await csv('trends?event=visit&periods=2')).to.deep.equal(['Date,visit', '2025-03-14,1', '2025-03-15,1']);
+      expect(await csv('active?event=visit&days=2')).to.deep.equal(['Date,DAU,WAU,MAU,Stickiness', '2025-03-14,1,1,1,1', '2025-03-15,1,2,2,0.5']);
+      expect(await csv('lifecycle?event=visit&periods=2')).to.deep.equal(['period,new,returning,resurrecting,dormant', '2025-03-14,1,0,0,0', '2025-03-15,1,0,0,1']);
     } finally {
       await localServer.close();
       await local.cleanup();
