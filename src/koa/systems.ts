@@ -48,13 +48,20 @@ export interface SystemSettings extends Pick<KoaBitmapistOptions, 'keyPrefix' | 
 export function createSystem(name: string, source: SystemSource, settings: SystemSettings): BitmapistSystem {
   const { keyPrefix, trackHourly, trackUnique, maxUserId, layout, shardBits, expire, userIds, maxMappedIds, timezone } = settings;
   const owned = typeof source === 'string' ? new Redis(source, PLUGIN_REDIS_OPTIONS) : undefined;
-  const engine =
-    source instanceof Bitmapist
-      ? source
-      : new Bitmapist({
-          redis: owned ?? (source as Redis | Cluster),
-          ...{ keyPrefix, trackHourly, trackUnique, maxUserId, layout, shardBits, expire, userIds, maxMappedIds, timezone },
-        });
+  let engine: Bitmapist<UserIdMode>;
+  try {
+    engine =
+      source instanceof Bitmapist
+        ? source
+        : new Bitmapist({
+            redis: owned ?? (source as Redis | Cluster),
+            ...{ keyPrefix, trackHourly, trackUnique, maxUserId, layout, shardBits, expire, userIds, maxMappedIds, timezone },
+          });
+  } catch (error) {
+    // An engine option refused (`shardBits`, `maxUserId`, ...): the client opened for it goes too.
+    owned?.disconnect();
+    throw error;
+  }
   const queue = new MarkQueue<SystemMark>({
     name,
     limit: settings.queueLimit,
@@ -68,15 +75,20 @@ export function createSystem(name: string, source: SystemSource, settings: Syste
   const client = engine.redis;
   const onReady = () => queue.wake();
   const onError = (error: unknown) => queue.connectionFailed(error);
+  // A client of yours keeps the error handling you gave it: no 'error' listener on it (one would silence
+  // ioredis's own report of errors nobody listens to). Its lost connection is heard as it begins to reconnect,
+  // not when the marks waiting in its offline queue fail (after about 10 s by default, or never).
+  const onReconnecting = () => queue.connectionFailed(new Error('the connection to Redis was lost; the client is reconnecting'));
   client.on('ready', onReady);
-  // Only our own client: a client of yours keeps the error handling you gave it.
-  owned?.on('error', onError);
+  if (owned) owned.on('error', onError);
+  else client.on('reconnecting', onReconnecting);
   return {
     name,
     engine,
     queue,
     async close() {
       client.off('ready', onReady);
+      client.off('reconnecting', onReconnecting);
       if (!owned || owned.status === 'end') return;
       if (owned.status === 'ready') {
         const ended = new Promise((resolve) => owned.once('end', resolve));

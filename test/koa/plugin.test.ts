@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { Redis } from 'ioredis';
 import Koa from 'koa';
-import { Bitmapist, BitmapistArgumentError, BitmapistConfigError } from '../../src/index.js';
+import { Bitmapist, BitmapistArgumentError, BitmapistConfigError, BitmapistError } from '../../src/index.js';
 import { installedBitmapist, koaBitmapist, markEvent } from '../../src/koa/index.js';
 import { startRedisServer } from '../../src/testing/index.js';
 import { deleteUnder, keysUnder, testRedisUrl, uniquePrefix } from '../support/redis.js';
@@ -102,6 +102,24 @@ describe('koa: plugin', () => {
       await t.cleanup();
       await second.stop();
     }
+  });
+
+  it('closes the client it opened when the engine refuses an option: no socket is left behind', async () => {
+    const sockets = () => process.getActiveResourcesInfo().filter((kind) => kind === 'TCPSocketWrap' || kind === 'ConnectWrap').length;
+    const before = sockets();
+    const refused: [Record<string, unknown>, typeof BitmapistError][] = [
+      [{ shardBits: 4, layout: 'sharded' }, BitmapistConfigError],
+      [{ maxUserId: -1 }, BitmapistArgumentError],
+      [{ userIds: 'bogus' }, BitmapistArgumentError],
+      [{ keyPrefix: 5 }, BitmapistArgumentError],
+    ];
+    for (const [options, type] of refused) {
+      expect(() => koaBitmapist(new Koa(), { redisUrl: testRedisUrl(), logger: quiet, ...options })).to.throw(type);
+    }
+    // A client left open would have opened its socket by the next turn, and keep it (reconnecting) for good.
+    const nextTurn = () => new Promise((resolve) => setImmediate(resolve));
+    await nextTurn();
+    while (sockets() > before) await nextTurn();
   });
 
   it('close() writes what is queued first, and never closes a client or engine passed in', async () => {

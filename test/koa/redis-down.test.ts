@@ -13,12 +13,16 @@ const REQUEST_BOUND_MS = 250;
 /** A dashboard read fails within about a second while Redis refuses connections (see PLUGIN_REDIS_OPTIONS). */
 const DASHBOARD_BOUND_MS = 3_000;
 
-/** An app that marks `visit` for `?uid=`, on a private redis-server this test can kill. */
-async function killableApp(options: KoaBitmapistOptions = {}) {
+/**
+ * An app that marks `visit` for `?uid=`, on a private redis-server this test can kill; `client` makes the
+ * app's own ioredis client of its URL and hands it to the plugin (`redis`).
+ */
+async function killableApp(options: KoaBitmapistOptions = {}, client?: (url: string) => Redis) {
   const redis: RedisServer = await startRedisServer();
   const app = new Koa();
   const errors = collectErrors(app);
-  const bitmapist = koaBitmapist(app, { redisUrl: redis.url, keyPrefix: 'bmtest_down_', trackUnique: true, logger: quiet, ...options });
+  const own = client?.(redis.url);
+  const bitmapist = koaBitmapist(app, { ...(own ? { redis: own } : { redisUrl: redis.url }), keyPrefix: 'bmtest_down_', trackUnique: true, logger: quiet, ...options });
   app.use(mark('visit', (ctx) => ctx.query.uid as string | undefined));
   app.use((ctx) => {
     ctx.body = 'ok';
@@ -42,6 +46,7 @@ async function killableApp(options: KoaBitmapistOptions = {}) {
     async cleanup() {
       await server.close();
       await bitmapist.close({ timeout: 1000 });
+      own?.disconnect();
       await redis.stop();
     },
   };
@@ -82,6 +87,27 @@ describe('koa: when Redis is down', () => {
       expect(t.bitmapist.metrics).to.deep.equal({ queued: 0, written: 301, dropped: 0, failed: 0 });
       expect(t.ofType(BitmapistUnavailableError)).to.equal(1);
       expect(t.ofType(MarkQueueOverflowError)).to.equal(0);
+    } finally {
+      await t.cleanup();
+    }
+  });
+
+  it("reports the outage once as soon as a client of the app's own loses its connection, not when its queued commands fail", async () => {
+    // Commands wait in this client's offline queue for as long as it reconnects: no write ever fails.
+    const t = await killableApp({}, (url) => new Redis(url, { maxRetriesPerRequest: null }).on('error', () => undefined));
+    try {
+      await t.visit(0);
+      await t.bitmapist.flush(5000);
+      await t.redis.kill();
+      await t.visit(1);
+      await until(() => t.ofType(BitmapistUnavailableError) === 1, Number.POSITIVE_INFINITY);
+      expect(t.bitmapist.metrics).to.deep.include({ written: 1, failed: 0 });
+
+      await t.redis.start();
+      expect(await t.bitmapist.flush(10_000)).to.equal(0);
+      // The server restarts empty: only the mark queued during the outage is there.
+      expect(await t.bitmapist.engine.unique('visit').ids()).to.deep.equal([1]);
+      expect(t.ofType(BitmapistUnavailableError)).to.equal(1);
     } finally {
       await t.cleanup();
     }
