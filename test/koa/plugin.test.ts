@@ -107,7 +107,7 @@ describe('koa: plugin', () => {
   it('closes the client it opened when the engine refuses an option: no socket is left behind', async () => {
     const sockets = () => process.getActiveResourcesInfo().filter((kind) => kind === 'TCPSocketWrap' || kind === 'ConnectWrap').length;
     const before = sockets();
-    const refused: [Record<string, unknown>, typeof BitmapistError][] = [
+    const refused: [Record<string, unknown>, new (...args: never[]) => BitmapistError][] = [
       [{ shardBits: 4, layout: 'sharded' }, BitmapistConfigError],
       [{ maxUserId: -1 }, BitmapistArgumentError],
       [{ userIds: 'bogus' }, BitmapistArgumentError],
