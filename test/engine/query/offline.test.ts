@@ -8,8 +8,8 @@ import {
   trendCounts,
 } from '../../../src/index.js';
 import { startRedisServer } from '../../../src/testing/index.js';
+import { killAndRecordSent } from '../support/offline.js';
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const failureOf = (call: () => Promise<unknown>) => call().then(() => undefined, (error: unknown) => error);
 
 describe('reads while Redis is unreachable', function () {
@@ -25,14 +25,7 @@ describe('reads while Redis is unreachable', function () {
         const [mine, theirs] = userIds === 'mapped' ? ['1', '2'] as unknown as number[] : [1, 2];
         try {
           await bm.markEvent('e', mine!, { now });
-          await redis.kill();
-          while (bm.reachable) await sleep(10);
-          const sent: string[] = [];
-          const send = bm.redis.sendCommand.bind(bm.redis);
-          bm.redis.sendCommand = ((command: { name: string }) => {
-            sent.push(command.name);
-            return send(command as never);
-          }) as typeof bm.redis.sendCommand;
+          const sent = await killAndRecordSent(bm as never, redis);
           const reads: [string, () => Promise<unknown>][] = [
             ['count', () => bm.day('e', now).count()],
             ['has (cached id)', () => bm.day('e', now).has(mine!)],

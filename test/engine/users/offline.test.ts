@@ -1,8 +1,8 @@
 import { expect } from 'chai';
 import { Bitmapist, BitmapistArgumentError, BitmapistOfflineError } from '../../../src/index.js';
 import { startRedisServer } from '../../../src/testing/index.js';
+import { killAndRecordSent } from '../support/offline.js';
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe('forgetUser, exportUser and deleteAllEvents while Redis is unreachable', function () {
   this.timeout(30_000);
@@ -13,14 +13,7 @@ describe('forgetUser, exportUser and deleteAllEvents while Redis is unreachable'
       const bm = new Bitmapist({ redis: redis.url, keyPrefix: 'bmtest_off_', userIds } as { redis: string; keyPrefix: string; userIds: 'integers' });
       try {
         await bm.markEvent('e', 1);
-        await redis.kill();
-        while (bm.reachable) await sleep(10);
-        const sent: string[] = [];
-        const send = bm.redis.sendCommand.bind(bm.redis);
-        bm.redis.sendCommand = ((command: { name: string }) => {
-          sent.push(command.name);
-          return send(command as never);
-        }) as typeof bm.redis.sendCommand;
+        const sent = await killAndRecordSent(bm as never, redis);
         for (const call of [() => bm.forgetUser(1), () => bm.exportUser(1), () => bm.deleteAllEvents()]) {
           const error = await call().then(() => undefined, (e: unknown) => e);
           expect(error).to.be.instanceOf(BitmapistOfflineError);
