@@ -99,20 +99,19 @@ local function settled(key)
   return not (type(reply) == 'table' and reply.err)
 end
 
--- The call reached a node moving the slot of KEYS[1]. Taken in by ASK, every slot this node takes in reads as
--- served (the client's ASKING holds for the whole script), so a block partly moved could be written here beside
--- its keys still on the other node. Then only blocks of settled slots are written here; the others are left out
--- and sent again on their own, declaring every bitmap, which Redis routes by all of them (TRYAGAIN until
--- the move ends when they are split).
-local moving = not settled(KEYS[1])
-
+-- Every block is probed, not only when the slot of KEYS[1] moves: a call ASKed here by the node that moved
+-- that slot out may arrive once that move has ended and the next slot is coming in, and the client's ASKING
+-- holds for the whole script, so every slot this node takes in reads as served and a block partly moved could
+-- be written here beside its keys still on the other node. Only blocks of settled slots are written; the others
+-- are left out and sent again on their own, declaring every bitmap, which Redis routes by all of them
+-- (TRYAGAIN until the move ends when they are split). On a stable Cluster every probe passes.
 -- A block is written only when this node serves every one of its bitmaps (pcall: a key of a slot served
 -- elsewhere is an error reply, not the end of the script); a group only when each of its keys is a bitmap.
 local plan = {}
 for b = 1, blockCount do
   local block = blocks[b]
   local wrongType, elsewhere = {}, nil
-  if moving and not settled(block.bitmaps[1]) then elsewhere = { 1, 'its slot is being moved' } end
+  if not settled(block.bitmaps[1]) then elsewhere = { 1, 'its slot is moving, or is served elsewhere' } end
   for k = 1, elsewhere and 0 or #block.bitmaps do
     local kind = redis.pcall('TYPE', block.bitmaps[k])
     if type(kind) == 'table' and kind.err then

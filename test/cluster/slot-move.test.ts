@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import { readFileSync } from 'node:fs';
 import { Cluster, Redis } from 'ioredis';
 import { Bitmapist } from '../../src/index.js';
 import { startRedisCluster, type RedisCluster } from '../../src/testing/index.js';
@@ -73,6 +74,44 @@ describe('marking on Redis Cluster while a slot moves (sharded layout)', functio
     } finally {
       await bm.close();
       cluster.disconnect();
+      for (const node of direct) node.disconnect();
+    }
+  });
+  it('a call that reaches a master by ASK once its routing slot has settled leaves out a block of the next slot it takes in', async () => {
+    // As ioredis sends it after an ASK: ASKING, then the script, when the move of the routing key's slot has ended
+    // meanwhile and the reshard has begun to move the next slot: the client's ASKING holds for the whole script.
+    const script = readFileSync(new URL('../../lua/mark_node.lua', import.meta.url), 'utf8');
+    const direct = redisCluster.nodes.map((node) => new Redis(node.port, node.host));
+    try {
+      const ids = await Promise.all(direct.map(async (node) => String(await node.call('CLUSTER', 'MYID'))));
+      const slotOf = async (key: string) => Number(await direct[0]!.call('CLUSTER', 'KEYSLOT', key));
+      const ranges = (await direct[0]!.call('CLUSTER', 'SLOTS')) as [number, number, [string, number]][];
+      const ownerOf = (slot: number) => redisCluster.nodes.findIndex((node) => node.port === ranges.find(([from, to]) => slot >= from && slot <= to)![2][1]);
+      const [from, to] = [0, 1];
+      let [settled, moving] = [0, 0];
+      while (ownerOf(await slotOf(`{${settled}}`)) !== to) settled += 1;
+      while (ownerOf(await slotOf(`{${moving}}`)) !== from) moving += 1;
+      const key = (block: number, suffix: string) => `${PREFIX}race{${block}}e_${suffix}`;
+      const slot = await slotOf(`{${moving}}`);
+      // The moving block's week bitmap is on the master moving the slot out.
+      await direct[from]!.setbit(key(moving, 'W'), 5, 1);
+      await direct[to]!.call('CLUSTER', 'SETSLOT', slot, 'IMPORTING', ids[from]!);
+      await direct[from]!.call('CLUSTER', 'SETSLOT', slot, 'MIGRATING', ids[to]!);
+      try {
+        const blocks = [settled, moving].flatMap((block) => [2, key(block, 'D'), key(block, 'W'), 1, '1,2', '7']);
+        const replies = await direct[to]!.pipeline().call('ASKING').eval(script, 1, key(settled, 'D'), 1, 1000, 2, ...blocks).exec();
+        const [error, reply] = replies![1]!;
+        expect(error).to.equal(null);
+        // The settled block's mark is written; the moving block is left out whole (block 2, group 0, its first key).
+        expect((reply as unknown[]).slice(0, 4)).to.deep.equal([1, 2, 0, 1]);
+        expect(await direct[to]!.call('CLUSTER', 'GETKEYSINSLOT', slot, 100)).to.deep.equal([]);
+        expect(await direct[to]!.getbit(key(settled, 'W'), 7)).to.equal(1);
+      } finally {
+        for (const node of [to, from, ...direct.keys()]) await direct[node]!.call('CLUSTER', 'SETSLOT', slot, 'STABLE');
+        await direct[from]!.del(key(moving, 'W'));
+        await direct[to]!.del(key(settled, 'D'), key(settled, 'W'));
+      }
+    } finally {
       for (const node of direct) node.disconnect();
     }
   });
