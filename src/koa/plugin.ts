@@ -9,6 +9,7 @@ import type { FunnelOptions, FunnelResult } from '../engine/insights/funnels.js'
 import type { EventSet, PeriodEventSet } from '../engine/query/event-set.js';
 import type { MarkOptions } from '../engine/marking/marker.js';
 import type { UserMark } from '../engine/users/user-marks.js';
+import { assertOptionsObject } from '../engine/arguments.js';
 import { BitmapistArgumentError } from '../engine/errors.js';
 import type { UserIdMode } from '../engine/ids/user-ids.js';
 import { checkAppUserId } from '../engine/ids/user-ids.js';
@@ -17,7 +18,7 @@ import { MarksNotWrittenError } from './errors.js';
 import { prometheusText, ScriptCallTimings } from './metrics.js';
 import type { MarkQueueMetrics } from './queue/mark-queue.js';
 import type { ResolvedOptions, KoaBitmapistOptions } from './options.js';
-import { createSystem, type BitmapistSystem } from './systems.js';
+import { createSystem, type BitmapistSystem, type SystemMark } from './systems.js';
 import type { UserId } from './user-id.js';
 
 /** Options of the plugin's `markEvent`: the engine's, plus the system to mark in. */
@@ -106,7 +107,7 @@ export class KoaBitmapist<Mode extends UserIdMode = 'integers'> {
    * engine of its system (`prepareMark`), and queued as checked: the queue writes it without another check.
    */
   enqueue(event: string, uid: unknown, options: KoaMarkOptions = {}, origin?: object): void {
-    if (options === null || typeof options !== 'object') throw new BitmapistArgumentError('options', 'must be an object');
+    assertOptionsObject(options);
     const { system, ...markOptions } = options;
     const { engine, queue } = this.systemState(system);
     const checked = engine.prepareMark(event, uid as UserId, markOptions);
@@ -115,58 +116,66 @@ export class KoaBitmapist<Mode extends UserIdMode = 'integers'> {
 
   /** The users who did `event` in the period containing `now` (see the engine's `getEventData`). */
   getEventData(event: string, options: PeriodOptions & SystemOption = {}): PeriodEventSet<IdOf<Mode>> {
+    assertOptionsObject(options);
     const { system, ...rest } = options;
     return this.system(system).getEventData(event, rest);
   }
 
   /** `base` chained with `events` (see the engine's `chainEvents`). */
   chainEvents(base: string, events: readonly ChainedEvent[], options: PeriodOptions & SystemOption = {}): EventSet<IdOf<Mode>> {
+    assertOptionsObject(options);
     const { system, ...rest } = options;
     return this.system(system).chainEvents(base, events, rest);
   }
 
   /** A cohort table (see the engine's `getCohort`). */
-  getCohort(primary: string, secondary: string, options: CohortOptions & SystemOption = {}): Promise<CohortResult> {
+  async getCohort(primary: string, secondary: string, options: CohortOptions & SystemOption = {}): Promise<CohortResult> {
+    assertOptionsObject(options);
     const { system, ...rest } = options;
     return this.system(system).getCohort(primary, secondary, rest);
   }
 
   /** A funnel of `steps` (see the engine's `getFunnel`). */
-  getFunnel(steps: readonly string[], options: FunnelOptions & SystemOption = {}): Promise<FunnelResult> {
+  async getFunnel(steps: readonly string[], options: FunnelOptions & SystemOption = {}): Promise<FunnelResult> {
+    assertOptionsObject(options);
     const { system, ...rest } = options;
     return this.system(system).getFunnel(steps, rest);
   }
 
   /** Every event name of a system, sorted. */
-  getEventNames(options: { prefix?: string } & SystemOption = {}): Promise<string[]> {
+  async getEventNames(options: { prefix?: string } & SystemOption = {}): Promise<string[]> {
+    assertOptionsObject(options);
     const { system, ...rest } = options;
     return this.system(system).getEventNames(rest);
   }
 
   /**
-   * Forgets a user in a system (right to erasure; see the engine's `forgetUser`): first writes the marks
-   * already queued (waiting at most the `closeTimeout` option), so none of them sets a bit again after, then
-   * clears the user's bit in every bitmap. Resolves to the number of bitmaps that changed; unlike marks, its
-   * errors reject.
+   * Forgets a user in a system (right to erasure; see the engine's `forgetUser`): first waits for the user's
+   * marks already queued to be written (at most the `closeTimeout` option; the queue's other marks are not
+   * waited for) and drops those still waiting then, so none of them sets a bit again after; then clears the
+   * user's bit in every bitmap. Resolves to the number of bitmaps that changed; unlike marks, its errors reject.
    */
   async forgetUser(uid: UserId, options: SystemOption = {}): Promise<number> {
-    if (options === null || typeof options !== 'object') throw new BitmapistArgumentError('options', 'must be an object');
+    assertOptionsObject(options);
     const { engine, queue } = this.systemState(options.system);
     // Checked before waiting for the queue, by the rules marks are checked with.
     const id = checkAppUserId(uid, engine);
-    await queue.idle(this.closeTimeout);
+    const theUsers = (mark: SystemMark) => mark.checked.uid === id;
+    // A mark still being written then was sent before the forget's commands, which Redis runs after it.
+    await queue.settleMarks(theUsers, this.closeTimeout, this.closeTimeout);
     return engine.forgetUser(id as never);
   }
 
   /**
-   * What a system holds about a user (right of access; see the engine's `exportUser`): first writes the marks
-   * already queued (waiting at most the `closeTimeout` option), so the answer includes them. Its errors reject.
+   * What a system holds about a user (right of access; see the engine's `exportUser`): first waits for the user's
+   * marks already queued to be written (at most the `closeTimeout` option), so the answer includes them. Its
+   * errors reject.
    */
   async exportUser(uid: UserId, options: SystemOption = {}): Promise<UserMark[]> {
-    if (options === null || typeof options !== 'object') throw new BitmapistArgumentError('options', 'must be an object');
+    assertOptionsObject(options);
     const { engine, queue } = this.systemState(options.system);
     const id = checkAppUserId(uid, engine);
-    await queue.idle(this.closeTimeout);
+    await queue.settleMarks((mark) => mark.checked.uid === id, this.closeTimeout);
     return engine.exportUser(id as never);
   }
 

@@ -79,6 +79,8 @@ export function createSystem(name: string, source: SystemSource, settings: Syste
   // ioredis's own report of errors nobody listens to). Its lost connection is heard as it begins to reconnect,
   // not when the marks waiting in its offline queue fail (after about 10 s by default, or never).
   const onReconnecting = () => queue.connectionFailed(new Error('the connection to Redis was lost; the client is reconnecting'));
+  // A Cluster emits no 'reconnecting' while its other masters serve: there the failed writes report a dead
+  // master, partition by partition, as they do for every client.
   client.on('ready', onReady);
   if (owned) owned.on('error', onError);
   else client.on('reconnecting', onReconnecting);
@@ -89,6 +91,8 @@ export function createSystem(name: string, source: SystemSource, settings: Syste
     async close() {
       client.off('ready', onReady);
       client.off('reconnecting', onReconnecting);
+      // An engine built here lets go of the client's events (a client of yours stays open; ours closes below).
+      if (engine !== source) await engine.close();
       if (!owned || owned.status === 'end') return;
       if (owned.status === 'ready') {
         const ended = new Promise((resolve) => owned.once('end', resolve));

@@ -1,7 +1,11 @@
 import { expect } from 'chai';
+import { Redis } from 'ioredis';
+import Koa from 'koa';
 import { BitmapistArgumentError } from '../../src/index.js';
+import { BitmapistUnavailableError, koaBitmapist } from '../../src/koa/index.js';
+import { startRedisServer } from '../../src/testing/index.js';
 import { keysUnder, testRedisUrl } from '../support/redis.js';
-import { testApp } from './support.js';
+import { collectErrors, quiet, testApp } from './support.js';
 
 const now = new Date('2025-01-31T23:10:00Z');
 
@@ -21,6 +25,33 @@ describe('koa: forgetUser on the plugin', () => {
       expect(await t.bitmapist.forgetUser(7)).to.equal(0);
     } finally {
       await t.cleanup();
+    }
+  });
+
+  it("drops the user's marks still queued after closeTimeout, so none of them sets the bit again once Redis takes writes", async () => {
+    const redis = await startRedisServer();
+    const raw = new Redis(redis.url);
+    const app = new Koa();
+    const errors = collectErrors(app);
+    const bitmapist = koaBitmapist(app, { redisUrl: redis.url, keyPrefix: 'bmtest_forgetq_', closeTimeout: 100, logger: quiet });
+    try {
+      bitmapist.markEvent('page:view', 1, { now });
+      expect(await bitmapist.flush(5000)).to.equal(0);
+      // Redis refuses writes (OOM, a transient reply): user 1000's mark waits in the queue, probing.
+      await raw.config('SET', 'maxmemory', '1');
+      bitmapist.markEvent('page:view', 1000, { now });
+      while (!errors.some(({ error }) => error instanceof BitmapistUnavailableError)) await new Promise((resolve) => setTimeout(resolve, 10));
+      // Reads pass; user 1000 has no bit yet (its bitmaps are too short to hold it): nothing to clear.
+      expect(await bitmapist.forgetUser(1000)).to.equal(0);
+      expect(bitmapist.metrics).to.deep.equal({ queued: 0, written: 1, dropped: 1, failed: 0 });
+      await raw.config('SET', 'maxmemory', '0');
+      bitmapist.markEvent('page:view', 2, { now });
+      expect(await bitmapist.flush(5000)).to.equal(0);
+      expect(await bitmapist.getEventData('page:view', { now }).ids()).to.deep.equal([1, 2]);
+    } finally {
+      await bitmapist.close();
+      raw.disconnect();
+      await redis.stop();
     }
   });
 

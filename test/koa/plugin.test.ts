@@ -122,6 +122,59 @@ describe('koa: plugin', () => {
     while (sockets() > before) await nextTurn();
   });
 
+  it('leaves no listener on a client of yours once closed, however often it is installed on it', async () => {
+    const client = new Redis(testRedisUrl());
+    const events = ['ready', 'close', 'reconnecting', 'error', 'end'] as const;
+    const listeners = () => events.map((event) => client.listenerCount(event));
+    try {
+      await client.ping();
+      const before = listeners();
+      for (let i = 0; i < 12; i += 1) {
+        const bitmapist = koaBitmapist(new Koa(), { redis: client, keyPrefix: uniquePrefix('koa'), logger: quiet });
+        bitmapist.markEvent('e', i, { now });
+        expect(await bitmapist.close()).to.equal(0);
+      }
+      expect(listeners()).to.deep.equal(before);
+      expect(client.status).to.equal('ready');
+    } finally {
+      client.disconnect();
+    }
+  });
+
+  it('refuses an options argument that is not an object, naming it, on every method that takes one', async () => {
+    const t = testApp({ disableRouter: true });
+    try {
+      const outcome = async (call: () => unknown) => {
+        try {
+          await call();
+        } catch (error) {
+          return error;
+        }
+        return undefined;
+      };
+      const calls: [string, () => unknown][] = [
+        ['markEvent', () => t.bitmapist.markEvent('e', 1, null as never)],
+        ['getEventData', () => t.bitmapist.getEventData('e', null as never)],
+        ['chainEvents', () => t.bitmapist.chainEvents('e', [], null as never)],
+        ['getCohort', () => t.bitmapist.getCohort('e', 'e', null as never)],
+        ['getFunnel', () => t.bitmapist.getFunnel(['e', 'e'], null as never)],
+        ['getEventNames', () => t.bitmapist.getEventNames(null as never)],
+        ['forgetUser', () => t.bitmapist.forgetUser(1, null as never)],
+        ['exportUser', () => t.bitmapist.exportUser(1, null as never)],
+      ];
+      for (const [name, call] of calls) {
+        const error = await outcome(call);
+        expect(error, name).to.be.instanceOf(BitmapistArgumentError);
+        expect((error as BitmapistArgumentError).argument, name).to.equal('options');
+      }
+      // The Promise-returning ones reject rather than throw.
+      expect(() => t.bitmapist.getCohort('e', 'e', null as never).catch(() => undefined)).not.to.throw();
+      expect(await keysUnder(t.raw, t.prefix)).to.deep.equal([]);
+    } finally {
+      await t.cleanup();
+    }
+  });
+
   it('close() writes what is queued first, and never closes a client or engine passed in', async () => {
     const prefix = uniquePrefix('koa');
     const client = new Redis(testRedisUrl());

@@ -19,6 +19,15 @@ export class HeldMarks<T> {
     this.items.delete(item);
   }
 
+  has(item: T): boolean {
+    return this.items.has(item);
+  }
+
+  /** The items held, oldest first. */
+  values(): IterableIterator<T> {
+    return this.items.values();
+  }
+
   /** The oldest item held. */
   oldest(): T | undefined {
     for (;;) {

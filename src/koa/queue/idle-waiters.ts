@@ -1,5 +1,5 @@
 /** The longest delay Node's `setTimeout` takes. */
-const MAX_TIMER_MS = 2 ** 31 - 1;
+export const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /**
  * Callers waiting for a queue to be idle (nothing waiting, nothing in flight), each for at most its own time

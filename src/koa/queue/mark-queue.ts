@@ -1,6 +1,6 @@
 import { BitmapistRegistryError } from '../../engine/errors.js';
 import { HeldMarks } from './held-marks.js';
-import { IdleWaiters } from './idle-waiters.js';
+import { IdleWaiters, MAX_TIMER_MS } from './idle-waiters.js';
 import { MarkList } from './mark-list.js';
 import { PartitionOutages } from './partition-outages.js';
 import { settlementOf } from './settlement.js';
@@ -55,6 +55,8 @@ export class MarkQueue<T extends QueuedMark = QueuedMark> {
   private givenUp = false;
   private readonly afterCloseWaiters: (() => void)[] = [];
   private readonly idleWaiters = new IdleWaiters(() => this.held.size);
+  /** Told of each mark that leaves the queue (written, refused, dropped or given up), and of close: see {@link settleMarks}. */
+  private readonly leaveWatchers = new Set<{ left(entry: Entry<T>): void; done(): void }>();
   private readonly reports: QueueReports;
 
   constructor(private readonly options: MarkQueueOptions<T>) {
@@ -92,6 +94,55 @@ export class MarkQueue<T extends QueuedMark = QueuedMark> {
     if (!this.finished) this.reports.unavailable(error);
   }
 
+  /**
+   * Waits until each mark held now that `matches` has left the queue (written, refused, dropped or given up), for
+   * at most `timeoutMs`: marks queued later and the others are not waited for. Then, with `dropAfterMs` (a
+   * number), gives up those still held: one waiting is dropped at once, one being written is abandoned (dropped
+   * if that write fails, never sent again) and waited for, at most `dropAfterMs` more. Counted as dropped.
+   * Resolves with how many of them are still held, or still being written.
+   */
+  async settleMarks(matches: (mark: T) => boolean, timeoutMs: number, dropAfterMs?: number): Promise<number> {
+    const pending = new Set([...this.held.values()].filter((entry) => matches(entry.mark)));
+    await this.leaving(pending, timeoutMs);
+    if (dropAfterMs === undefined) return pending.size;
+    for (const entry of pending) {
+      this.held.delete(entry);
+      if (entry.state === 'writing') {
+        entry.abandoned = true;
+        this.abandonedInFlight += 1;
+        continue;
+      }
+      pending.delete(entry);
+      entry.state = 'gone';
+      entry.list?.noteGone();
+      entry.list = undefined;
+      this.counts.dropped += 1;
+    }
+    this.checkIdle();
+    await this.leaving(pending, dropAfterMs);
+    return pending.size;
+  }
+
+  /** Resolves once every mark of `pending` has left the queue (each taken out of it then), or after `timeoutMs`. */
+  private leaving(pending: Set<Entry<T>>, timeoutMs: number): Promise<void> {
+    if (pending.size === 0 || this.finished) return Promise.resolve();
+    return new Promise<void>((resolve) => {
+      const watcher = {
+        done: () => {
+          clearTimeout(timer);
+          this.leaveWatchers.delete(watcher);
+          resolve();
+        },
+        left: (entry: Entry<T>) => {
+          if (pending.delete(entry) && pending.size === 0) watcher.done();
+        },
+      };
+      // Node's timers take at most MAX_TIMER_MS (a longer one fires at once): longer is forever.
+      const timer = Number.isFinite(timeoutMs) && timeoutMs <= MAX_TIMER_MS ? setTimeout(watcher.done, timeoutMs) : undefined;
+      this.leaveWatchers.add(watcher);
+    });
+  }
+
   /** Resolves once nothing is waiting or in flight, or after `timeoutMs`, with the number of marks still queued. */
   idle(timeoutMs = Number.POSITIVE_INFINITY): Promise<number> {
     // Once closed nothing is queued any more: the writes still in flight are `settleAfterClose`'s.
@@ -110,6 +161,7 @@ export class MarkQueue<T extends QueuedMark = QueuedMark> {
     this.finished = true;
     clearTimeout(this.timer);
     let unsent = 0;
+    for (const watcher of [...this.leaveWatchers]) watcher.done();
     for (const entry of this.held.clear()) {
       if (entry.state === 'writing') continue;
       entry.state = 'gone';
@@ -200,6 +252,7 @@ export class MarkQueue<T extends QueuedMark = QueuedMark> {
     } else if (settlement === 'dropped') {
       this.counts.dropped += 1;
       entry.state = 'gone';
+      this.left(entry);
     } else if (settlement === 'refused') {
       this.counts.failed += 1;
       this.forget(entry);
@@ -258,6 +311,7 @@ export class MarkQueue<T extends QueuedMark = QueuedMark> {
   private dropOldest(origin?: WeakRef<object>): void {
     const oldest = this.held.oldest()!;
     this.held.delete(oldest);
+    this.left(oldest);
     if (oldest.state === 'writing') {
       oldest.abandoned = true;
       this.abandonedInFlight += 1;
@@ -279,7 +333,13 @@ export class MarkQueue<T extends QueuedMark = QueuedMark> {
   private forget(entry: Entry<T>): void {
     entry.state = 'gone';
     this.held.delete(entry);
+    this.left(entry);
     this.checkIdle();
+  }
+
+  /** A mark has left the queue: tells those waiting for it ({@link settleMarks}). */
+  private left(entry: Entry<T>): void {
+    for (const watcher of [...this.leaveWatchers]) watcher.left(entry);
   }
 
   private schedulePump(): void {

@@ -399,6 +399,69 @@ describe('koa: MarkQueue', () => {
     expect(queue.metrics).to.deep.equal({ queued: 0, written: 4, dropped: 1, failed: 0 });
     expect(reports.map((r) => r.error.constructor)).to.deep.equal([MarkQueueOverflowError, BitmapistUnavailableError]);
   });
+
+  describe('settleMarks (the plugin\'s forgetUser and exportUser)', () => {
+    /**
+     * A queue whose writes each wait for the test to settle them (`calls` holds each uid's last write), each uid a
+     * partition of its own.
+     */
+    function heldWrites() {
+      const calls = new Map<number, { resolve: () => void; reject: (error: Error) => void }>();
+      const sent: number[] = [];
+      const q = queueWith((mark) => {
+        sent.push(mark.uid);
+        return new Promise((resolve, reject) => calls.set(mark.uid, { resolve: () => resolve(undefined), reject }));
+      }, 100, (mark) => mark.uid);
+      return { ...q, calls, sent };
+    }
+    const tick = () => new Promise((resolve) => setImmediate(resolve));
+
+    it('waits only for the marks it matches that were held when it was called', async () => {
+      const { queue, push, calls } = heldWrites();
+      push(1);
+      push(2);
+      await tick();
+      let settled: number | undefined;
+      const settling = queue.settleMarks((mark) => mark.uid === 2, Number.POSITIVE_INFINITY).then((left) => (settled = left));
+      // A mark of the same user queued later, and another user's mark still being written, are not waited for.
+      push(2);
+      calls.get(2)!.resolve();
+      await settling;
+      expect(settled).to.equal(0);
+      expect(queue.metrics).to.deep.include({ queued: 2, written: 1 });
+      calls.get(1)!.resolve();
+      await tick();
+      calls.get(2)!.resolve();
+      expect(await queue.idle(1000)).to.equal(0);
+    });
+
+    it('with drop, gives up what is still held after the wait: a mark waiting at once, one being written once its write settles, never sent again', async () => {
+      const { queue, push, calls, sent } = heldWrites();
+      push(7);
+      await tick();
+      // 7's write fails with a connection error: it waits for its partition's probe.
+      calls.get(7)!.reject(new Error('connect ECONNREFUSED 127.0.0.1:1'));
+      await until(() => queue.metrics.queued === 1 && sent.length === 1);
+      expect(await queue.settleMarks((mark) => mark.uid === 7, 0, 0)).to.equal(0);
+      expect(queue.metrics).to.deep.equal({ queued: 0, written: 0, dropped: 1, failed: 0 });
+
+      // Being written when the wait ends: abandoned, waited for; a failed write drops it, a written one counts.
+      for (const [uid, outcome] of [[8, 'fails'], [9, 'written']] as const) {
+        push(uid);
+        await until(() => calls.has(uid));
+        const settling = queue.settleMarks((mark) => mark.uid === uid, 0, Number.POSITIVE_INFINITY);
+        await until(() => queue.metrics.queued === 0);
+        if (outcome === 'fails') calls.get(uid)!.reject(new Error('connect ECONNREFUSED 127.0.0.1:1'));
+        else calls.get(uid)!.resolve();
+        expect(await settling).to.equal(0);
+      }
+      queue.wake();
+      await tick();
+      await tick();
+      expect(sent).to.deep.equal([7, 8, 9]);
+      expect(queue.metrics).to.deep.equal({ queued: 0, written: 1, dropped: 2, failed: 0 });
+    });
+  });
 });
 
 async function until(condition: () => boolean, timeoutMs = 3000): Promise<void> {
