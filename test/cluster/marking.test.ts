@@ -29,6 +29,8 @@ describe('marking on Redis Cluster (sharded layout)', function () {
   });
   afterEach(async () => {
     await bm.deleteAllEvents();
+    // Lets go of the shared client's events (the client stays open).
+    await bm.close();
     // Keys the tests write themselves (a planted hash, direct script calls) are not in the block registry.
     for (const node of cluster.nodes('master')) {
       const left = await node.keys(`${prefix}*`);
