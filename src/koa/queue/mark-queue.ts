@@ -104,8 +104,14 @@ export class MarkQueue<T extends QueuedMark = QueuedMark> {
   async settleMarks(matches: (mark: T) => boolean, timeoutMs: number, dropAfterMs?: number): Promise<number> {
     const pending = new Set([...this.held.values()].filter((entry) => matches(entry.mark)));
     await this.leaving(pending, timeoutMs);
-    if (dropAfterMs === undefined) return pending.size;
+    // After close(), which gave up the marks still held (a write in flight is counted when it settles).
+    if (dropAfterMs === undefined || this.finished) return pending.size;
     for (const entry of pending) {
+      if (!this.held.has(entry)) {
+        // Given up meanwhile by another settleMarks: dropped (and counted) there, or abandoned while written.
+        if (entry.state !== 'writing') pending.delete(entry);
+        continue;
+      }
       this.held.delete(entry);
       if (entry.state === 'writing') {
         entry.abandoned = true;
@@ -117,6 +123,7 @@ export class MarkQueue<T extends QueuedMark = QueuedMark> {
       entry.list?.noteGone();
       entry.list = undefined;
       this.counts.dropped += 1;
+      this.left(entry);
     }
     this.checkIdle();
     await this.leaving(pending, dropAfterMs);
@@ -339,6 +346,7 @@ export class MarkQueue<T extends QueuedMark = QueuedMark> {
 
   /** A mark has left the queue: tells those waiting for it ({@link settleMarks}). */
   private left(entry: Entry<T>): void {
+    if (this.leaveWatchers.size === 0) return;
     for (const watcher of [...this.leaveWatchers]) watcher.left(entry);
   }
 

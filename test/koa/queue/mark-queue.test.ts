@@ -461,6 +461,48 @@ describe('koa: MarkQueue', () => {
       expect(sent).to.deep.equal([7, 8, 9]);
       expect(queue.metrics).to.deep.equal({ queued: 0, written: 1, dropped: 2, failed: 0 });
     });
+
+    /** A queue holding uid 7's mark, waiting for its partition's probe after a failed write. */
+    async function waitingMark() {
+      const q = heldWrites();
+      q.push(7);
+      await until(() => q.calls.has(7));
+      q.calls.get(7)!.reject(new Error('connect ECONNREFUSED 127.0.0.1:1'));
+      await until(() => q.queue.metrics.queued === 1 && q.calls.size === 1);
+      await tick();
+      return q;
+    }
+
+    it('counts a mark once when several calls give it up, and tells every waiting call it left', async () => {
+      const { queue } = await waitingMark();
+      // An export waits for it (no drop); two forgets give it up.
+      const exporting = queue.settleMarks((mark) => mark.uid === 7, Number.POSITIVE_INFINITY);
+      const forgets = [queue.settleMarks((mark) => mark.uid === 7, 0, 0), queue.settleMarks((mark) => mark.uid === 7, 0, 0)];
+      expect(await Promise.all(forgets)).to.deep.equal([0, 0]);
+      expect(await exporting).to.equal(0);
+      expect(queue.metrics).to.deep.equal({ queued: 0, written: 0, dropped: 1, failed: 0 });
+
+      // Being written: abandoned once, whichever call gave it up; counted once when its write settles.
+      const { queue: other, push, calls } = heldWrites();
+      push(8);
+      await until(() => calls.has(8));
+      const both = [other.settleMarks((mark) => mark.uid === 8, 0, Number.POSITIVE_INFINITY), other.settleMarks((mark) => mark.uid === 8, 0, Number.POSITIVE_INFINITY)];
+      await until(() => other.metrics.queued === 0);
+      calls.get(8)!.resolve();
+      expect(await Promise.all(both)).to.deep.equal([0, 0]);
+      expect(other.metrics).to.deep.equal({ queued: 0, written: 1, dropped: 0, failed: 0 });
+      expect(await other.close(0)).to.equal(0);
+      expect(await other.settleAfterClose(0)).to.equal(0);
+      expect(other.metrics).to.deep.equal({ queued: 0, written: 1, dropped: 0, failed: 0 });
+    });
+
+    it('ends its wait when close() gives the marks up, counting each once (as close() does: failed)', async () => {
+      const { queue } = await waitingMark();
+      const settling = queue.settleMarks((mark) => mark.uid === 7, Number.POSITIVE_INFINITY, Number.POSITIVE_INFINITY);
+      expect(await queue.close(0)).to.equal(1);
+      expect(await settling).to.equal(1);
+      expect(queue.metrics).to.deep.equal({ queued: 0, written: 0, dropped: 0, failed: 1 });
+    });
   });
 });
 
