@@ -86,7 +86,7 @@ const QUEUE_FAMILIES = [
   ['bitmapist_marks_queued', 'gauge', 'Marks held in the mark queue (waiting or being written).', (s: SystemMetrics) => s.queue.queued],
   ['bitmapist_mark_queue_limit', 'gauge', 'The most marks the mark queue holds (the queueLimit option).', (s: SystemMetrics) => s.queueLimit],
   ['bitmapist_marks_written_total', 'counter', 'Marks written to Redis.', (s: SystemMetrics) => s.queue.written],
-  ['bitmapist_marks_dropped_total', 'counter', 'Marks dropped, oldest first, because the queue was full.', (s: SystemMetrics) => s.queue.dropped],
+  ['bitmapist_marks_dropped_total', 'counter', 'Marks dropped: the oldest when the queue was full, and a forgotten user\'s marks forgetUser could not write first.', (s: SystemMetrics) => s.queue.dropped],
   ['bitmapist_marks_failed_total', 'counter', 'Marks given up: refused by Redis, not written when close() gave up, or issued after close().', (s: SystemMetrics) => s.queue.failed],
   ['bitmapist_redis_reachable', 'gauge', '1 unless the client has lost its connection to Redis and not got it back.', (s: SystemMetrics) => (s.reachable ? 1 : 0)],
 ] as const;
