@@ -11,9 +11,10 @@ export type Access = 'allowed' | 'refused' | 'closed';
 /** The 503 message when more pages are asked for at once than a dashboard computes and queues. */
 export const BUSY_MESSAGE = 'The bitmapist dashboard is busy: too many pages asked for at once; try again in a moment.';
 
-/** The 409 message when a key this page reads as a bitmap holds another type of value. */
+/** The 409 message when a key this page reads (a bitmap, or the block registry's set) holds another type of value. */
 export const WRONG_TYPE_MESSAGE =
-  'A key this page reads as a bitmap holds another type of value (a hash, list, set, ...): delete or rename it, then reload.';
+  'A key this page reads holds another type of value than it should (a hash, list, set, ... at the name of a bitmap, or ' +
+  'something else than a set at the block registry\'s): delete or rename it, then reload (the error reported to the app names it).';
 
 /** The 403 message when `authorize(ctx)` refused. */
 export const NOT_ALLOWED_MESSAGE = 'You are not allowed to see the bitmapist dashboard.';

@@ -36,4 +36,41 @@ describe('dashboard: a key of another type at a bitmap\'s name answers 409, repo
       await t.cleanup();
     }
   });
+
+  it("a block registry of another type (sharded layout) makes every page answer 409 (the app is told the registry's name); the engine rejects with a BitmapistWrongTypeError", async () => {
+    const t = testApp({ authorize: () => true, layout: 'sharded', shardBits: 8 });
+    const server = await serve(t.app);
+    try {
+      await t.bitmapist.engine.markEvents([
+        { event: 'a', uid: 1, now },
+        { event: 'b', uid: 300, now },
+      ]);
+      await t.raw.del(`${t.prefix}~blocks`);
+      await t.raw.hset(`${t.prefix}~blocks`, 'not', 'a set');
+      const engineError = await t.bitmapist.engine.day('a', now).count().then(() => undefined, (e: unknown) => e);
+      expect(engineError).to.be.instanceOf(BitmapistWrongTypeError);
+      expect((engineError as Error).message).to.contain(`${t.prefix}~blocks`);
+      const paths = [
+        '/bitmapist/?format=json&now=2025-03-15',
+        '/bitmapist/cohort?primary=a&secondary=b&rows=2&cols=2&now=2025-03-15&format=json',
+        '/bitmapist/trends?event=a&periods=2&now=2025-03-15&format=json',
+        '/bitmapist/active?event=a&days=2&now=2025-03-15&format=json',
+        '/bitmapist/lifecycle?event=a&periods=2&now=2025-03-15&format=json',
+        '/bitmapist/funnels?step=a&step=b&periods=2&now=2025-03-15&format=json',
+      ];
+      for (const path of paths) {
+        const response = await fetch(server.base + path);
+        expect(response.status, path).to.equal(409);
+        expect(((await response.json()) as { error: string }).error, path).to.match(/holds another type/);
+      }
+      // The app hears which key it is.
+      const reported = t.errors.filter(({ error }) => error instanceof BitmapistWrongTypeError);
+      expect(reported).to.have.length(paths.length);
+      expect(reported.every(({ error }) => error.message.includes(`${t.prefix}~blocks`))).to.equal(true);
+    } finally {
+      await server.close();
+      await t.raw.del(`${t.prefix}~blocks`);
+      await t.cleanup();
+    }
+  });
 });

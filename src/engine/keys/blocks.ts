@@ -1,4 +1,4 @@
-import { BitmapistRegistryError } from '../errors.js';
+import { BitmapistRegistryError, BitmapistWrongTypeError } from '../errors.js';
 import type { ShardedKeyNames } from './key-names.js';
 import { isReplyError, isTransientReply } from '../redis/replies.js';
 import type { RedisClient } from '../redis/scripts.js';
@@ -61,9 +61,21 @@ export class RedisBlockRegistry implements BlockRegistry {
     }
   }
 
+  /**
+   * The blocks registered, ascending. A registry of another type than a set (`WRONGTYPE`) rejects with a
+   * {@link BitmapistWrongTypeError} naming it: no read can know which blocks hold bitmaps.
+   */
   async inUse(): Promise<number[]> {
     this.readGate();
-    const members = await this.redis.smembers(this.key);
+    let members: string[];
+    try {
+      members = await this.redis.smembers(this.key);
+    } catch (error) {
+      if (isReplyError(error) && error.message.startsWith('WRONGTYPE')) {
+        throw new BitmapistWrongTypeError(`the block registry ${this.key} holds another type of value than a set: delete or rename it (${error.message})`, { cause: error });
+      }
+      throw error;
+    }
     return members.map(Number).sort((a, b) => a - b);
   }
 }
