@@ -152,8 +152,8 @@ export class KoaBitmapist<Mode extends UserIdMode = 'integers'> {
   /**
    * Forgets a user in a system (right to erasure; see the engine's `forgetUser`): first waits for the user's
    * marks already queued to be written (at most the `closeTimeout` option; the queue's other marks are not
-   * waited for) and drops those still waiting then, so none of them sets a bit again after; then clears the
-   * user's bit in every bitmap. Resolves to the number of bitmaps that changed; unlike marks, its errors reject.
+   * waited for) and gives up those still held then (see `MarkQueue.settleMarks`), so none of them sets a bit
+   * again after; then clears the user's bit in every bitmap. Resolves to the number of bitmaps that changed; unlike marks, its errors reject.
    */
   async forgetUser(uid: UserId, options: SystemOption = {}): Promise<number> {
     assertOptionsObject(options);
@@ -161,7 +161,8 @@ export class KoaBitmapist<Mode extends UserIdMode = 'integers'> {
     // Checked before waiting for the queue, by the rules marks are checked with.
     const id = checkAppUserId(uid, engine);
     const theUsers = (mark: SystemMark) => mark.checked.uid === id;
-    // A mark still being written then was sent before the forget's commands, which Redis runs after it.
+    // One still being written after both waits may land after the forget (README: a Cluster's linger, a mapped
+    // id's question for its integer).
     await queue.settleMarks(theUsers, this.closeTimeout, this.closeTimeout);
     return engine.forgetUser(id as never);
   }

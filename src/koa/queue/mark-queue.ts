@@ -112,18 +112,8 @@ export class MarkQueue<T extends QueuedMark = QueuedMark> {
         if (entry.state !== 'writing') pending.delete(entry);
         continue;
       }
-      this.held.delete(entry);
-      if (entry.state === 'writing') {
-        entry.abandoned = true;
-        this.abandonedInFlight += 1;
-        continue;
-      }
-      pending.delete(entry);
-      entry.state = 'gone';
-      entry.list?.noteGone();
-      entry.list = undefined;
-      this.counts.dropped += 1;
-      this.left(entry);
+      // One still being written stays pending: it leaves when its write settles.
+      if (!this.giveUp(entry)) pending.delete(entry);
     }
     this.checkIdle();
     await this.leaving(pending, dropAfterMs);
@@ -316,19 +306,27 @@ export class MarkQueue<T extends QueuedMark = QueuedMark> {
 
   /** Drops the oldest mark held to make room for a new one. */
   private dropOldest(origin?: WeakRef<object>): void {
-    const oldest = this.held.oldest()!;
-    this.held.delete(oldest);
-    this.left(oldest);
-    if (oldest.state === 'writing') {
-      oldest.abandoned = true;
-      this.abandonedInFlight += 1;
-    } else {
-      oldest.state = 'gone';
-      oldest.list?.noteGone();
-      oldest.list = undefined;
-      this.counts.dropped += 1;
-    }
+    this.giveUp(this.held.oldest()!);
     this.reports.overflowing(origin?.deref());
+  }
+
+  /**
+   * Takes a held mark out of the queue, counted as dropped: one waiting at once; one being written is abandoned
+   * (counted when its write settles: written if it succeeds, else dropped) and true is returned.
+   */
+  private giveUp(entry: Entry<T>): boolean {
+    this.held.delete(entry);
+    if (entry.state === 'writing') {
+      entry.abandoned = true;
+      this.abandonedInFlight += 1;
+      return true;
+    }
+    entry.state = 'gone';
+    entry.list?.noteGone();
+    entry.list = undefined;
+    this.counts.dropped += 1;
+    this.left(entry);
+    return false;
   }
 
   private wait(entry: Entry<T>, list: MarkList<Entry<T>>): void {
