@@ -161,8 +161,7 @@ export class KoaBitmapist<Mode extends UserIdMode = 'integers'> {
     // Checked before waiting for the queue, by the rules marks are checked with.
     const id = checkAppUserId(uid, engine);
     const theUsers = (mark: SystemMark) => mark.checked.uid === id;
-    // One still being written after both waits may land after the forget (README: a Cluster's linger, a mapped
-    // id's question for its integer).
+    // Only a write Redis has not answered after both waits may still land after the forget.
     await queue.settleMarks(theUsers, this.closeTimeout, this.closeTimeout);
     return engine.forgetUser(id as never);
   }
