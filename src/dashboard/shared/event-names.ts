@@ -22,6 +22,7 @@ export class EventNameCache {
     private readonly host: DashboardHost,
     private readonly maxAgeMs = 2_000,
     private readonly refreshAfterMs = 250,
+    private readonly clock: () => number = Date.now,
   ) {}
 
   /** The sorted event names of a system. */
@@ -36,15 +37,19 @@ export class EventNameCache {
    */
   async assertKnown(system: string, wanted: readonly [parameter: string, event: string][], now?: Date): Promise<void> {
     let entry = await this.entry(system);
-    const missing = () => wanted.filter(([, event]) => !entry.known.has(event));
+    const found = new Set<string>();
+    const missing = () => wanted.filter(([, event]) => !entry.known.has(event) && !found.has(event));
     if (missing().length > 0) {
       const dates = now === undefined ? [new Date()] : [now, new Date()];
       const engine = this.host.system(system);
       for (const [, event] of missing()) {
-        if (await engine.hasEvent(event, dates)) entry.known.add(event);
+        if (await engine.hasEvent(event, dates)) found.add(event);
       }
+      // A listing that finished while the names were looked up is the one to judge by: it is the fresher.
+      entry = this.entries.get(system) ?? entry;
+      for (const event of found) entry.known.add(event);
     }
-    if (missing().length > 0 && Date.now() - entry.at >= this.refreshAfterMs) entry = await this.refresh(system);
+    if (missing().length > 0 && this.clock() - entry.at >= this.refreshAfterMs) entry = await this.refresh(system);
     const unknown = missing()[0];
     if (unknown) throw new BitmapistArgumentError(unknown[0], `unknown event ${JSON.stringify(unknown[1])}`);
   }
@@ -53,7 +58,7 @@ export class EventNameCache {
     // While Redis is away a page is not served from a listing kept from before: it answers 503.
     if (!this.host.system(system).reachable) throw new BitmapistOfflineError(`Redis of system "${system}" is unreachable`);
     const entry = this.entries.get(system);
-    return entry && Date.now() - entry.at < this.maxAgeMs ? entry : this.refresh(system);
+    return entry && this.clock() - entry.at < this.maxAgeMs ? entry : this.refresh(system);
   }
 
   /** A new listing, or the one already running for this system. */
@@ -65,7 +70,7 @@ export class EventNameCache {
       .getEventNames()
       .then((names) => {
         // Stamped when done, so a slow listing is not followed at once by another one.
-        const entry = { names, known: new Set(names), at: Date.now() };
+        const entry = { names, known: new Set(names), at: this.clock() };
         this.entries.set(system, entry);
         return entry;
       })

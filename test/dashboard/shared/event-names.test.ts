@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import type { Redis } from 'ioredis';
-import { BitmapistArgumentError } from '../../../src/index.js';
+import { BitmapistArgumentError, type Bitmapist, type UserIdMode } from '../../../src/index.js';
+import type { DashboardHost } from '../../../src/dashboard/host.js';
 import { EventNameCache } from '../../../src/dashboard/shared/event-names.js';
 import { serve, testApp } from '../../koa/support.js';
 
@@ -53,6 +54,56 @@ describe('koa: an event marked just after a listing is never "unknown"', () => {
       expect((await answer.text()).split('\r\n')[0]).to.equal("Date,'=SUM(A1)");
     } finally {
       await server.close();
+      await t.cleanup();
+    }
+  });
+});
+
+describe('koa: a listing that finishes while unknown names are looked up', () => {
+  it('is the one judged stale or not: no second listing right after it', async () => {
+    const t = testApp({ disableRouter: true });
+    let release = () => undefined as void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    let looking = () => undefined as void;
+    const lookingUp = new Promise<void>((resolve) => (looking = resolve));
+    // The real engine, but its `hasEvent` waits until the test lets it go on.
+    const engine = t.bitmapist.engine as Bitmapist<UserIdMode>;
+    const held = new Proxy(engine, {
+      get(target, property) {
+        if (property === 'hasEvent') {
+          return async (...args: Parameters<Bitmapist<UserIdMode>['hasEvent']>) => {
+            looking();
+            await gate;
+            return target.hasEvent(...args);
+          };
+        }
+        const value: unknown = Reflect.get(target, property, target);
+        return typeof value === 'function' ? value.bind(target) : value;
+      },
+    });
+    const host: DashboardHost = { defaultSystem: 'default', systemNames: ['default'], system: () => held };
+    let clock = 0;
+    const names = new EventNameCache(host, 2_000, 250, () => clock);
+    try {
+      await engine.markEvent('listed', 1, { now: NOW });
+      await names.list('default');
+      clock = 1_000; // the listing is old enough to be refreshed for an unknown name, not yet expired
+      const refused = names.assertKnown('default', [['event', 'never:marked']], NOW).then(
+        () => undefined,
+        (error: unknown) => error,
+      );
+      await lookingUp;
+      clock = 2_500; // expired: the events page lists again while the name is being looked up
+      await names.list('default');
+      const scans = await calls(t.raw, 'scan');
+      release();
+      const error = await refused;
+      expect(error).to.be.instanceOf(BitmapistArgumentError);
+      expect((error as Error).message).to.equal('event: unknown event "never:marked"');
+      // Before the fix the check read the first listing's age (2.5 s) and listed the keyspace again at once.
+      expect(await calls(t.raw, 'scan')).to.equal(scans);
+    } finally {
+      release();
       await t.cleanup();
     }
   });
