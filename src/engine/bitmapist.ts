@@ -4,6 +4,7 @@ import { RedisBlockRegistry, SINGLE_BLOCK, type BlockRegistry } from './keys/blo
 import { planCohort, type CohortOptions, type CohortResult } from './insights/cohort/plan.js';
 import { CohortRunner } from './insights/cohort/runner.js';
 import { RedisAvailability } from './redis/availability.js';
+import { endConnection } from './redis/quit.js';
 import { CallLimiter, READ_CALLS_IN_FLIGHT } from './redis/call-limiter.js';
 import { Evaluator } from './query/evaluator.js';
 import type { ExpressionEvaluator } from './query/event-set.js';
@@ -284,15 +285,7 @@ export class Bitmapist<Mode extends UserIdMode = 'integers'> extends EventSets<I
   /** Closes the Redis connection if this instance opened it (a client passed in is left open). */
   async close(): Promise<void> {
     this.availability.dispose();
-    if (!this.ownsClient || this.redis.status === 'end') return;
-    if (this.redis.status !== 'ready') {
-      // Connecting or reconnecting (Redis is away): QUIT would wait for a server that may never come back.
-      this.redis.disconnect();
-      return;
-    }
-    const ended = new Promise((resolve) => this.redis.once('end', resolve));
-    await this.redis.quit().catch(() => this.redis.disconnect());
-    await ended;
+    if (this.ownsClient) await endConnection(this.redis);
   }
 }
 

@@ -2,6 +2,7 @@ import { Redis, type Cluster, type RedisOptions } from 'ioredis';
 import { Bitmapist } from '../engine/bitmapist.js';
 import type { UserIdMode } from '../engine/ids/user-ids.js';
 import type { CheckedMark } from '../engine/marking/marker.js';
+import { endConnection } from '../engine/redis/quit.js';
 import { MarkQueue, type QueuedMark } from './queue/mark-queue.js';
 import type { KoaBitmapistOptions, SystemSource } from './options.js';
 
@@ -94,14 +95,7 @@ export function createSystem(name: string, source: SystemSource, settings: Syste
       // An engine built here lets go of the client's events (a client of yours stays open; ours closes below).
       if (engine !== source) await engine.close();
       if (!owned || owned.status === 'end') return;
-      if (owned.status === 'ready') {
-        const ended = new Promise((resolve) => owned.once('end', resolve));
-        await owned.quit().catch(() => owned.disconnect());
-        // A connection lost during QUIT leaves the client waiting to reconnect, which never emits 'end'.
-        await Promise.race([ended, new Promise((resolve) => setTimeout(resolve, 1000).unref())]);
-      }
-      // Cancels any pending reconnection (ioredis emits no 'end' for a client that was waiting to reconnect).
-      owned.disconnect();
+      await endConnection(owned);
       owned.off('error', onError);
       // Late connection errors of a closing client must not reach the app as unhandled 'error' events.
       owned.on('error', () => undefined);

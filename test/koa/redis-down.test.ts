@@ -133,6 +133,28 @@ describe('koa: when Redis is down', () => {
     }
   });
 
+  it('close() gives up after its timeout against a Redis that stops answering, without waiting for its QUIT', async () => {
+    const t = await killableApp();
+    const admin = new Redis(t.redis.url);
+    try {
+      await t.visit(1);
+      expect(await t.bitmapist.flush(5_000)).to.equal(0);
+      // Connected but silent, as a Redis stuck in a long script or a paused server: nothing is answered.
+      await admin.call('CLIENT', 'PAUSE', '60000', 'ALL');
+      for (const uid of range(2, 6)) t.bitmapist.markEvent('visit', uid);
+      const closing = t.bitmapist.close({ timeout: 300 });
+      // Before the fix close() queued a QUIT behind the unanswered writes and waited for the plugin client's
+      // 10 s command timeout. The wait here is a sentinel well above timeout + LATE_WRITES_MS + the 1 s QUIT bound.
+      const outcome = await Promise.race([closing, new Promise<'stuck'>((resolve) => setTimeout(() => resolve('stuck'), 8_000))]);
+      expect(outcome).to.equal(5);
+      expect(t.bitmapist.metrics).to.deep.equal({ queued: 0, written: 1, dropped: 0, failed: 5 });
+    } finally {
+      admin.disconnect();
+      await t.redis.kill();
+      await t.cleanup();
+    }
+  });
+
   it('close() gives up after its timeout, resolves with the unwritten count and reports it', async () => {
     const t = await killableApp();
     try {

@@ -1,4 +1,6 @@
 import { expect } from 'chai';
+import { Redis } from 'ioredis';
+import { startRedisServer } from '../../../src/testing/index.js';
 import { Bitmapist, BitmapistConfigError } from '../../../src/index.js';
 import { countCommands } from '../../support/model.js';
 import { testBitmapist, testClient, testRedisUrl, uniquePrefix } from '../../support/redis.js';
@@ -98,6 +100,29 @@ describe('Bitmapist marking', () => {
     await owned.day('e', now).count();
     await owned.close();
     expect(owned.redis.status).to.equal('end');
+  });
+
+  it('closes its own connection to a Redis that stopped answering, without waiting for QUIT', async () => {
+    const server = await startRedisServer();
+    const admin = new Redis(server.url);
+    const owned = new Bitmapist({ redis: server.url, keyPrefix: uniquePrefix() });
+    try {
+      await owned.markEvent('e', 1, { now });
+      // Connected but silent (a long script, a paused server): QUIT queued behind a pending read is never answered.
+      await admin.call('CLIENT', 'PAUSE', '60000', 'ALL');
+      const pending = owned.day('e', now).count().then(
+        () => 'answered',
+        (error: unknown) => (error as Error).message,
+      );
+      // Before the fix close() awaited QUIT for as long as Redis stayed silent (a minute here).
+      const outcome = await Promise.race([owned.close().then(() => 'closed'), new Promise((resolve) => setTimeout(() => resolve('stuck'), 8_000))]);
+      expect(outcome).to.equal('closed');
+      expect(await pending).to.equal('Connection is closed.');
+      expect(owned.redis.status).to.equal('end');
+    } finally {
+      admin.disconnect();
+      await server.kill();
+    }
   });
 
   it('reads BITMAPIST_REDIS_URL when no redis option is given', async () => {
