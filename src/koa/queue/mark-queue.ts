@@ -13,6 +13,13 @@ export type { MarkQueueMetrics, MarkQueueOptions, QueuedMark } from './types.js'
 /** The most marks being written at once (the engine turns those of one tick into script calls of 500). */
 export const MAX_IN_FLIGHT = 2000;
 
+/**
+ * How long a write may go unanswered before it is *stalled*: it no longer counts against {@link MAX_IN_FLIGHT},
+ * and its partition's marks wait as in an outage until it is answered (a Cluster master that stopped answering,
+ * with no command timeout, holds back only its own blocks).
+ */
+export const STALLED_WRITE_MS = 1_000;
+
 /** A mark in the queue. */
 interface Entry<T> {
   readonly mark: T;
@@ -25,6 +32,10 @@ interface Entry<T> {
   abandoned: boolean;
   /** Refused in a script call shared with other marks: sent again on its own to tell who was refused. */
   alone: boolean;
+  /** When its write was sent. */
+  sentAt: number;
+  /** Its write has gone unanswered for {@link STALLED_WRITE_MS}. */
+  stalled: boolean;
 }
 
 const isGone = (entry: { state: Entry<unknown>['state'] }) => entry.state !== 'waiting';
@@ -44,6 +55,10 @@ export class MarkQueue<T extends QueuedMark = QueuedMark> {
   private readonly outages = new PartitionOutages<Entry<T>>(isGone);
   private inFlight = 0;
   private abandonedInFlight = 0;
+  /** The writes in flight, to find the stalled ones; of {@link inFlight}, those stalled. */
+  private readonly writing = new Set<Entry<T>>();
+  private stalledInFlight = 0;
+  private stallTimer: NodeJS.Timeout | undefined;
   private counts = { written: 0, dropped: 0, failed: 0 };
   private pumpScheduled = false;
   private timer: NodeJS.Timeout | undefined;
@@ -76,7 +91,7 @@ export class MarkQueue<T extends QueuedMark = QueuedMark> {
     }
     if (this.held.size >= this.options.limit) this.dropOldest(mark.origin);
     const partition = this.options.partition?.(mark) ?? 0;
-    const entry: Entry<T> = { mark, partition, state: 'waiting', list: undefined, abandoned: false, alone: false };
+    const entry: Entry<T> = { mark, partition, state: 'waiting', list: undefined, abandoned: false, alone: false, sentAt: 0, stalled: false };
     this.held.add(entry);
     this.wait(entry, this.fresh);
     this.schedulePump();
@@ -157,6 +172,7 @@ export class MarkQueue<T extends QueuedMark = QueuedMark> {
     await this.idle(timeoutMs);
     this.finished = true;
     clearTimeout(this.timer);
+    clearTimeout(this.stallTimer);
     let unsent = 0;
     for (const watcher of [...this.leaveWatchers]) watcher.done();
     for (const entry of this.held.clear()) {
@@ -177,13 +193,13 @@ export class MarkQueue<T extends QueuedMark = QueuedMark> {
     this.pumpScheduled = false;
     if (this.finished) return;
     if (this.alone.size > 0) {
-      // A suspect goes alone: nothing else may share its script call.
-      if (this.inFlight > 0) return;
+      // A suspect goes alone: nothing else may share its script call (a stalled one went long ago).
+      if (this.active > 0) return;
       const suspect = this.alone.shift();
       if (suspect) return this.send(suspect);
     }
     const now = Date.now();
-    const room = () => this.inFlight < MAX_IN_FLIGHT;
+    const room = () => this.active < MAX_IN_FLIGHT;
     this.outages.release(now, room, (entry) => this.send(entry));
     for (let entry; room() && (entry = this.fresh.shift()); ) {
       const waiting = this.outages.waitingList(entry.partition);
@@ -202,7 +218,10 @@ export class MarkQueue<T extends QueuedMark = QueuedMark> {
   private send(entry: Entry<T>): void {
     entry.state = 'writing';
     entry.list = undefined;
+    entry.sentAt = Date.now();
     this.inFlight += 1;
+    this.writing.add(entry);
+    this.stallTimer ??= setTimeout(() => this.findStalled(), STALLED_WRITE_MS).unref();
     let written: Promise<unknown>;
     try {
       written = this.options.write(entry.mark);
@@ -215,10 +234,50 @@ export class MarkQueue<T extends QueuedMark = QueuedMark> {
     );
   }
 
-  private settled(entry: Entry<T>, failed: boolean, error?: unknown): void {
-    if (this.finished) return this.settledAfterClose(entry, failed);
+  /** The writes in flight: those not stalled. */
+  private get active(): number {
+    return this.inFlight - this.stalledInFlight;
+  }
+
+  /**
+   * Marks the writes unanswered for {@link STALLED_WRITE_MS} as stalled, and their partitions down: their marks
+   * wait, and one of them probes, as after a failure; the stalled write's own answer brings the partition back
+   * up (or down for good, as a failure). Runs while writes are in flight.
+   */
+  private findStalled(): void {
+    this.stallTimer = undefined;
+    const now = Date.now();
+    let next = Number.POSITIVE_INFINITY;
+    for (const entry of this.writing) {
+      if (entry.stalled) continue;
+      if (now - entry.sentAt < STALLED_WRITE_MS) {
+        next = Math.min(next, entry.sentAt + STALLED_WRITE_MS);
+        continue;
+      }
+      entry.stalled = true;
+      this.stalledInFlight += 1;
+      this.outages.stalled(entry.partition, now);
+      this.reports.unavailable(new Error(`a write got no answer within ${STALLED_WRITE_MS} ms`), entry.mark.origin?.deref());
+    }
+    if (next !== Number.POSITIVE_INFINITY) this.stallTimer = setTimeout(() => this.findStalled(), next - now).unref();
+    this.schedulePump();
+  }
+
+  /** A write has settled: it is no longer in flight. */
+  private landed(entry: Entry<T>): void {
     this.inFlight -= 1;
     if (entry.abandoned) this.abandonedInFlight -= 1;
+    this.writing.delete(entry);
+    if (entry.stalled) {
+      entry.stalled = false;
+      this.stalledInFlight -= 1;
+      this.outages.unstalled(entry.partition);
+    }
+  }
+
+  private settled(entry: Entry<T>, failed: boolean, error?: unknown): void {
+    if (this.finished) return this.settledAfterClose(entry, failed);
+    this.landed(entry);
     const settlement = settlementOf(failed, error, entry);
     const partition = this.options.partition?.(entry.mark) ?? entry.partition;
     if (partition !== entry.partition) {
@@ -264,8 +323,7 @@ export class MarkQueue<T extends QueuedMark = QueuedMark> {
   /** A write sent before `close` gave up, settled after it (and before `settleAfterClose` gave up): counted once. */
   private settledAfterClose(entry: Entry<T>, failed: boolean): void {
     if (this.givenUp) return;
-    this.inFlight -= 1;
-    if (entry.abandoned) this.abandonedInFlight -= 1;
+    this.landed(entry);
     entry.state = 'gone';
     if (!failed) this.counts.written += 1;
     else if (entry.abandoned) this.counts.dropped += 1;
@@ -299,7 +357,8 @@ export class MarkQueue<T extends QueuedMark = QueuedMark> {
     const pending = this.inFlight - this.abandonedInFlight;
     this.counts.failed += pending;
     this.counts.dropped += this.abandonedInFlight;
-    this.inFlight = this.abandonedInFlight = 0;
+    this.inFlight = this.abandonedInFlight = this.stalledInFlight = 0;
+    this.writing.clear();
     this.idleWaiters.notifyIdle();
     return this.failedAfterClose + pending;
   }

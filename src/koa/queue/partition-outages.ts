@@ -10,13 +10,16 @@ interface Outage<T> {
   probe: T | undefined;
   backoffMs: number;
   retryAt: number;
+  /** Its writes still in flight that went unanswered too long: the outage lasts at least until they are answered. */
+  stalls: number;
 }
 
 /**
- * The partitions of a mark queue whose writes failed (a partition is one Redis node's share of the marks:
- * one block, one Cluster slot). A failing partition goes *down*: its marks wait in its own list, not
+ * The partitions of a mark queue whose writes failed or stalled (a partition is one Redis node's share of the
+ * marks: one block, one Cluster slot). A failing partition goes *down*: its marks wait in its own list, not
  * re-sent, and a single mark probes it after a backoff that doubles from 50 ms to 2 s; the first write
- * that succeeds brings it back *up*, and its waiting marks go out again, oldest first.
+ * that succeeds brings it back *up*, and its waiting marks go out again, oldest first. A partition with a
+ * write unanswered too long goes down the same way, and stays known at least until that write is answered.
  */
 export class PartitionOutages<T> {
   private readonly outages = new Map<number, Outage<T>>();
@@ -40,22 +43,31 @@ export class PartitionOutages<T> {
    * probe, waits twice as long). Returns the list where the mark waits.
    */
   failed(partition: number, item: T, now: number): MarkList<T> {
-    let outage = this.outages.get(partition);
-    if (outage === undefined) {
-      outage = { parked: new MarkList(this.isGone), down: false, probe: undefined, backoffMs: MIN_BACKOFF_MS, retryAt: 0 };
-      this.outages.set(partition, outage);
-    }
+    const outage = this.outageOf(partition);
     const probed = this.settleProbe(outage, item);
     if (!outage.down) {
-      outage.down = true;
-      this.downCount += 1;
-      outage.backoffMs = MIN_BACKOFF_MS;
-      outage.retryAt = now + outage.backoffMs;
+      this.goDown(outage, now);
     } else if (probed) {
       outage.backoffMs = Math.min(outage.backoffMs * 2, MAX_BACKOFF_MS);
       outage.retryAt = now + outage.backoffMs;
     }
     return outage.parked;
+  }
+
+  /**
+   * A write of `partition` has gone unanswered too long: the partition goes down as after a failure (its marks
+   * wait, one probes after the backoff), but the write is still in flight: its answer settles it.
+   */
+  stalled(partition: number, now: number): void {
+    const outage = this.outageOf(partition);
+    outage.stalls += 1;
+    if (!outage.down) this.goDown(outage, now);
+  }
+
+  /** A stalled write of `partition` was answered (what came of it is told by `failed` or `succeeded`). */
+  unstalled(partition: number): void {
+    const outage = this.outages.get(partition);
+    if (outage !== undefined) outage.stalls -= 1;
   }
 
   /** A write of `partition` succeeded (or failed for good): the partition is up. */
@@ -98,7 +110,7 @@ export class PartitionOutages<T> {
         outage.probe = outage.parked.shift();
         if (outage.probe !== undefined) send(outage.probe);
       }
-      if (outage.probe === undefined && outage.parked.size === 0) {
+      if (outage.probe === undefined && outage.parked.size === 0 && outage.stalls === 0) {
         if (outage.down) this.downCount -= 1;
         this.outages.delete(partition);
       }
@@ -118,6 +130,22 @@ export class PartitionOutages<T> {
   clear(): void {
     this.outages.clear();
     this.downCount = 0;
+  }
+
+  private outageOf(partition: number): Outage<T> {
+    let outage = this.outages.get(partition);
+    if (outage === undefined) {
+      outage = { parked: new MarkList(this.isGone), down: false, probe: undefined, backoffMs: MIN_BACKOFF_MS, retryAt: 0, stalls: 0 };
+      this.outages.set(partition, outage);
+    }
+    return outage;
+  }
+
+  private goDown(outage: Outage<T>, now: number): void {
+    outage.down = true;
+    this.downCount += 1;
+    outage.backoffMs = MIN_BACKOFF_MS;
+    outage.retryAt = now + outage.backoffMs;
   }
 
   private settleProbe(outage: Outage<T>, item: T): boolean {
