@@ -12,7 +12,7 @@ import type {
   TransactionStartEvent,
   UpdateEvent,
 } from 'typeorm';
-import { BitmapistConfigError } from '../engine/errors.js';
+import { BitmapistConfigError, BitmapistError } from '../engine/errors.js';
 import { checkAppUserId, hasUserIdForm, type AppUserId, type UserIdMode, type UserIdRules } from '../engine/ids/user-ids.js';
 import { bitmapistableName, isBitmapistable } from './bitmapistable.js';
 
@@ -35,6 +35,9 @@ export interface TrackEntitiesOptions {
   /** Where marking errors go (default: `console.error`); the Koa plugin reports its own Redis errors to the app. */
   onError?: (error: unknown) => void;
 }
+
+/** An id already reported as repeated in this turn (once per insert). */
+const REPORTED = Symbol('reported');
 
 interface PendingMark {
   event: string;
@@ -65,6 +68,8 @@ export function trackEntities(dataSource: DataSource, marker: EntityMarker, opti
 class BitmapistableSubscriber implements EntitySubscriberInterface<ObjectLiteral> {
   private readonly pending = new WeakMap<QueryRunner, PendingMark[]>();
   private readonly depths = new WeakMap<QueryRunner, number>();
+  /** The ids reported by the inserts of this turn of the event loop (one statement's rows come in one turn). */
+  private insertedNow: Map<string, unknown> | undefined;
 
   constructor(
     private readonly marker: EntityMarker,
@@ -73,6 +78,35 @@ class BitmapistableSubscriber implements EntitySubscriberInterface<ObjectLiteral
 
   afterInsert(event: InsertEvent<ObjectLiteral>): void {
     this.record(event.queryRunner, event.metadata, 'created', event.entityId ?? event.entity);
+  }
+
+  /**
+   * Whether another row of the same insert was reported with this row's id: TypeORM reports the last row's id for
+   * every row of a multi-row INSERT on SQLite (`repository.insert([...])`). That id is marked once, for its own
+   * row; the others are reported to `onError` (once per insert), not marked with a wrong id.
+   */
+  private repeatsId(metadata: EntityMetadata, id: AppUserId, row: unknown): boolean {
+    const key = `${metadata.tableName}\0${typeof id}\0${String(id)}`;
+    if (this.insertedNow === undefined) {
+      this.insertedNow = new Map();
+      queueMicrotask(() => (this.insertedNow = undefined));
+    }
+    const first = this.insertedNow.get(key);
+    if (first === undefined) {
+      this.insertedNow.set(key, row);
+      return false;
+    }
+    if (first === row) return false;
+    if (first === REPORTED) return true;
+    this.insertedNow.set(key, REPORTED);
+    this.report(
+      new BitmapistError(
+        `trackEntities: TypeORM reported the id ${String(id)} for several rows inserted into ${metadata.tableName} at once ` +
+          '(a multi-row insert on SQLite reports the last row\'s id for each): only that id is marked :created. ' +
+          'Insert such entities one at a time, or with save(), to mark each.',
+      ),
+    );
+    return true;
   }
 
   afterUpdate(event: UpdateEvent<ObjectLiteral>): void {
@@ -131,6 +165,7 @@ class BitmapistableSubscriber implements EntitySubscriberInterface<ObjectLiteral
     if (!isBitmapistable(target)) return;
     const id = entityId(metadata, sources, idRules(this.marker, this.options.system).userIds);
     if (id === undefined) return;
+    if (action === 'created' && this.repeatsId(metadata, id, sources[0])) return;
     const event = `${bitmapistableName(target as typeof target & { name: string })}:${action}`;
     if (!runner?.isTransactionActive) return this.mark(event, id);
     const marks = this.pending.get(runner) ?? [];

@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { expect } from 'chai';
 import { BaseEntity, Column, DataSource, Entity, PrimaryGeneratedColumn } from 'typeorm';
-import { Bitmapist, BitmapistConfigError } from '../../src/index.js';
+import { Bitmapist, BitmapistConfigError, BitmapistError } from '../../src/index.js';
 import { Bitmapistable, isBitmapistable, trackEntities } from '../../src/orm/index.js';
 import { testApp } from '../koa/support.js';
 import { deleteUnder, testClient, testRedisUrl, uniquePrefix } from '../support/redis.js';
@@ -144,6 +144,28 @@ describe('orm: Bitmapistable with TypeORM on SQLite', () => {
       db.untrack();
       await Order.create({ cents: 5 }).save();
       expect(await db.ids('purchase:created')).to.deep.equal([1]);
+    } finally {
+      await db.close();
+    }
+  });
+
+  it('reports the rows of a multi-row insert that TypeORM gives one id (SQLite: the last row\'s) instead of marking them', async () => {
+    const db = await database();
+    try {
+      db.untrack();
+      const errors: unknown[] = [];
+      trackEntities(db.dataSource, db.bitmapist, { onError: (error) => errors.push(error) });
+      await db.users.save(db.users.create({ name: 'ada' }));
+      const result = await db.users.insert([{ name: 'bob' }, { name: 'cy' }, { name: 'di' }]);
+      // TypeORM's own answer shows the misreport: the rows are 2, 3 and 4 in SQL.
+      expect(result.identifiers).to.deep.equal([{ id: 4 }, { id: 4 }, { id: 4 }]);
+      expect((await db.users.find({ order: { id: 'ASC' } })).map((user) => user.id)).to.deep.equal([1, 2, 3, 4]);
+      await db.users.save([db.users.create({ name: 'eve' }), db.users.create({ name: 'fay' })]);
+      // The id reported is marked once (it is the last row's); rows saved one by one are marked as before.
+      expect(await db.ids('user:created')).to.deep.equal([1, 4, 5, 6]);
+      expect(errors).to.have.length(1);
+      expect(errors[0]).to.be.instanceOf(BitmapistError);
+      expect(String(errors[0])).to.contain('TypeORM reported the id 4 for several rows inserted into user at once');
     } finally {
       await db.close();
     }
