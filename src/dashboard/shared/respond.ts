@@ -27,8 +27,19 @@ export const jsonAnswer = (body: object): DashboardResponse => ({ status: 200, t
 /** A CSV download named `fileName`. */
 export const csvAnswer = (fileName: string, body: string): DashboardResponse => ({ status: 200, type: 'csv', body, attachment: fileName });
 
-/** An SVG image. */
-export const svgAnswer = (body: string): DashboardResponse => ({ status: 200, type: 'svg', body });
+/** Characters XML 1.0 refuses even as character references: C0 controls but tab, LF and CR; U+FFFE and U+FFFF. */
+const NOT_XML = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]/g;
+
+/**
+ * An SVG image, a document of its own (served as `image/svg+xml`, parsed as XML): a character XML refuses, which
+ * an event name may hold, would make it ill-formed, a broken image. A control shows as its control picture
+ * (U+0001 as U+2401), U+FFFE and U+FFFF as U+FFFD. Our own markup holds none of them, so only text changes.
+ */
+export const svgAnswer = (body: string): DashboardResponse => ({
+  status: 200,
+  type: 'svg',
+  body: body.replace(NOT_XML, (c) => (c < '\u0020' ? String.fromCharCode(0x2400 + c.charCodeAt(0)) : '\uFFFD')),
+});
 
 /**
  * An error in the format the request asked for: JSON `{ error, parameter? }`, plain text for CSV, else an HTML

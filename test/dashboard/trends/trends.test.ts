@@ -156,6 +156,17 @@ describe('koa: GET /bitmapist/trends', function () {
     }
   });
 
+  it('draws a well-formed SVG document for an event whose name holds characters XML refuses', async () => {
+    const event = 'ctl\u0001na\u000bme\u001f';
+    await t.bitmapist.engine.markEvent(event, 7, { now: NOW });
+    const image = await fetch(`${server.base}/bitmapist/sparkline?event=${encodeURIComponent(event)}&now=2025-03-15`);
+    expect(image.status).to.equal(200);
+    const svg = await image.text();
+    // Before the fix the controls went into the <title> as they were: the image was ill-formed XML, broken.
+    expect(svg).to.not.match(/[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]/);
+    expect(svg).to.include('<title>ctl\u2401na\u240bme\u241f: users per day over the last 14 days: ');
+  });
+
   it('shows periods beyond the expire retention as null / expired in trends, active users and sparklines', async () => {
     const DAY_MS = 86_400_000;
     const retentionDays = 10;
