@@ -5,7 +5,8 @@ export const MAX_EVENT_NAME_LENGTH = 512;
 
 /**
  * How the names of Python bitmapist's BitOp results start (`<prefix>bitop_<OP>_<key>-<key>...`): scratch keys it
- * leaves behind, which its `get_event_names` leaves out, and so do we. No event name may start with it.
+ * leaves behind, which its `get_event_names` leaves out, and so do we. No event's keys may start with it: no
+ * event name starts with it, nor is `bitop` (whose keys are `<prefix>bitop_<suffix>`).
  */
 export const PYTHON_BITOP_MARK = 'bitop_';
 
@@ -14,9 +15,9 @@ const LONE_SURROGATE = /\p{Cs}/u;
 
 /**
  * Checks an event name: a non-empty, well-formed Unicode string of at most {@link MAX_EVENT_NAME_LENGTH}
- * characters, not starting with `bitop_`. A lone surrogate is refused: Redis would store it as U+FFFD, so
- * `'a\uD800'` and `'a\uFFFD'` would share one key. A name starting with `bitop_` would name Python bitmapist's
- * BitOp results: its bitmaps would be scratch keys to both libraries (never listed, deleted as scratch, left
+ * characters, neither `bitop` nor starting with `bitop_`. A lone surrogate is refused: Redis would store it as U+FFFD, so
+ * `'a\uD800'` and `'a\uFFFD'` would share one key. Such a name's keys would start as Python bitmapist's
+ * BitOp results do: its bitmaps would be scratch keys to both libraries (never listed, deleted as scratch, left
  * out of `exportUser`).
  */
 export function assertEventName(event: unknown, argument = 'event'): asserts event is string {
@@ -24,8 +25,11 @@ export function assertEventName(event: unknown, argument = 'event'): asserts eve
     throw new BitmapistArgumentError(argument, 'event name must be a non-empty string');
   }
   assertWellFormed(event, argument, 'event name');
-  if (event.startsWith(PYTHON_BITOP_MARK)) {
-    throw new BitmapistArgumentError(argument, `event name may not start with ${PYTHON_BITOP_MARK} (Python bitmapist's BitOp results)`);
+  if (`${event}_`.startsWith(PYTHON_BITOP_MARK)) {
+    throw new BitmapistArgumentError(
+      argument,
+      `event name may not be bitop nor start with ${PYTHON_BITOP_MARK}: its keys would read as Python bitmapist's BitOp results`,
+    );
   }
   if (event.length > MAX_EVENT_NAME_LENGTH) {
     throw new BitmapistArgumentError(

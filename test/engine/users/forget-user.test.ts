@@ -63,13 +63,16 @@ describe('forgetUser: clearing one user from every bitmap', function () {
     expect(await t.bm.forgetUser(7)).to.equal(3 + 1);
     expect(await t.raw.getbit(bitop, 7)).to.equal(0);
     expect(await t.raw.getbit(bitop, 8)).to.equal(1);
-    // An event named like a BitOp result would be a scratch key to both libraries: refused, nothing written.
-    for (const event of ['bitop_clicked', 'bitop_']) {
+    // An event whose keys read as a BitOp result would be a scratch key to both libraries: refused, nothing
+    // written. Before the fix `bitop` itself was taken, and its bitmaps were left out of the event names and
+    // of exportUser, though forgetUser cleared them.
+    for (const event of ['bitop_clicked', 'bitop_', 'bitop']) {
       const error = await t.bm.markEvent(event, 7, { now }).then(() => undefined, (reason: unknown) => reason);
       expect(error).to.be.instanceOf(BitmapistArgumentError);
       expect((error as BitmapistArgumentError).argument).to.equal('event');
     }
-    expect(await t.raw.exists(`${t.prefix}bitop_clicked_2025-2-20`)).to.equal(0);
+    expect(await t.raw.exists(`${t.prefix}bitop_clicked_2025-2-20`, `${t.prefix}bitop_2025-2-20`)).to.equal(0);
+    expect(await t.bm.getEventNames()).to.deep.equal(['login']);
   });
 
   it('at 10,000 keys (compatible layout): one script call per 500 keys, other users intact, no bitmap grows', async () => {
