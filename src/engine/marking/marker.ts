@@ -175,7 +175,13 @@ export class Marker {
       if (mark === null || typeof mark !== 'object') {
         throw new BitmapistArgumentError(`marks[${index}]`, 'must be { event, uid, now? }');
       }
-      return this.check(mark.event, mark.uid, { now: mark.now }).pending;
+      try {
+        return this.check(mark.event, mark.uid, { now: mark.now }).pending;
+      } catch (error) {
+        // Named by its path, as `marks[3].uid`, so that the refused one of thousands can be found.
+        if (!(error instanceof BitmapistArgumentError)) throw error;
+        throw new BitmapistArgumentError(`marks[${index}].${error.argument}`, error.message.slice(error.argument.length + 2));
+      }
     };
     // The marks and unmarks issued before the import are sent before it: it lands after them, in issue order.
     this.batcher.sendQueued();
