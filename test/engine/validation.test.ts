@@ -236,6 +236,18 @@ describe('Bitmapist input validation', () => {
     expect(() => new Bitmapist({ redis: t.raw, maxUserId: -1 })).to.throw(BitmapistArgumentError);
     expect(() => new Bitmapist({ redis: t.raw, trackHourly: 'yes' as unknown as boolean })).to.throw(BitmapistArgumentError);
     expect(() => new Bitmapist({ redis: 42 as unknown as string })).to.throw(BitmapistArgumentError, /redis/);
+    // As every other option: before the fix a BitmapistConfigError with no `argument`.
+    for (const shardBits of [7, 33, 8.5, '20' as unknown as number]) {
+      const refused = (() => {
+        try {
+          return new Bitmapist({ redis: t.raw, layout: 'sharded', shardBits });
+        } catch (error) {
+          return error;
+        }
+      })();
+      expect(refused).to.be.instanceOf(BitmapistArgumentError);
+      expect((refused as BitmapistArgumentError).argument).to.equal('shardBits');
+    }
   });
 
   it('has the Lua scripts refuse malformed calls before their first write', async () => {

@@ -108,7 +108,8 @@ describe('koa: plugin', () => {
     const sockets = () => process.getActiveResourcesInfo().filter((kind) => kind === 'TCPSocketWrap' || kind === 'ConnectWrap').length;
     const before = sockets();
     const refused: [Record<string, unknown>, new (...args: never[]) => BitmapistError][] = [
-      [{ shardBits: 4, layout: 'sharded' }, BitmapistConfigError],
+      [{ shardBits: 4, layout: 'sharded' }, BitmapistArgumentError],
+      [{ keyPrefix: 'a{b}', layout: 'sharded' }, BitmapistConfigError],
       [{ maxUserId: -1 }, BitmapistArgumentError],
       [{ userIds: 'bogus' }, BitmapistArgumentError],
       [{ keyPrefix: 5 }, BitmapistArgumentError],
