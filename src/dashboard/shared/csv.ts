@@ -1,6 +1,9 @@
-/** A CSV field, quoted when needed; a leading `=`, `+`, `-` or `@` is defused for spreadsheets. */
+/**
+ * A CSV field, quoted when needed; a leading `=`, `+`, `-`, `@`, tab or carriage return (what a spreadsheet may
+ * read as the start of a formula) is defused with a `'`.
+ */
 export function csvField(text: string): string {
-  const safe = /^[=+\-@]/.test(text) ? `'${text}` : text;
+  const safe = /^[=+\-@\t\r]/.test(text) ? `'${text}` : text;
   return /[",\r\n]/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
 }
 

@@ -205,6 +205,10 @@ describe('koa: GET /bitmapist/trends', function () {
     const answer = await get(`/bitmapist/trends?event=${encodeURIComponent('=SUM(A1)')}&periods=2&now=2025-03-15&format=csv`);
     expect(answer.body.split('\r\n')[0]).to.equal("Date,'=SUM(A1)");
     expect(answer.body.split('\r\n')[2]).to.equal('2025-03-15,1');
+    // A tab or a carriage return before the formula as well (before the fix they went out as they were).
+    for (const event of ['\t=1+2', '\r=1+2']) await t.bitmapist.engine.markEvent(event, 1, { now: NOW });
+    const hidden = await get(`/bitmapist/trends?event=${encodeURIComponent('\t=1+2')}&event=${encodeURIComponent('\r=1+2')}&periods=2&now=2025-03-15&format=csv`);
+    expect(hidden.body.split('\r\n')[0]).to.equal('Date,\'\t=1+2,"\'\r=1+2"');
   });
 
   it('uses local days of the timezone option: dates are local midnights, labels (tables and CSV) local dates', async () => {
