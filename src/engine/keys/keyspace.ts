@@ -2,7 +2,7 @@ import { Cluster, type Redis } from 'ioredis';
 import { BitmapistArgumentError, BitmapistScanError } from '../errors.js';
 import type { KeyNames } from './key-names.js';
 import type { RedisClient } from '../redis/scripts.js';
-import { assertEventName, assertWellFormed } from './names.js';
+import { assertEventName, assertWellFormed, MAX_EVENT_NAME_LENGTH } from './names.js';
 import type { CallLimiter } from '../redis/call-limiter.js';
 import { toUtc } from '../time/periods.js';
 import { periodSuffix } from '../time/suffixes.js';
@@ -57,7 +57,11 @@ export async function scanStringKeys(redis: RedisClient, pattern: string): Promi
   return keys;
 }
 
-/** Sorted event names with at least one bitmap under the prefix. */
+/**
+ * Sorted event names with at least one bitmap under the prefix. A name no read accepts (over
+ * `MAX_EVENT_NAME_LENGTH`, as Python bitmapist may write) is left out: a caller listing then reading every event
+ * would be refused on it.
+ */
 export async function eventNames(redis: RedisClient, keys: KeyNames, prefix: string, assertReachable: () => void = () => undefined): Promise<string[]> {
   if (typeof prefix !== 'string') throw new BitmapistArgumentError('prefix', 'must be a string');
   assertWellFormed(prefix, 'prefix');
@@ -65,7 +69,7 @@ export async function eventNames(redis: RedisClient, keys: KeyNames, prefix: str
   const names = new Set<string>();
   for (const key of await scanStringKeys(redis, keys.scanPattern(prefix))) {
     const event = keys.eventOf(key);
-    if (event !== undefined && event.startsWith(prefix)) names.add(event);
+    if (event !== undefined && event.startsWith(prefix) && event.length <= MAX_EVENT_NAME_LENGTH) names.add(event);
   }
   return [...names].sort();
 }

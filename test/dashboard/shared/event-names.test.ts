@@ -59,6 +59,24 @@ describe('koa: an event marked just after a listing is never "unknown"', () => {
   });
 });
 
+describe('koa: the events page with a name no read accepts in Redis', () => {
+  it('lists the others: a name over 512 characters (Python bitmapist may write one) no longer makes it answer 400', async () => {
+    const t = testApp();
+    const server = await serve(t.app);
+    try {
+      await t.bitmapist.engine.markEvent('short', 1, { now: NOW });
+      await t.raw.setbit(`${t.bitmapist.engine.keys.prefix}${'q'.repeat(600)}_2025-3-15`, 1, 1);
+      const answer = await fetch(`${server.base}/bitmapist/?now=2025-03-15&format=json`);
+      expect(answer.status).to.equal(200);
+      const body = (await answer.json()) as { events: { name: string; day: number }[] };
+      expect(body.events.map(({ name, day }) => [name, day])).to.deep.equal([['short', 1]]);
+    } finally {
+      await server.close();
+      await t.cleanup();
+    }
+  });
+});
+
 describe('koa: a listing that finishes while unknown names are looked up', () => {
   it('is the one judged stale or not: no second listing right after it', async () => {
     const t = testApp({ disableRouter: true });

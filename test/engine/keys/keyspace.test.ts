@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import { periodCounts } from '../../../src/engine/insights/period-counts.js';
 import { Bitmapist, BitmapistArgumentError } from '../../../src/index.js';
 import { countCommands } from '../../support/model.js';
 import { testBitmapist } from '../../support/redis.js';
@@ -91,6 +92,18 @@ describe('Bitmapist event names and deletion', () => {
     await t.raw.hset(`${t.prefix}s_~blocks`, 'not', 'ours');
     expect(await sharded.deleteAllEvents()).to.equal(0);
     expect(await t.raw.hgetall(`${t.prefix}s_~blocks`)).to.deep.equal({ not: 'ours' });
+  });
+
+  it('leaves out a name no read accepts (over 512 characters, as Python bitmapist may write one)', async () => {
+    await t.bm.markEvent('short', 1, { now });
+    const long = 'q'.repeat(513);
+    await t.raw.setbit(`${t.prefix}${long}_2025-1-31`, 1, 1);
+    // Before the fix it was listed, and a caller reading every listed event was refused on it.
+    const names = await t.bm.getEventNames();
+    expect(names).to.deep.equal(['short']);
+    expect(await periodCounts(t.bm, names, ['day'], now)).to.deep.equal([[1]]);
+    await t.raw.setbit(`${t.prefix}${'q'.repeat(512)}_2025-1-31`, 1, 1);
+    expect(await t.bm.getEventNames({ prefix: 'q' })).to.deep.equal(['q'.repeat(512)]);
   });
 
   it("leaves Python bitmapist's BitOp keys out of the event names, and deletes them with the events", async () => {
