@@ -5,6 +5,7 @@
  */
 export { Bitmapist } from './engine/bitmapist.js';
 export { MAX_EVENT_CHECK_DATES } from './engine/keys/keyspace.js';
+export { SILENT_AFTER_MS } from './engine/redis/availability.js';
 export type { BitmapistOptions } from './engine/options.js';
 export type { PeriodOptions } from './engine/query/event-sets.js';
 export type { IdOf, UserIdOf } from './engine/ids/user-ids.js';

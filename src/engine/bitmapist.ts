@@ -229,7 +229,7 @@ export class Bitmapist<Mode extends UserIdMode = 'integers'> extends EventSets<I
    */
   async getEventNames(options: { prefix?: string } = {}): Promise<string[]> {
     assertOptionsObject(options);
-    return eventNames(this.redis, this.keys, options.prefix ?? '', () => this.availability.check());
+    return eventNames(this.redis, this.keys, options.prefix ?? '', this.availability);
   }
 
   /**
@@ -294,10 +294,9 @@ function readParts(settings: EngineSettings) {
   const { redis, keys, maxUserId, userIds, maxMappedIds } = settings;
   defineCommands(redis);
   const availability = new RedisAvailability(redis);
-  const readGate = () => availability.check();
-  const readLimiter = new CallLimiter(READ_CALLS_IN_FLIGHT, readGate);
-  const idMap = userIds === 'mapped' ? new IdMap(redis, keys, maxMappedIds - 1, undefined, readGate) : undefined;
-  const registry: BlockRegistry = keys instanceof ShardedKeyNames ? new RedisBlockRegistry(redis, keys, readGate) : SINGLE_BLOCK;
+  const readLimiter = new CallLimiter(READ_CALLS_IN_FLIGHT, availability);
+  const idMap = userIds === 'mapped' ? new IdMap(redis, keys, maxMappedIds - 1, undefined, availability) : undefined;
+  const registry: BlockRegistry = keys instanceof ShardedKeyNames ? new RedisBlockRegistry(redis, keys, availability) : SINGLE_BLOCK;
   const integers = new Evaluator(redis, keys, registry, maxUserId, readLimiter);
   return { availability, readLimiter, idMap, registry, evaluator: idMap ? new MappedEvaluator(integers, idMap) : integers };
 }

@@ -38,6 +38,14 @@ const DOWN_FOR_MS = 30_000;
 const scriptSha = (file: string) => createHash('sha1').update(readFileSync(new URL(`../../lua/${file}`, import.meta.url), 'utf8')).digest('hex');
 const READ_SCRIPTS = new Set(['evaluate.lua', 'cohort_row.lua', 'cohort_windows.lua'].map(scriptSha));
 
+/** A request to the app at `base`, answered whole: its status and how long it took. */
+async function timedGet(base: string, path: string) {
+  const started = performance.now();
+  const response = await fetch(base + path);
+  await response.arrayBuffer();
+  return { path, status: response.status, ms: performance.now() - started };
+}
+
 describe('koa: the dashboard while Redis is down', function () {
   this.timeout(120_000);
 
@@ -60,12 +68,7 @@ describe('koa: the dashboard while Redis is down', function () {
       return send(command as never);
     }) as typeof client.sendCommand;
     const server = await serve(app);
-    const get = async (path: string) => {
-      const started = performance.now();
-      const response = await fetch(server.base + path);
-      await response.arrayBuffer();
-      return { path, status: response.status, ms: performance.now() - started };
-    };
+    const get = (path: string) => timedGet(server.base, path);
     try {
       for (let i = 0; i < 120; i++) bitmapist.markEvent(`event:${i}`, i);
       expect(await bitmapist.flush(10_000)).to.equal(0);
@@ -105,6 +108,47 @@ describe('koa: the dashboard while Redis is down', function () {
       expect((await get('/bitmapist/cohort?primary=event:1&secondary=event:2&format=json')).status).to.equal(200);
       expect(errors.length).to.be.greaterThan(0);
     } finally {
+      await server.close();
+      await bitmapist.close({ timeout: 1_000 });
+      await redis.stop();
+    }
+  });
+
+  it('answers 503 in bounded time while Redis is connected but silent (a frozen host), and serves again once it answers', async () => {
+    const redis = await startRedisServer();
+    const app = new Koa();
+    collectErrors(app);
+    const bitmapist = koaBitmapist(app, { redisUrl: redis.url, keyPrefix: 'bmtest_frozen_', logger: quiet });
+    const server = await serve(app);
+    const get = (path: string) => timedGet(server.base, path);
+    let frozen: number | undefined;
+    try {
+      for (let i = 0; i < 20; i++) bitmapist.markEvent(`event:${i}`, i);
+      expect(await bitmapist.flush(10_000)).to.equal(0);
+      expect((await get('/bitmapist/?format=json')).status).to.equal(200);
+      const pid = Number(/process_id:(\d+)/.exec(await bitmapist.engine.redis.info('server'))![1]);
+      process.kill(pid, 'SIGSTOP');
+      frozen = pid;
+      // A burst of views: before the fix each read waited for the client's 10 s command timeout in turn behind
+      // the others (the last of 40 trends answered after 70 s); now the first reads give up after 2 s
+      // (SILENT_AFTER_MS) and every read waiting behind them fails at once.
+      const burst = await Promise.all(Array.from({ length: 40 }, (_, i) => get(`/bitmapist/trends?event=event:${i % 20}&format=json`)));
+      expect(burst.filter((a) => a.status !== 503).map((a) => `${a.path}: ${a.status}`)).to.deep.equal([]);
+      expect(Math.max(...burst.map((a) => a.ms))).to.be.below(8_000);
+      expect(bitmapist.engine.reachable).to.equal(false);
+      // Silent: no read is sent, every route answers at once.
+      for (const path of ROUTES) {
+        const answer = await get(path);
+        expect([answer.path, answer.status]).to.deep.equal([path, 503]);
+        expect(answer.ms).to.be.below(ANSWER_WITHIN_MS);
+      }
+      process.kill(pid, 'SIGCONT');
+      frozen = undefined;
+      // Back once Redis answers the engine's PING.
+      while (!bitmapist.engine.reachable) await sleep(20);
+      expect((await get('/bitmapist/trends?event=event:1&format=json')).status).to.equal(200);
+    } finally {
+      if (frozen !== undefined) process.kill(frozen, 'SIGCONT');
       await server.close();
       await bitmapist.close({ timeout: 1_000 });
       await redis.stop();

@@ -2,6 +2,7 @@ import { BitmapistIdModeError, BitmapistKeyTypeError, BitmapistLimitError, Bitma
 import type { KeyNames } from '../keys/key-names.js';
 import { runScript, type RedisClient } from '../redis/scripts.js';
 import { mappedIdOf } from './user-ids.js';
+import { UNGUARDED, type ReadGuard } from '../redis/availability.js';
 
 /** How many map shards the sharded layout spreads a prefix's id map over (one in the compatible layout). */
 export const MAP_SHARDS = 16;
@@ -53,8 +54,8 @@ export class IdMap {
     /** The largest integer that may be handed out. */
     readonly maxInteger: number,
     private readonly cacheSize = DEFAULT_ID_CACHE_SIZE,
-    /** Checked before {@link lookup} and {@link idsOf} read the map: a throw fails the read without sending it. */
-    private readonly readGate: () => void = () => undefined,
+    /** Checked before {@link lookup} and {@link idsOf} read the map (a throw fails the read without sending it), and waits for them. */
+    private readonly guard: ReadGuard = UNGUARDED,
   ) {
     this.shards = keys.layout === 'sharded' ? MAP_SHARDS : 1;
     this.modeKey = `${keys.prefix}~idmode`;
@@ -143,20 +144,20 @@ export class IdMap {
    * read: while the engine finds Redis unreachable, an id not cached rejects at once (`BitmapistOfflineError`).
    */
   async lookup(uid: unknown): Promise<number | undefined> {
-    return this.find(mappedIdOf(uid), this.readGate);
+    return this.find(mappedIdOf(uid), this.guard);
   }
 
   /** @internal {@link lookup} for the marking path, which waits for Redis as its writes do. */
   async lookupForWrite(uid: unknown): Promise<number | undefined> {
-    return this.find(mappedIdOf(uid), () => undefined);
+    return this.find(mappedIdOf(uid), UNGUARDED);
   }
 
-  private async find(id: string, gate: () => void): Promise<number | undefined> {
+  private async find(id: string, guard: ReadGuard): Promise<number | undefined> {
     const known = this.cached(id);
     if (known !== undefined) return known;
-    gate();
+    guard.check();
     const epoch = this.forgets;
-    const value = await this.redis.hget(this.shardKeys(this.shardOf(id)).ids, id);
+    const value = await guard.answer(this.redis.hget(this.shardKeys(this.shardOf(id)).ids, id));
     if (value === null) return undefined;
     this.rememberAnswer(epoch, id, Number(value));
     return Number(value);
@@ -231,8 +232,8 @@ export class IdMap {
       const { uids } = this.shardKeys(shard);
       for (let start = 0; start < positions.length; start += READ_CHUNK) {
         const chunk = positions.slice(start, start + READ_CHUNK);
-        this.readGate();
-        const values = await this.redis.hmget(uids, ...chunk.map((i) => String(integers[i])));
+        this.guard.check();
+        const values = await this.guard.answer(this.redis.hmget(uids, ...chunk.map((i) => String(integers[i]))));
         chunk.forEach((position, j) => (result[position] = values[j] ?? undefined));
       }
     }

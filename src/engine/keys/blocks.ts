@@ -2,6 +2,7 @@ import { BitmapistRegistryError, BitmapistWrongTypeError } from '../errors.js';
 import type { ShardedKeyNames } from './key-names.js';
 import { isReplyError, isTransientReply } from '../redis/replies.js';
 import type { RedisClient } from '../redis/scripts.js';
+import { UNGUARDED, type ReadGuard } from '../redis/availability.js';
 
 /** Which blocks of user ids hold bitmaps: queries run once per block in use. */
 export interface BlockRegistry {
@@ -40,8 +41,8 @@ export class RedisBlockRegistry implements BlockRegistry {
   constructor(
     private readonly redis: RedisClient,
     keys: ShardedKeyNames,
-    /** Checked before {@link inUse} reads the registry: a throw fails the read without sending it. */
-    private readonly readGate: () => void = () => undefined,
+    /** Checked before {@link inUse} reads the registry (a throw fails the read without sending it), and waits for it. */
+    private readonly guard: ReadGuard = UNGUARDED,
   ) {
     this.key = keys.registryKey;
   }
@@ -66,10 +67,10 @@ export class RedisBlockRegistry implements BlockRegistry {
    * {@link BitmapistWrongTypeError} naming it: no read can know which blocks hold bitmaps.
    */
   async inUse(): Promise<number[]> {
-    this.readGate();
+    this.guard.check();
     let members: string[];
     try {
-      members = await this.redis.smembers(this.key);
+      members = await this.guard.answer(this.redis.smembers(this.key));
     } catch (error) {
       if (isReplyError(error) && error.message.startsWith('WRONGTYPE')) {
         throw new BitmapistWrongTypeError(`the block registry ${this.key} holds another type of value than a set: delete or rename it (${error.message})`, { cause: error });

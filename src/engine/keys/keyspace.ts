@@ -1,5 +1,6 @@
 import { Cluster, type Redis } from 'ioredis';
-import { BitmapistArgumentError, BitmapistScanError } from '../errors.js';
+import { BitmapistArgumentError, BitmapistOfflineError, BitmapistScanError } from '../errors.js';
+import { UNGUARDED, type ReadGuard } from '../redis/availability.js';
 import type { KeyNames } from './key-names.js';
 import type { RedisClient } from '../redis/scripts.js';
 import { assertEventName, assertWellFormed, MAX_EVENT_NAME_LENGTH } from './names.js';
@@ -38,17 +39,21 @@ export async function scanTargets(redis: RedisClient): Promise<Redis[]> {
 /**
  * Every string key matching a pattern on every target (SCAN with TYPE string, never KEYS), all targets read
  * whole before the answer. A target that cannot be scanned fails the whole answer (a Cluster master down:
- * {@link BitmapistScanError}), so that no caller acts on a partial keyspace.
+ * {@link BitmapistScanError}), so that no caller acts on a partial keyspace. Each SCAN is waited for through
+ * `guard` (a silent Redis fails the listing in bounded time).
  */
-export async function scanStringKeys(redis: RedisClient, pattern: string): Promise<string[]> {
+export async function scanStringKeys(redis: RedisClient, pattern: string, guard: ReadGuard = UNGUARDED): Promise<string[]> {
   const targets = await scanTargets(redis);
   const keys: string[] = [];
   await Promise.all(
     targets.map(async (node) => {
+      const stream = node.scanStream({ match: pattern, count: 1000, type: 'string' });
+      const batches: AsyncIterator<string[]> = stream[Symbol.asyncIterator]();
       try {
-        for await (const batch of node.scanStream({ match: pattern, count: 1000, type: 'string' })) keys.push(...(batch as string[]));
+        for (let next = await guard.answer(batches.next()); !next.done; next = await guard.answer(batches.next())) keys.push(...next.value);
       } catch (error) {
-        if (!(redis instanceof Cluster)) throw error;
+        stream.destroy();
+        if (!(redis instanceof Cluster) || error instanceof BitmapistOfflineError) throw error;
         const reason = error instanceof Error ? error.message : String(error);
         throw new BitmapistScanError(`cannot scan the Cluster master ${node.options.host}:${node.options.port} (${reason})`, { cause: error });
       }
@@ -62,12 +67,12 @@ export async function scanStringKeys(redis: RedisClient, pattern: string): Promi
  * `MAX_EVENT_NAME_LENGTH`, as Python bitmapist may write) is left out: a caller listing then reading every event
  * would be refused on it.
  */
-export async function eventNames(redis: RedisClient, keys: KeyNames, prefix: string, assertReachable: () => void = () => undefined): Promise<string[]> {
+export async function eventNames(redis: RedisClient, keys: KeyNames, prefix: string, guard: ReadGuard = UNGUARDED): Promise<string[]> {
   if (typeof prefix !== 'string') throw new BitmapistArgumentError('prefix', 'must be a string');
   assertWellFormed(prefix, 'prefix');
-  assertReachable();
+  guard.check();
   const names = new Set<string>();
-  for (const key of await scanStringKeys(redis, keys.scanPattern(prefix))) {
+  for (const key of await scanStringKeys(redis, keys.scanPattern(prefix), guard)) {
     const event = keys.eventOf(key);
     if (event !== undefined && event.startsWith(prefix) && event.length <= MAX_EVENT_NAME_LENGTH) names.add(event);
   }
@@ -149,6 +154,6 @@ export async function hasEventKeys(engine: EventKeysSource, event: unknown, date
     for (const unit of ['day', 'week', 'month'] as const) suffixes.add(periodSuffix(unit, instant, engine.timeZone));
   }
   const keysOf = (block: number) => [...suffixes].map((suffix) => engine.keys.eventKey(event, suffix, block));
-  const found = await engine.readLimiter.map(await engine.blocksInUse(), (block) => engine.redis.exists(...keysOf(block)));
+  const found = await engine.readLimiter.map(await engine.blocksInUse(), (block) => engine.readLimiter.run(() => engine.redis.exists(...keysOf(block))));
   return found.some((count) => count > 0);
 }

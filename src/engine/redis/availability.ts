@@ -1,20 +1,47 @@
 import { BitmapistOfflineError } from '../errors.js';
 import type { RedisClient } from './scripts.js';
 
+/** How long a read may go unanswered before Redis is taken for silent (see {@link RedisAvailability}). */
+export const SILENT_AFTER_MS = 2_000;
+
+/** How long after a failed PING a silent Redis is asked again. */
+const PROBE_AGAIN_MS = 1_000;
+
+/** What a read checks before it is sent, and how it waits for its answer. */
+export interface ReadGuard {
+  /** Throws a `BitmapistOfflineError` when reads must not be sent now. */
+  check(): void;
+  /** Settles as `call` does, or rejects when Redis does not answer it in time. */
+  answer<T>(call: Promise<T>): Promise<T>;
+}
+
+/** No guard: reads are sent and waited for whatever the client's state (the marking path waits as writes do). */
+export const UNGUARDED: ReadGuard = {
+  check: () => undefined,
+  answer: (call) => call,
+};
+
 /**
- * Whether reads may go to Redis: not while the client has lost its connection and not got it back. Each read
- * sent then would wait for the next reconnection attempt (up to a second, or a connect timeout) before
- * failing, and reads queued behind it (the instance's {@link CallLimiter}) would wait for all of those in
- * turn; failing at once keeps a page of many reads answering in milliseconds while Redis is away. A client
- * that has never connected yet is not refused: its first read waits for the connection as usual.
+ * Whether reads may go to Redis: not while the client has lost its connection and not got it back, nor while
+ * Redis is *silent*: connected, but a read went unanswered for {@link SILENT_AFTER_MS} (a frozen host, a paused
+ * server, a network path that drops everything). Each read sent then would wait for the next reconnection
+ * attempt, or for a command timeout (or forever without one), and reads queued behind it (the instance's
+ * {@link CallLimiter}) would wait for all of those in turn; failing at once keeps a page of many reads
+ * answering in milliseconds while Redis is away. A silent Redis is asked a PING (again a second after each
+ * failed one) and counts as back once it answers, or once the client connects anew. A client that has never
+ * connected yet is not refused: its first read waits for the connection as usual.
  */
-export class RedisAvailability {
+export class RedisAvailability implements ReadGuard {
   private lost = false;
+  private silent = false;
+  private disposed = false;
+  private probeTimer: NodeJS.Timeout | undefined;
   private readonly onClose = () => {
     this.lost = true;
   };
   private readonly onReady = () => {
     this.lost = false;
+    this.heard();
   };
 
   constructor(private readonly client: RedisClient) {
@@ -22,21 +49,84 @@ export class RedisAvailability {
     client.on('ready', this.onReady);
   }
 
-  /** Whether the client lost its connection and has not got it back. */
+  /** Whether the client lost its connection and has not got it back, or Redis is silent. */
   get offline(): boolean {
-    return this.lost && this.client.status !== 'ready';
+    return this.silent || (this.lost && this.client.status !== 'ready');
   }
 
   /** Throws a {@link BitmapistOfflineError} while {@link offline}. */
   check(): void {
+    if (this.silent) {
+      throw new BitmapistOfflineError(`Redis gave no answer to a read within ${SILENT_AFTER_MS} ms: the read was not sent`);
+    }
     if (this.offline) {
       throw new BitmapistOfflineError(`Redis is unreachable (the client is ${this.client.status}): the read was not sent`);
     }
   }
 
+  /**
+   * Settles as `call` does; when it has no answer after {@link SILENT_AFTER_MS}, rejects with a
+   * {@link BitmapistOfflineError} and takes Redis for silent (what becomes of the call later is ignored). An
+   * answer waiting to be read when the time is up wins: the check runs after the event loop has read its sockets.
+   */
+  answer<T>(call: Promise<T>): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      let settled = false;
+      const timer = setTimeout(() => {
+        setImmediate(() => {
+          if (settled) return;
+          settled = true;
+          this.silenced();
+          reject(new BitmapistOfflineError(`Redis gave no answer to a read within ${SILENT_AFTER_MS} ms`));
+        });
+      }, SILENT_AFTER_MS);
+      timer.unref();
+      call.then(
+        (value) => {
+          if (settled) return;
+          settled = true;
+          clearTimeout(timer);
+          resolve(value);
+        },
+        (error: unknown) => {
+          if (settled) return;
+          settled = true;
+          clearTimeout(timer);
+          reject(error);
+        },
+      );
+    });
+  }
+
   /** Stops watching the client. */
   dispose(): void {
+    this.disposed = true;
+    clearTimeout(this.probeTimer);
     this.client.off('close', this.onClose);
     this.client.off('ready', this.onReady);
+  }
+
+  private silenced(): void {
+    if (this.silent || this.disposed) return;
+    this.silent = true;
+    this.probe();
+  }
+
+  /** Asks a silent Redis for a PING until one is answered. */
+  private probe(): void {
+    this.probeTimer = undefined;
+    if (!this.silent || this.disposed) return;
+    this.client.ping().then(
+      () => this.heard(),
+      () => {
+        if (this.silent && !this.disposed) this.probeTimer = setTimeout(() => this.probe(), PROBE_AGAIN_MS).unref();
+      },
+    );
+  }
+
+  private heard(): void {
+    this.silent = false;
+    clearTimeout(this.probeTimer);
+    this.probeTimer = undefined;
   }
 }

@@ -1,3 +1,5 @@
+import { UNGUARDED, type ReadGuard } from './availability.js';
+
 /** How many read script calls one Bitmapist instance keeps in flight at most (see {@link CallLimiter}). */
 export const READ_CALLS_IN_FLIGHT = 2;
 
@@ -15,9 +17,10 @@ export class CallLimiter {
     readonly maxInFlight: number = READ_CALLS_IN_FLIGHT,
     /**
      * Checked right before each call starts (after its wait): a throw fails the call without sending it, so
-     * calls queued behind a failing one fail at once (the engine's gate throws while Redis is unreachable).
+     * calls queued behind a failing one fail at once (the engine's guard throws while Redis is unreachable or
+     * silent); each call of {@link run} is waited for through it (a silent Redis fails it in bounded time).
      */
-    private readonly gate: () => void = () => undefined,
+    private readonly guard: ReadGuard = UNGUARDED,
   ) {
     if (!Number.isInteger(maxInFlight) || maxInFlight < 1) throw new RangeError('maxInFlight must be an integer >= 1');
   }
@@ -30,8 +33,8 @@ export class CallLimiter {
       this.inFlight += 1;
     }
     try {
-      this.gate();
-      return await call();
+      this.guard.check();
+      return await this.guard.answer(call());
     } finally {
       const next = this.waiting.shift();
       if (next) next();
@@ -41,8 +44,9 @@ export class CallLimiter {
 
   /**
    * Runs `task` for every item, at most `maxInFlight` items at a time (a task that makes several calls keeps
-   * its partial state, e.g. scratch keys, for a few items only), and resolves to the results in order. The gate
-   * is checked before each task starts, as before each call of {@link run}.
+   * its partial state, e.g. scratch keys, for a few items only), and resolves to the results in order. The guard
+   * is checked before each task starts, as before each call of {@link run} (a task's own calls are waited for
+   * through {@link run}, or as it sees fit).
    */
   async map<T, R>(items: readonly T[], task: (item: T) => Promise<R>): Promise<R[]> {
     const results: R[] = new Array<R>(items.length);
@@ -52,7 +56,7 @@ export class CallLimiter {
       while (next < items.length && !failed) {
         const index = next++;
         try {
-          this.gate();
+          this.guard.check();
           results[index] = await task(items[index]!);
         } catch (error) {
           failed = true;

@@ -41,15 +41,15 @@ describe('the default maxUserId bounds what one mark allocates', () => {
   });
 
   it('refuses maxUserId + 1 with a BitmapistArgumentError and writes nothing', async () => {
-    for (const mark of [
-      () => t.bm.markEvent('e', DEFAULT_MAX_USER_ID + 1, { now }),
-      () => t.bm.unmarkEvent('e', DEFAULT_MAX_USER_ID + 1, { now }),
-      () => t.bm.markUnique('e', DEFAULT_MAX_USER_ID + 1),
-      () => t.bm.markEvents([{ event: 'e', uid: DEFAULT_MAX_USER_ID + 1, now }]),
-    ]) {
+    for (const [mark, argument] of [
+      [() => t.bm.markEvent('e', DEFAULT_MAX_USER_ID + 1, { now }), 'uid'],
+      [() => t.bm.unmarkEvent('e', DEFAULT_MAX_USER_ID + 1, { now }), 'uid'],
+      [() => t.bm.markUnique('e', DEFAULT_MAX_USER_ID + 1), 'uid'],
+      [() => t.bm.markEvents([{ event: 'e', uid: DEFAULT_MAX_USER_ID + 1, now }]), 'marks[0].uid'],
+    ] as const) {
       const error = await mark().then(() => undefined, (e: unknown) => e);
       expect(error).to.be.instanceOf(BitmapistArgumentError);
-      expect((error as BitmapistArgumentError).message).to.equal('uid: user id must be an integer in [0, 16777215], got 16777216');
+      expect((error as BitmapistArgumentError).message).to.equal(`${argument}: user id must be an integer in [0, 16777215], got 16777216`);
     }
     expect(await t.keys()).to.deep.equal([]);
   });

@@ -61,4 +61,43 @@ describe('reads while Redis is unreachable', function () {
       });
     }
   }
+
+  for (const [layout, userIds] of [['compatible', 'mapped'], ['sharded', 'integers']] as const) {
+    it(`a read Redis leaves unanswered (a frozen host) rejects after SILENT_AFTER_MS, the reads after it at once, until Redis answers (${layout} layout, ${userIds} ids)`, async () => {
+      const redis = await startRedisServer();
+      // The engine's own client: no command timeout, so before the fix such a read waited as long as Redis was frozen.
+      const bm = new Bitmapist({ redis: redis.url, keyPrefix: 'bmtest_silent_', layout, userIds } as { redis: string; userIds: 'integers' });
+      const now = new Date('2025-02-20T12:00:00Z');
+      const uid = (userIds === 'mapped' ? '1' : 1) as number;
+      let frozen: number | undefined;
+      try {
+        await bm.markEvent('e', uid, { now });
+        const pid = Number(/process_id:(\d+)/.exec(await bm.redis.info('server'))![1]);
+        // Each a different first read: a script call, SCAN, EXISTS, HGET of the id map, SMEMBERS of the block registry.
+        const reads: [string, () => Promise<unknown>][] = [
+          ['count', () => bm.day('e', now).count()],
+          ['getEventNames', () => bm.getEventNames()],
+          ['hasEvent', () => bm.hasEvent('e', [now])],
+        ];
+        if (bm.idMap) reads.push(['idMap.lookup (id not cached)', () => bm.idMap!.lookup('2')]);
+        for (const [name, read] of reads) {
+          process.kill(pid, 'SIGSTOP');
+          frozen = pid;
+          const outcome = await Promise.race([failureOf(read), new Promise((resolve) => setTimeout(() => resolve('stuck'), 8_000))]);
+          expect(outcome, name).to.be.instanceOf(BitmapistOfflineError);
+          expect(bm.reachable, name).to.equal(false);
+          const next = await Promise.race([failureOf(read), new Promise((resolve) => setTimeout(() => resolve('waited'), 500))]);
+          expect(next, name).to.be.instanceOf(BitmapistOfflineError);
+          process.kill(pid, 'SIGCONT');
+          frozen = undefined;
+          while (!bm.reachable) await new Promise((resolve) => setTimeout(resolve, 20));
+          expect(await failureOf(read), name).to.equal(undefined);
+        }
+      } finally {
+        if (frozen !== undefined) process.kill(frozen, 'SIGCONT');
+        await bm.close();
+        await redis.stop();
+      }
+    });
+  }
 });
