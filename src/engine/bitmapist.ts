@@ -3,7 +3,7 @@ import { BitmapistArgumentError } from './errors.js';
 import { RedisBlockRegistry, SINGLE_BLOCK, type BlockRegistry } from './keys/blocks.js';
 import { planCohort, type CohortOptions, type CohortResult } from './insights/cohort/plan.js';
 import { CohortRunner } from './insights/cohort/runner.js';
-import { RedisAvailability } from './redis/availability.js';
+import { RedisAvailability, type ReadGuard } from './redis/availability.js';
 import { endConnection } from './redis/quit.js';
 import { CallLimiter, READ_CALLS_IN_FLIGHT } from './redis/call-limiter.js';
 import { Evaluator } from './query/evaluator.js';
@@ -267,6 +267,11 @@ export class Bitmapist<Mode extends UserIdMode = 'integers'> extends EventSets<I
    */
   async exportUser(uid: UserIdOf<Mode>): Promise<UserMark[]> {
     return exportUser(this, uid);
+  }
+
+  /** @internal How reads wait for their answers: a silent Redis fails them in bounded time (see {@link reachable}). */
+  get readGuard(): ReadGuard {
+    return this.availability;
   }
 
   /** @internal Throws a `BitmapistOfflineError` while Redis is unreachable (see {@link reachable}). */

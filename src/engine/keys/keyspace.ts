@@ -47,12 +47,9 @@ export async function scanStringKeys(redis: RedisClient, pattern: string, guard:
   const keys: string[] = [];
   await Promise.all(
     targets.map(async (node) => {
-      const stream = node.scanStream({ match: pattern, count: 1000, type: 'string' });
-      const batches: AsyncIterator<string[]> = stream[Symbol.asyncIterator]();
       try {
-        for (let next = await guard.answer(batches.next()); !next.done; next = await guard.answer(batches.next())) keys.push(...next.value);
+        for await (const batch of scanBatches(node, pattern, guard)) keys.push(...batch);
       } catch (error) {
-        stream.destroy();
         if (!(redis instanceof Cluster) || error instanceof BitmapistOfflineError) throw error;
         const reason = error instanceof Error ? error.message : String(error);
         throw new BitmapistScanError(`cannot scan the Cluster master ${node.options.host}:${node.options.port} (${reason})`, { cause: error });
@@ -60,6 +57,20 @@ export async function scanStringKeys(redis: RedisClient, pattern: string, guard:
     }),
   );
   return keys;
+}
+
+/**
+ * The batches of keys a SCAN (TYPE string, never KEYS) of one server finds, each SCAN waited for through `guard`;
+ * the scan stops when the caller stops reading.
+ */
+export async function* scanBatches(node: Redis, pattern: string, guard: ReadGuard = UNGUARDED): AsyncGenerator<string[]> {
+  const stream = node.scanStream({ match: pattern, count: 1000, type: 'string' });
+  const batches: AsyncIterator<string[]> = stream[Symbol.asyncIterator]();
+  try {
+    for (let next = await guard.answer(batches.next()); !next.done; next = await guard.answer(batches.next())) yield next.value;
+  } finally {
+    stream.destroy();
+  }
 }
 
 /**

@@ -1,7 +1,8 @@
 import { Cluster, type Redis } from 'ioredis';
 import { BitmapistScanError } from '../errors.js';
 import { escapeGlob, type BitLocation, type KeyNames } from '../keys/key-names.js';
-import { scanTargets } from '../keys/keyspace.js';
+import { scanBatches, scanTargets } from '../keys/keyspace.js';
+import { UNGUARDED, type ReadGuard } from '../redis/availability.js';
 import { runScript, type RedisClient } from '../redis/scripts.js';
 
 /**
@@ -20,7 +21,7 @@ export const FORGET_BATCH_SIZE = 500;
 export async function forgetUserBits(redis: RedisClient, keys: KeyNames, location: BitLocation): Promise<number> {
   let changed = 0;
   const bitmap = (key: string) => keys.eventOf(key) !== undefined || keys.isPythonBitOp(key);
-  await scanUserBitmaps(redis, keys, location, bitmap, async (batch) => {
+  await scanUserBitmaps(redis, keys, location, bitmap, UNGUARDED, async (batch) => {
     changed += await runScript(redis.bitmapistForgetUser(batch.length, ...batch, location.bit));
   });
   return changed;
@@ -31,10 +32,12 @@ export async function forgetUserBits(redis: RedisClient, keys: KeyNames, locatio
  * as {@link forgetUserBits} finds them and read by lua/user_bits.lua (GETBIT, never past a bitmap's end):
  * nothing is written.
  */
-export async function userBitmaps(redis: RedisClient, keys: KeyNames, location: BitLocation): Promise<string[]> {
+export async function userBitmaps(redis: RedisClient, keys: KeyNames, location: BitLocation, guard: ReadGuard = UNGUARDED): Promise<string[]> {
   const holding: string[] = [];
-  await scanUserBitmaps(redis, keys, location, (key) => keys.eventOf(key) !== undefined, async (batch) => {
-    for (const position of await runScript(redis.bitmapistUserBits(batch.length, ...batch, location.bit))) holding.push(batch[position - 1]!);
+  const wanted = (key: string) => keys.eventOf(key) !== undefined;
+  await scanUserBitmaps(redis, keys, location, wanted, guard, async (batch) => {
+    const positions = await guard.answer(runScript(redis.bitmapistUserBits(batch.length, ...batch, location.bit)));
+    for (const position of positions) holding.push(batch[position - 1]!);
   });
   return holding;
 }
@@ -43,13 +46,14 @@ export async function userBitmaps(redis: RedisClient, keys: KeyNames, location: 
  * Hands the keys that can hold a user's bit and that `wanted` accepts to `work`, in batches of at most {@link FORGET_BATCH_SIZE}, one
  * batch at a time. The compatible layout scans the whole prefix; the sharded layout scans only the user's block
  * (`<prefix>{<block>}*`), on a Cluster only on the master owning that block's slot. Keys come from SCAN (TYPE
- * string, never KEYS).
+ * string, never KEYS), each SCAN waited for through `guard`.
  */
 async function scanUserBitmaps(
   redis: RedisClient,
   keys: KeyNames,
   location: BitLocation,
   wanted: (key: string) => boolean,
+  guard: ReadGuard,
   work: (batch: string[]) => Promise<void>,
 ): Promise<void> {
   const sharded = keys.layout === 'sharded';
@@ -62,8 +66,8 @@ async function scanUserBitmaps(
     await work(chunk);
   };
   try {
-    for await (const found of node.scanStream({ match: pattern, count: 1000, type: 'string' })) {
-      for (const key of found as string[]) {
+    for await (const found of scanBatches(node, pattern, guard)) {
+      for (const key of found) {
         if (!wanted(key)) continue;
         batch.push(key);
         if (batch.length >= FORGET_BATCH_SIZE) await flush();

@@ -2,6 +2,7 @@ import type { IdMap } from '../ids/id-map.js';
 import { assertUserId, mappedIdOf } from '../ids/user-ids.js';
 import type { KeyNames } from '../keys/key-names.js';
 import type { RedisClient } from '../redis/scripts.js';
+import type { ReadGuard } from '../redis/availability.js';
 import type { TimeZone } from '../time/time-zone.js';
 import { forgetUserBits, userBitmaps } from './user-bitmaps.js';
 import { userMarks, type UserMark } from './user-marks.js';
@@ -15,6 +16,8 @@ export interface UserDataSource {
   readonly timeZone: TimeZone;
   /** Throws a `BitmapistOfflineError` while the client has lost its connection (nothing is sent then). */
   assertReachable(): void;
+  /** How reads wait for their answers (a silent Redis fails them in bounded time). */
+  readonly readGuard: ReadGuard;
 }
 
 /**
@@ -49,5 +52,5 @@ export async function forgetUser(engine: UserDataSource, uid: unknown): Promise<
 export async function exportUser(engine: UserDataSource, uid: unknown): Promise<UserMark[]> {
   const integer = await integerOf(engine, uid);
   if (integer === undefined) return [];
-  return userMarks(await userBitmaps(engine.redis, engine.keys, engine.keys.locate(integer)), engine.keys, engine.timeZone);
+  return userMarks(await userBitmaps(engine.redis, engine.keys, engine.keys.locate(integer), engine.readGuard), engine.keys, engine.timeZone);
 }

@@ -73,11 +73,12 @@ describe('reads while Redis is unreachable', function () {
       try {
         await bm.markEvent('e', uid, { now });
         const pid = Number(/process_id:(\d+)/.exec(await bm.redis.info('server'))![1]);
-        // Each a different first read: a script call, SCAN, EXISTS, HGET of the id map, SMEMBERS of the block registry.
+        // Each a different first read: a script call, SCAN, EXISTS, the user's bitmaps, HGET of the id map, SMEMBERS of the block registry.
         const reads: [string, () => Promise<unknown>][] = [
           ['count', () => bm.day('e', now).count()],
           ['getEventNames', () => bm.getEventNames()],
           ['hasEvent', () => bm.hasEvent('e', [now])],
+          ['exportUser', () => bm.exportUser(uid)],
         ];
         if (bm.idMap) reads.push(['idMap.lookup (id not cached)', () => bm.idMap!.lookup('2')]);
         for (const [name, read] of reads) {
