@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import { Cluster, Redis } from 'ioredis';
 import Koa from 'koa';
+import { Bitmapist, BitmapistOfflineError } from '../../src/index.js';
 import { BitmapistUnavailableError, koaBitmapist } from '../../src/koa/index.js';
 import { startRedisCluster, type RedisCluster } from '../../src/testing/index.js';
 import { collectErrors, quiet } from '../koa/support.js';
@@ -81,6 +82,45 @@ describe('koa on Redis Cluster: a master that stops answering (sharded layout)',
     } finally {
       if (stopped !== undefined) process.kill(stopped, 'SIGCONT');
       await bitmapist.close({ timeout: 1_000 });
+      cluster.disconnect();
+      for (const client of direct) client.disconnect();
+    }
+  });
+
+  it('reads: one master silent keeps the engine offline until every master answers its PING (one healthy master is not enough)', async () => {
+    const cluster = new Cluster(redisCluster.nodes);
+    const direct = redisCluster.nodes.map((node) => new Redis(node.port, node.host));
+    const bm = new Bitmapist({ redis: cluster, layout: 'sharded', shardBits: 8, keyPrefix: `${PREFIX}reads_` });
+    let stopped: number | undefined;
+    try {
+      const ids = Array.from({ length: BLOCKS }, (_, block) => block * 256 + 1);
+      await Promise.all(ids.map((uid) => bm.markEvent('e', uid, { now: NOW })));
+      const count = () => bm.day('e', NOW).count();
+      expect(await count()).to.equal(BLOCKS);
+      const pid = Number(/process_id:(\d+)/.exec(await direct[1]!.info('server'))![1]);
+      const failure = (read: Promise<unknown>) => read.then(() => undefined, (error: unknown) => error);
+      // Before the fix one PING, sent to a master ioredis picks at random, ended the silence: two times in three a
+      // healthy master answered it at once, and each later read waited SILENT_AFTER_MS for the silent one. Four
+      // silences, so that the old code passes one run in 81 at most.
+      for (let silence = 0; silence < 4; silence++) {
+        process.kill(pid, 'SIGSTOP');
+        stopped = pid;
+        const first = await Promise.race([failure(count()), new Promise((resolve) => setTimeout(() => resolve('stuck'), 8_000))]);
+        expect(first).to.be.instanceOf(BitmapistOfflineError);
+        await new Promise((resolve) => setTimeout(resolve, 200));
+        for (let i = 0; i < 3; i++) {
+          expect(bm.reachable).to.equal(false);
+          const next = await Promise.race([failure(count()), new Promise((resolve) => setTimeout(() => resolve('waited'), 500))]);
+          expect(next).to.be.instanceOf(BitmapistOfflineError);
+        }
+        process.kill(pid, 'SIGCONT');
+        stopped = undefined;
+        while (!bm.reachable) await new Promise((resolve) => setTimeout(resolve, 20));
+        expect(await count()).to.equal(BLOCKS);
+      }
+    } finally {
+      if (stopped !== undefined) process.kill(stopped, 'SIGCONT');
+      await bm.close();
       cluster.disconnect();
       for (const client of direct) client.disconnect();
     }

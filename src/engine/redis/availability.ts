@@ -1,3 +1,4 @@
+import { Cluster } from 'ioredis';
 import { BitmapistOfflineError } from '../errors.js';
 import type { RedisClient } from './scripts.js';
 
@@ -27,9 +28,10 @@ export const UNGUARDED: ReadGuard = {
  * server, a network path that drops everything). Each read sent then would wait for the next reconnection
  * attempt, or for a command timeout (or forever without one), and reads queued behind it (the instance's
  * {@link CallLimiter}) would wait for all of those in turn; failing at once keeps a page of many reads
- * answering in milliseconds while Redis is away. A silent Redis is asked a PING (again a second after each
- * failed one) and counts as back once it answers, or once the client connects anew. A client that has never
- * connected yet is not refused: its first read waits for the connection as usual.
+ * answering in milliseconds while Redis is away. A silent Redis is asked a PING (on a Cluster, every master;
+ * again a second after each failure) and counts as back once it answers, or once the client connects anew. Only
+ * time connected counts: a client that has never connected yet is not refused, and its first read waits for the
+ * connection as usual (it is lost, not silent, while it reconnects).
  */
 export class RedisAvailability implements ReadGuard {
   private lost = false;
@@ -65,22 +67,26 @@ export class RedisAvailability implements ReadGuard {
   }
 
   /**
-   * Settles as `call` does; when it has no answer after {@link SILENT_AFTER_MS}, rejects with a
-   * {@link BitmapistOfflineError} and takes Redis for silent (what becomes of the call later is ignored). An
-   * answer waiting to be read when the time is up wins: the check runs after the event loop has read its sockets.
+   * Settles as `call` does; when it has no answer after {@link SILENT_AFTER_MS} with the client connected,
+   * rejects with a {@link BitmapistOfflineError} and takes Redis for silent (what becomes of the call later is
+   * ignored). A client not connected when the time is up gets the time again. An answer waiting to be read when
+   * the time is up wins: the check runs after the event loop has read its sockets.
    */
   answer<T>(call: Promise<T>): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       let settled = false;
-      const timer = setTimeout(() => {
-        setImmediate(() => {
-          if (settled) return;
-          settled = true;
-          this.silenced();
-          reject(new BitmapistOfflineError(`Redis gave no answer to a read within ${SILENT_AFTER_MS} ms`));
-        });
-      }, SILENT_AFTER_MS);
-      timer.unref();
+      let timer: NodeJS.Timeout;
+      const expired = () => {
+        if (settled) return;
+        if (this.client.status !== 'ready') {
+          timer = setTimeout(() => setImmediate(expired), SILENT_AFTER_MS).unref();
+          return;
+        }
+        settled = true;
+        this.silenced();
+        reject(new BitmapistOfflineError(`Redis gave no answer to a read within ${SILENT_AFTER_MS} ms`));
+      };
+      timer = setTimeout(() => setImmediate(expired), SILENT_AFTER_MS).unref();
       call.then(
         (value) => {
           if (settled) return;
@@ -112,11 +118,12 @@ export class RedisAvailability implements ReadGuard {
     this.probe();
   }
 
-  /** Asks a silent Redis for a PING until one is answered. */
+  /** Asks a silent Redis for a PING (every master of a Cluster) until one is answered (by each). */
   private probe(): void {
     this.probeTimer = undefined;
     if (!this.silent || this.disposed) return;
-    this.client.ping().then(
+    const servers = this.client instanceof Cluster ? this.client.nodes('master') : [this.client];
+    Promise.all(servers.map((server) => server.ping())).then(
       () => this.heard(),
       () => {
         if (this.silent && !this.disposed) this.probeTimer = setTimeout(() => this.probe(), PROBE_AGAIN_MS).unref();

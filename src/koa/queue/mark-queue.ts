@@ -14,9 +14,10 @@ export type { MarkQueueMetrics, MarkQueueOptions, QueuedMark } from './types.js'
 export const MAX_IN_FLIGHT = 2000;
 
 /**
- * How long a write may go unanswered before it is *stalled*: it no longer counts against {@link MAX_IN_FLIGHT},
- * and its partition's marks wait as in an outage until it is answered (a Cluster master that stopped answering,
- * with no command timeout, holds back only its own blocks).
+ * How long a write may go unanswered before it is *stalled*: it no longer counts against {@link MAX_IN_FLIGHT}
+ * (up to {@link MAX_IN_FLIGHT} stalled writes, so that at most twice as many are ever in flight), and its
+ * partition's marks wait as in an outage until it is answered (a Cluster master that stopped answering, with no
+ * command timeout, holds back only its own blocks).
  */
 export const STALLED_WRITE_MS = 1_000;
 
@@ -221,7 +222,7 @@ export class MarkQueue<T extends QueuedMark = QueuedMark> {
     entry.sentAt = Date.now();
     this.inFlight += 1;
     this.writing.add(entry);
-    this.stallTimer ??= setTimeout(() => this.findStalled(), STALLED_WRITE_MS).unref();
+    this.stallTimer ??= this.stallCheckIn(STALLED_WRITE_MS);
     let written: Promise<unknown>;
     try {
       written = this.options.write(entry.mark);
@@ -234,9 +235,17 @@ export class MarkQueue<T extends QueuedMark = QueuedMark> {
     );
   }
 
-  /** The writes in flight: those not stalled. */
+  /** The writes in flight that take a place: all but the stalled ones, of which at most MAX_IN_FLIGHT give theirs back. */
   private get active(): number {
-    return this.inFlight - this.stalledInFlight;
+    return this.inFlight - Math.min(this.stalledInFlight, MAX_IN_FLIGHT);
+  }
+
+  /**
+   * Looks for stalled writes in `ms`, once the event loop has read its sockets: after a long synchronous block, an
+   * answer waiting to be read settles its write first (a timer alone runs before the sockets are read).
+   */
+  private stallCheckIn(ms: number): NodeJS.Timeout {
+    return setTimeout(() => setImmediate(() => this.findStalled()), ms).unref();
   }
 
   /**
@@ -246,6 +255,7 @@ export class MarkQueue<T extends QueuedMark = QueuedMark> {
    */
   private findStalled(): void {
     this.stallTimer = undefined;
+    if (this.finished) return;
     const now = Date.now();
     let next = Number.POSITIVE_INFINITY;
     for (const entry of this.writing) {
@@ -259,7 +269,7 @@ export class MarkQueue<T extends QueuedMark = QueuedMark> {
       this.outages.stalled(entry.partition, now);
       this.reports.unavailable(new Error(`a write got no answer within ${STALLED_WRITE_MS} ms`), entry.mark.origin?.deref());
     }
-    if (next !== Number.POSITIVE_INFINITY) this.stallTimer = setTimeout(() => this.findStalled(), next - now).unref();
+    if (next !== Number.POSITIVE_INFINITY) this.stallTimer = this.stallCheckIn(next - now);
     this.schedulePump();
   }
 

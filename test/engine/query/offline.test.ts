@@ -5,6 +5,7 @@ import {
   BitmapistArgumentError,
   BitmapistOfflineError,
   periodCounts,
+  SILENT_AFTER_MS,
   trendCounts,
 } from '../../../src/index.js';
 import { startRedisServer } from '../../../src/testing/index.js';
@@ -101,4 +102,22 @@ describe('reads while Redis is unreachable', function () {
       }
     });
   }
+
+  it('a first read issued before Redis is up waits for the connection, however long past SILENT_AFTER_MS', async () => {
+    const redis = await startRedisServer();
+    await redis.kill();
+    const bm = new Bitmapist({ redis: redis.url, keyPrefix: 'bmtest_late_' });
+    try {
+      const read = bm.day('e', new Date('2025-02-20T12:00:00Z')).count();
+      // Only time connected counts toward silence: before the fix this read failed after 2 s, the client never
+      // having reached Redis.
+      await new Promise((resolve) => setTimeout(resolve, SILENT_AFTER_MS + 1_000));
+      await redis.start();
+      expect(await read).to.equal(0);
+      expect(bm.reachable).to.equal(true);
+    } finally {
+      await bm.close();
+      await redis.stop();
+    }
+  });
 });

@@ -1,5 +1,6 @@
 import { expect } from 'chai';
 import {
+  type Bitmapist,
   BitmapistArgumentError,
   BitmapistKeyTypeError,
   BitmapistLimitError,
@@ -11,7 +12,9 @@ import { MarkQueueOverflowError, MarksNotWrittenError } from '../../../src/koa/i
 import { BitmapistUnavailableError } from '../../../src/koa/errors.js';
 import { HeldMarks } from '../../../src/koa/queue/held-marks.js';
 import { MarkList } from '../../../src/koa/queue/mark-list.js';
-import { MarkQueue, type QueuedMark } from '../../../src/koa/queue/mark-queue.js';
+import { MAX_IN_FLIGHT, MarkQueue, STALLED_WRITE_MS, type QueuedMark } from '../../../src/koa/queue/mark-queue.js';
+import type { CheckedMark } from '../../../src/engine/marking/marker.js';
+import { testBitmapist } from '../../support/redis.js';
 
 /** The marks these tests queue: integer ids, with the time they were issued. */
 interface TestMark extends QueuedMark {
@@ -512,4 +515,66 @@ async function until(condition: () => boolean, timeoutMs = 3000): Promise<void> 
     if (Date.now() > deadline) throw new Error('condition not met in time');
     await new Promise((resolve) => setTimeout(resolve, 5));
   }
+}
+
+describe('koa: MarkQueue, writes that go unanswered (stalled)', function () {
+  this.timeout(20_000);
+
+  it('takes an answer that waited in the socket while the event loop was blocked for an answer, not a stall', async () => {
+    const t = testBitmapist();
+    try {
+      await t.bm.markEvent('warm', 1); // connected, scripts loaded
+      const { queue, reports } = queueOfChecked(t.bm, (written) => {
+        // Once the write is on the socket (the engine sends it from a microtask queued before this one), block
+        // the loop longer than STALLED_WRITE_MS, as a long synchronous handler or GC pause would: Redis answers
+        // meanwhile, and the answer waits unread in the socket.
+        queueMicrotask(() => {
+          const until = Date.now() + STALLED_WRITE_MS + 500;
+          while (Date.now() < until);
+        });
+        return written;
+      });
+      queue.push({ event: 'e', uid: 7, checked: t.bm.prepareMark('e', 7) });
+      expect(await queue.idle(5_000)).to.equal(0);
+      // Before the fix the stall check ran before the socket was read: a false outage, reported to the app.
+      expect(reports.map((r) => r.error.message)).to.deep.equal([]);
+      expect(queue.metrics).to.deep.equal({ queued: 0, written: 1, dropped: 0, failed: 0 });
+    } finally {
+      await t.cleanup();
+    }
+  });
+
+  it('never has more than twice MAX_IN_FLIGHT writes in flight, however many partitions stall', async () => {
+    let sent = 0;
+    // A Redis that never answers (frozen, no command timeout), and a partition per mark (sparse ids, many blocks).
+    const { queue, push } = queueWith(() => {
+      sent += 1;
+      return new Promise(() => undefined);
+    }, 10_000, (mark) => mark.uid);
+    let uid = 0;
+    const feed = setInterval(() => {
+      for (let i = 0; i < 1_000; i++) push(uid++);
+    }, 100);
+    try {
+      // Before the fix each stalled write gave its place back: 2,000 more writes went out every second.
+      await new Promise((resolve) => setTimeout(resolve, 3 * STALLED_WRITE_MS + 700));
+      expect(sent).to.equal(2 * MAX_IN_FLIGHT);
+    } finally {
+      clearInterval(feed);
+      await queue.close(0);
+    }
+  });
+});
+
+/** A queue writing checked marks through `bm`, each write passed through `around` as it is sent. */
+function queueOfChecked(bm: Bitmapist, around: (written: Promise<void>) => Promise<void>) {
+  const reports: { error: Error; origin?: object }[] = [];
+  const queue = new MarkQueue<QueuedMark & { checked: CheckedMark }>({
+    name: 'default',
+    limit: 100,
+    write: (mark) => around(bm.writeMark(mark.checked)),
+    partition: (mark) => bm.partitionOfMark(mark.checked),
+    report: (error, origin) => reports.push({ error, origin }),
+  });
+  return { queue, reports };
 }
