@@ -126,7 +126,8 @@ export class RedisAvailability implements ReadGuard {
     Promise.all(servers.map((server) => server.ping())).then(
       () => this.heard(),
       () => {
-        if (this.silent && !this.disposed) this.probeTimer = setTimeout(() => this.probe(), PROBE_AGAIN_MS).unref();
+        // A client ended by its owner is never asked again.
+        if (this.silent && !this.disposed && this.client.status !== 'end') this.probeTimer = setTimeout(() => this.probe(), PROBE_AGAIN_MS).unref();
       },
     );
   }
