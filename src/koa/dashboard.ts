@@ -53,7 +53,7 @@ export function dashboardRouter(plugin: KoaBitmapist, options: DashboardAccess &
   const metricsAccess = { ...options, authorize: options.authorizeMetrics ?? options.authorize };
   router.get('/metrics', async function bitmapistMetricsRoute(ctx: Context): Promise<void> {
     const decision = await access(ctx, metricsAccess);
-    ctx.set('Cache-Control', 'no-store');
+    setAnswerHeaders(ctx);
     if (decision === 'allowed') {
       ctx.type = PROMETHEUS_CONTENT_TYPE;
       ctx.body = plugin.metricsText();
@@ -71,9 +71,18 @@ async function access(ctx: Context, options: DashboardAccess): Promise<Access> {
   return (await options.authorize(ctx)) === true ? 'allowed' : 'refused';
 }
 
+/**
+ * What every dashboard and metrics answer carries: never cached (analytics behind `authorize`), and its type
+ * never sniffed (a CSV or an SVG is never run as a page, whatever an event name holds).
+ */
+function setAnswerHeaders(ctx: Context): void {
+  ctx.set('Cache-Control', 'no-store');
+  ctx.set('X-Content-Type-Options', 'nosniff');
+}
+
 function send(ctx: Context, response: DashboardResponse): void {
   ctx.status = response.status;
-  ctx.set('Cache-Control', 'no-store');
+  setAnswerHeaders(ctx);
   if (response.attachment !== undefined) ctx.attachment(response.attachment);
   ctx.type = CONTENT_TYPES[response.type];
   ctx.body = response.body;

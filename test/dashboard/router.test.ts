@@ -34,6 +34,18 @@ async function seeded(options: KoaBitmapistOptions = {}) {
 const cohortPath = '/bitmapist/cohort?primary=user:popped&secondary=user:locked&timeGroup=days&rows=4&cols=4&now=2025-01-31';
 
 describe('koa: dashboard router', () => {
+  it('answers every format, refusals included, never cached and never sniffed', async () => {
+    const t = await seeded();
+    try {
+      for (const path of ['/bitmapist/?now=2025-01-31', '/bitmapist/?format=json', cohortPath, `${cohortPath}&format=csv`, '/bitmapist/sparkline?event=user:locked', '/bitmapist/trends?event=nope&format=json']) {
+        const answer = await t.get(path);
+        expect([path, answer.headers.get('cache-control'), answer.headers.get('x-content-type-options')]).to.deep.equal([path, 'no-store', 'nosniff']);
+      }
+    } finally {
+      await t.close();
+    }
+  });
+
   it('lists every event with its counts for the day, week, month and year', async () => {
     const t = await seeded();
     try {

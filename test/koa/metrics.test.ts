@@ -368,6 +368,7 @@ describe('koa: metrics for Prometheus', () => {
         expect(response.status).to.equal(200);
         expect(response.headers.get('content-type')).to.equal(PROMETHEUS_CONTENT_TYPE);
         expect(response.headers.get('cache-control')).to.equal('no-store');
+        expect(response.headers.get('x-content-type-options')).to.equal('nosniff');
         const { samples } = parsePrometheus(await response.text());
         expect(find(samples, 'bitmapist_marks_written_total', { system: 'default' })).to.equal(1);
         expect(histogramCounts(samples, 'default')).to.have.property('mark', 1);
