@@ -38,15 +38,27 @@ export class RedisAvailability implements ReadGuard {
   private silent = false;
   private disposed = false;
   private probeTimer: NodeJS.Timeout | undefined;
+  /** Since when the client has had a connection (TCP up, answered or not); undefined while it has none. */
+  private connectedAt: number | undefined;
+  /** When Redis last answered the client's ready check (the connection's first answer). */
+  private readyAt = 0;
+  private readonly onConnect = () => {
+    this.connectedAt ??= Date.now();
+  };
   private readonly onClose = () => {
     this.lost = true;
+    this.connectedAt = undefined;
   };
   private readonly onReady = () => {
     this.lost = false;
+    this.readyAt = Date.now();
+    this.connectedAt ??= this.readyAt;
     this.heard();
   };
 
   constructor(private readonly client: RedisClient) {
+    if (client.status === 'connect' || client.status === 'ready') this.connectedAt = Date.now();
+    client.on('connect', this.onConnect);
     client.on('close', this.onClose);
     client.on('ready', this.onReady);
   }
@@ -67,26 +79,27 @@ export class RedisAvailability implements ReadGuard {
   }
 
   /**
-   * Settles as `call` does; when it has no answer after {@link SILENT_AFTER_MS} with the client connected,
-   * rejects with a {@link BitmapistOfflineError} and takes Redis for silent (what becomes of the call later is
-   * ignored). A client not connected when the time is up gets the time again. An answer waiting to be read when
-   * the time is up wins: the check runs after the event loop has read its sockets.
+   * Settles as `call` does; when it has had no answer for {@link SILENT_AFTER_MS} counted from the latest of its
+   * start, the client's connection (TCP up) and Redis's answer to the client's ready check, rejects with a
+   * {@link BitmapistOfflineError} and takes Redis for silent (what becomes of the call later is ignored): time
+   * without a connection does not count, nor does the time a slow Redis took to answer the ready check. An
+   * answer waiting to be read when the time is up wins: the check runs after the event loop has read its sockets.
    */
   answer<T>(call: Promise<T>): Promise<T> {
     return new Promise<T>((resolve, reject) => {
+      const started = Date.now();
       let settled = false;
       let timer: NodeJS.Timeout;
+      const waitFor = (ms: number) => (timer = setTimeout(() => setImmediate(expired), ms).unref());
       const expired = () => {
         if (settled) return;
-        if (this.client.status !== 'ready') {
-          timer = setTimeout(() => setImmediate(expired), SILENT_AFTER_MS).unref();
-          return;
-        }
+        const connected = this.connectedAt === undefined ? 0 : Date.now() - Math.max(started, this.connectedAt, this.readyAt);
+        if (connected < SILENT_AFTER_MS) return waitFor(SILENT_AFTER_MS - connected);
         settled = true;
         this.silenced();
         reject(new BitmapistOfflineError(`Redis gave no answer to a read within ${SILENT_AFTER_MS} ms`));
       };
-      timer = setTimeout(() => setImmediate(expired), SILENT_AFTER_MS).unref();
+      waitFor(SILENT_AFTER_MS);
       call.then(
         (value) => {
           if (settled) return;
@@ -108,6 +121,7 @@ export class RedisAvailability implements ReadGuard {
   dispose(): void {
     this.disposed = true;
     clearTimeout(this.probeTimer);
+    this.client.off('connect', this.onConnect);
     this.client.off('close', this.onClose);
     this.client.off('ready', this.onReady);
   }

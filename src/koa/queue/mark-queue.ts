@@ -194,8 +194,8 @@ export class MarkQueue<T extends QueuedMark = QueuedMark> {
     this.pumpScheduled = false;
     if (this.finished) return;
     if (this.alone.size > 0) {
-      // A suspect goes alone: nothing else may share its script call (a stalled one went long ago).
-      if (this.active > 0) return;
+      // A suspect goes alone: nothing else may share its script call (a stalled one went long ago), and it needs a place.
+      if (this.inFlight > this.stalledInFlight || this.active >= MAX_IN_FLIGHT) return;
       const suspect = this.alone.shift();
       if (suspect) return this.send(suspect);
     }

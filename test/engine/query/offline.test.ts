@@ -1,4 +1,6 @@
 import { expect } from 'chai';
+import { connect, createServer, type AddressInfo } from 'node:net';
+import { Redis } from 'ioredis';
 import {
   activeUsers,
   Bitmapist,
@@ -117,6 +119,56 @@ describe('reads while Redis is unreachable', function () {
       expect(bm.reachable).to.equal(true);
     } finally {
       await bm.close();
+      await redis.stop();
+    }
+  });
+
+  it('a Redis frozen before the client first connects (TCP accepted, nothing answered): reads reject after SILENT_AFTER_MS, later ones at once', async () => {
+    const redis = await startRedisServer();
+    const admin = new Redis(redis.url);
+    const pid = Number(/process_id:(\d+)/.exec(await admin.info('server'))![1]);
+    admin.disconnect();
+    process.kill(pid, 'SIGSTOP');
+    const bm = new Bitmapist({ redis: redis.url, keyPrefix: 'bmtest_frozen_start_' });
+    try {
+      const day = new Date('2025-02-20T12:00:00Z');
+      // The client stays in 'connect' (its ready check unanswered). Before the fix its reads waited as long as Redis
+      // stayed frozen, each getting "the time again" for a client not ready.
+      const outcome = await Promise.race([failureOf(() => bm.day('e', day).count()), new Promise((resolve) => setTimeout(() => resolve('stuck'), 8_000))]);
+      expect(outcome).to.be.instanceOf(BitmapistOfflineError);
+      expect(bm.reachable).to.equal(false);
+      const next = await Promise.race([failureOf(() => bm.day('e', day).count()), new Promise((resolve) => setTimeout(() => resolve('waited'), 500))]);
+      expect(next).to.be.instanceOf(BitmapistOfflineError);
+    } finally {
+      process.kill(pid, 'SIGCONT');
+      await bm.close();
+      await redis.stop();
+    }
+  });
+
+  it('a read issued while the client connects to a slow Redis is answered: the time its ready check took does not count', async () => {
+    const redis = await startRedisServer();
+    // A link that delays every answer of Redis by 900 ms: the ready check and the read take 1.8 s in all.
+    const proxy = createServer((client) => {
+      const upstream = connect(redis.port, '127.0.0.1');
+      client.on('data', (chunk) => upstream.write(chunk));
+      upstream.on('data', (chunk) => setTimeout(() => client.writable && client.write(chunk), 900));
+      client.on('close', () => upstream.destroy());
+      upstream.on('close', () => client.destroy());
+      client.on('error', () => undefined);
+      upstream.on('error', () => undefined);
+    });
+    await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+    const client = new Redis((proxy.address() as AddressInfo).port, '127.0.0.1');
+    const bm = new Bitmapist({ redis: client, keyPrefix: 'bmtest_slow_link_' });
+    try {
+      // Before the fix the read had waited over 2 s when its time was up, the client was ready: Redis taken for silent.
+      expect(await bm.day('e', new Date('2025-02-20T12:00:00Z')).count()).to.equal(0);
+      expect(bm.reachable).to.equal(true);
+    } finally {
+      await bm.close();
+      client.disconnect();
+      proxy.close();
       await redis.stop();
     }
   });

@@ -566,6 +566,36 @@ describe('koa: MarkQueue, writes that go unanswered (stalled)', function () {
   });
 });
 
+describe('koa: MarkQueue, a suspect behind many stalled writes', function () {
+  this.timeout(20_000);
+
+  it('still goes alone and lets the other partitions write when more than MAX_IN_FLIGHT writes are stalled', async () => {
+    const silent = 1_000_000;
+    const refused = 2_000_000;
+    // Partitions below `silent` never answer (a frozen master, no command timeout); `refused` is refused in the
+    // script call it shared (so it is sent again alone); the others are written.
+    const { queue, push } = queueWith((mark) => {
+      if (mark.uid < silent) return new Promise(() => undefined);
+      if (mark.uid >= refused) return Promise.reject(replyError('WRONGTYPE Operation against a key holding the wrong kind of value'));
+      return Promise.resolve();
+    }, 10_000, (mark) => (mark.uid < silent ? mark.uid : mark.uid >= refused ? -2 : -3));
+    try {
+      for (let uid = 0; uid < MAX_IN_FLIGHT; uid++) push(uid);
+      await until(() => queue.metrics.queued === MAX_IN_FLIGHT, 5_000);
+      await new Promise((resolve) => setTimeout(resolve, STALLED_WRITE_MS + 200));
+      for (let uid = MAX_IN_FLIGHT; uid < MAX_IN_FLIGHT + 500; uid++) push(uid);
+      await new Promise((resolve) => setTimeout(resolve, STALLED_WRITE_MS + 200)); // 2,500 stalled
+      push(refused);
+      for (let i = 0; i < 10; i++) push(silent + i);
+      // Before the fix the suspect waited for every write in flight beyond the 2,000 stalled ones to be answered,
+      // and every other mark waited behind it, as long as the silent partitions stayed silent.
+      await until(() => queue.metrics.written === 10 && queue.metrics.failed === 1, 5_000);
+    } finally {
+      await queue.close(0);
+    }
+  });
+});
+
 /** A queue writing checked marks through `bm`, each write passed through `around` as it is sent. */
 function queueOfChecked(bm: Bitmapist, around: (written: Promise<void>) => Promise<void>) {
   const reports: { error: Error; origin?: object }[] = [];
