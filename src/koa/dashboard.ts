@@ -2,6 +2,7 @@ import { Router } from '@koa/router';
 import type { Context } from 'koa';
 import type { Access } from '../dashboard/guard.js';
 import { Dashboard } from '../dashboard/router.js';
+import { DASHBOARD_CONTENT_SECURITY_POLICY } from '../dashboard/shared/assets.js';
 import type { DashboardResponse } from '../dashboard/shared/respond.js';
 import { emitAppError } from './app-errors.js';
 import { PROMETHEUS_CONTENT_TYPE } from './metrics.js';
@@ -72,12 +73,14 @@ async function access(ctx: Context, options: DashboardAccess): Promise<Access> {
 }
 
 /**
- * What every dashboard and metrics answer carries: never cached (analytics behind `authorize`), and its type
- * never sniffed (a CSV or an SVG is never run as a page, whatever an event name holds).
+ * What every dashboard and metrics answer carries: never cached (analytics behind `authorize`), its type
+ * never sniffed (a CSV or an SVG is never run as a page, whatever an event name holds), and a policy that lets
+ * only the dashboard's own script run.
  */
 function setAnswerHeaders(ctx: Context): void {
   ctx.set('Cache-Control', 'no-store');
   ctx.set('X-Content-Type-Options', 'nosniff');
+  ctx.set('Content-Security-Policy', DASHBOARD_CONTENT_SECURITY_POLICY);
 }
 
 function send(ctx: Context, response: DashboardResponse): void {

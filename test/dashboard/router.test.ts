@@ -1,4 +1,6 @@
+import { createHash } from 'node:crypto';
 import { expect } from 'chai';
+import { DASHBOARD_SCRIPT } from '../../src/dashboard/shared/assets.js';
 import { DASHBOARD_LIMITS, type KoaBitmapistOptions } from '../../src/koa/index.js';
 import { serve, testApp } from '../koa/support.js';
 
@@ -34,12 +36,17 @@ async function seeded(options: KoaBitmapistOptions = {}) {
 const cohortPath = '/bitmapist/cohort?primary=user:popped&secondary=user:locked&timeGroup=days&rows=4&cols=4&now=2025-01-31';
 
 describe('koa: dashboard router', () => {
-  it('answers every format, refusals included, never cached and never sniffed', async () => {
+  it('answers every format, refusals included, never cached, never sniffed, under a policy that runs only its own script', async () => {
     const t = await seeded();
     try {
       for (const path of ['/bitmapist/?now=2025-01-31', '/bitmapist/?format=json', cohortPath, `${cohortPath}&format=csv`, '/bitmapist/sparkline?event=user:locked', '/bitmapist/trends?event=nope&format=json']) {
         const answer = await t.get(path);
         expect([path, answer.headers.get('cache-control'), answer.headers.get('x-content-type-options')]).to.deep.equal([path, 'no-store', 'nosniff']);
+        const policy = answer.headers.get('content-security-policy') ?? '';
+        expect(policy.split('; ').filter((directive) => /^(default|script)-src /.test(directive))).to.deep.equal([
+          "default-src 'none'",
+          `script-src 'sha256-${createHash('sha256').update(DASHBOARD_SCRIPT).digest('base64')}'`,
+        ]);
       }
     } finally {
       await t.close();

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { CHART_STYLE } from '../charts/frame.js';
 
 /** The dashboard's stylesheet (inlined: the dashboard serves no static files). */
@@ -119,3 +120,19 @@ export const DASHBOARD_SCRIPT = `
   document.querySelectorAll('button.remove').forEach(function (button) { button.hidden = false; });
 })();
 `;
+
+/**
+ * The Content-Security-Policy of every dashboard answer: the page's own script (by its hash) and nothing else
+ * runs, styles are inline only, images come from the dashboard (the sparklines), forms submit to it, and only
+ * pages of the same origin may frame it. An event name an attacker chose can never bring a script or a
+ * stylesheet in, whatever escaping misses.
+ */
+export const DASHBOARD_CONTENT_SECURITY_POLICY = [
+  "default-src 'none'",
+  `script-src 'sha256-${createHash('sha256').update(DASHBOARD_SCRIPT).digest('base64')}'`,
+  "style-src 'unsafe-inline'",
+  "img-src 'self'",
+  "form-action 'self'",
+  "base-uri 'none'",
+  "frame-ancestors 'self'",
+].join('; ');
