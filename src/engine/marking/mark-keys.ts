@@ -1,13 +1,10 @@
 import { daySuffixes } from '../time/suffixes.js';
 import type { KeyNames } from '../keys/key-names.js';
-import { CalendarDay, MAX_YEAR, MIN_YEAR, timeOf, toUtc } from '../time/periods.js';
+import { CalendarDay, checkLocalYear, END_TIME, MIN_TIME, timeOf, toUtc } from '../time/periods.js';
 import { UTC_ZONE, type TimeZone } from '../time/time-zone.js';
 
 const HOUR_MS = 3_600_000;
 const DAY_MS = 86_400_000;
-/** The first and the first refused millisecond of the years `toUtc` accepts. */
-const MIN_TIME = new Date(0).setUTCFullYear(MIN_YEAR, 0, 1);
-const END_TIME = new Date(0).setUTCFullYear(MAX_YEAR + 1, 0, 1);
 /** Cached key lists before the cache starts over (a few per event and day in practice). */
 const MAX_CACHED = 4096;
 
@@ -20,6 +17,7 @@ export function markTime(date: unknown, argument = 'now', zone: TimeZone = UTC_Z
   if (date instanceof CalendarDay) return toUtc(date, argument, zone).valueOf();
   const time = timeOf(date);
   if (!(time >= MIN_TIME && time < END_TIME)) toUtc(date, argument);
+  checkLocalYear(time, argument, zone);
   return time;
 }
 

@@ -40,7 +40,24 @@ export function toUtc(date: unknown, argument = 'now', zone: TimeZone = UTC_ZONE
   if (utcDate.year() < MIN_YEAR || utcDate.year() > MAX_YEAR) {
     throw new BitmapistArgumentError(argument, `must fall in the years ${MIN_YEAR} to ${MAX_YEAR} (UTC)`);
   }
+  checkLocalYear(utcDate.valueOf(), argument, zone);
   return utcDate;
+}
+
+/** The first and the first refused millisecond of the years {@link MIN_YEAR} to {@link MAX_YEAR}. */
+export const MIN_TIME = new Date(0).setUTCFullYear(MIN_YEAR, 0, 1);
+export const END_TIME = new Date(0).setUTCFullYear(MAX_YEAR + 1, 0, 1);
+
+/**
+ * Refuses an instant (ms, inside the UTC years) whose local date in `zone` falls outside them: its keys would
+ * name the year 999 or 10000, which no read accepts and Python's dates cannot hold.
+ */
+export function checkLocalYear(time: number, argument: string, zone: TimeZone): void {
+  if (zone.isUtc) return;
+  const wall = zone.toWall(time);
+  if (!(wall >= MIN_TIME && wall < END_TIME)) {
+    throw new BitmapistArgumentError(argument, `must fall in the years ${MIN_YEAR} to ${MAX_YEAR} in UTC and in the time zone ${zone.name}`);
+  }
 }
 
 /**

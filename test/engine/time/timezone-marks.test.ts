@@ -109,6 +109,42 @@ describe('time zones: marks and the recorded zone', () => {
     expect(await t.keys()).to.deep.equal(before);
   });
 
+  it('refuses a date whose local year falls outside 1000-9999 though its UTC year does not, writing nothing', async () => {
+    t = testBitmapist({ timezone: 'Pacific/Kiritimati', trackHourly: true, trackUnique: true });
+    const message = 'now: must fall in the years 1000 to 9999 in UTC and in the time zone Pacific/Kiritimati';
+    // 10:00 UTC on the last day of 9999 is the first day of 10000 at UTC+14.
+    const late = at('9999-12-31T10:00:00Z');
+    const refusals = [
+      t.bm.markEvent('e', 1, { now: late }),
+      t.bm.markEvents([{ event: 'e', uid: 1, now: at('9999-12-31T09:59:59.999Z') }, { event: 'e', uid: 2, now: late }]),
+      t.bm.unmarkEvent('e', 1, { now: late }),
+    ];
+    for (const refusal of refusals) {
+      const error = await refusal.then(() => undefined, (e: unknown) => e);
+      expect(error).to.be.instanceOf(BitmapistArgumentError);
+      expect((error as Error).message).to.match(/must fall in the years 1000 to 9999 in UTC and in the time zone Pacific\/Kiritimati$/);
+    }
+    expect(() => t!.bm.day('e', late)).to.throw(BitmapistArgumentError, message.replace('now', 'date'));
+    expect(await t.keys()).to.deep.equal([]);
+    // The last local instant of 9999 is taken, and writes the keys of 9999 only.
+    await t.bm.markEvent('e', 1, { now: at('9999-12-31T09:59:59.999Z') });
+    expect((await t.keys()).map((key) => key.slice(t!.prefix.length))).to.deep.equal([
+      'e_9999-12', 'e_9999-12-31', 'e_9999-12-31-23', 'e_W9999-52', 'e_u', '~timezone',
+    ]);
+
+    // West of UTC, the first UTC hours of the year 1000 are local 999.
+    const west = testBitmapist({ timezone: 'America/Los_Angeles' });
+    try {
+      const early = at('1000-01-01T05:00:00Z');
+      const error = await west.bm.markEvent('e', 1, { now: early }).then(() => undefined, (e: unknown) => e);
+      expect((error as Error).message).to.equal('now: must fall in the years 1000 to 9999 in UTC and in the time zone America/Los_Angeles');
+      expect(() => west.bm.week('e', early)).to.throw(BitmapistArgumentError, /America\/Los_Angeles/);
+      expect(await west.keys()).to.deep.equal([]);
+    } finally {
+      await west.cleanup();
+    }
+  });
+
   it('refuses an unknown zone when the engine is created', () => {
     expect(() => new Bitmapist({ redis: 'redis://127.0.0.1:1', timezone: 'Mars/Olympus', keyPrefix: 'x_' })).to.throw(BitmapistArgumentError, /^timezone: /);
   });
