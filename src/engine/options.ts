@@ -87,7 +87,7 @@ export function checkOptions(options: BitmapistOptions<UserIdMode>): EngineSetti
   }
   const maxUserId = options.maxUserId ?? (layout === 'sharded' ? MAX_BITMAP_USER_ID : DEFAULT_MAX_USER_ID);
   assertIntegerInRange(maxUserId, 'maxUserId', 0, layout === 'sharded' ? Number.MAX_SAFE_INTEGER : MAX_BITMAP_USER_ID);
-  if (layout === 'sharded') assertIntegerInRange(shardBits, 'shardBits', 8, 32);
+  assertIntegerInRange(shardBits, 'shardBits', 8, 32);
   const keys = layout === 'sharded' ? new ShardedKeyNames(keyPrefix, shardBits) : new KeyNames(keyPrefix);
   const userIds = options.userIds ?? 'integers';
   assertUserIdMode(userIds);

@@ -237,10 +237,12 @@ describe('Bitmapist input validation', () => {
     expect(() => new Bitmapist({ redis: t.raw, trackHourly: 'yes' as unknown as boolean })).to.throw(BitmapistArgumentError);
     expect(() => new Bitmapist({ redis: 42 as unknown as string })).to.throw(BitmapistArgumentError, /redis/);
     // As every other option: before the fix a BitmapistConfigError with no `argument`.
-    for (const shardBits of [7, 33, 8.5, '20' as unknown as number]) {
+    // In either layout: the compatible one has no blocks, but a bad value is still a mistake to name.
+    const layouts = ['sharded', 'compatible'] as const;
+    for (const [shardBits, layout] of [7, 33, 8.5, '20' as unknown as number].flatMap((bits) => layouts.map((l) => [bits, l] as const))) {
       const refused = (() => {
         try {
-          return new Bitmapist({ redis: t.raw, layout: 'sharded', shardBits });
+          return new Bitmapist({ redis: t.raw, layout, shardBits });
         } catch (error) {
           return error;
         }
