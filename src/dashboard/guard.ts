@@ -1,5 +1,6 @@
 import { BitmapistArgumentError, BitmapistWrongTypeError } from '../engine/errors.js';
 import { isRetryable } from '../engine/redis/outage.js';
+import { runWithSignal } from '../engine/redis/abort-scope.js';
 import { CallLimiter } from '../engine/redis/call-limiter.js';
 import type { PageFrame } from './shared/layout.js';
 import { formatOf, parseQuery, type Query } from './shared/query.js';
@@ -15,6 +16,15 @@ export const BUSY_MESSAGE = 'The bitmapist dashboard is busy: too many pages ask
 export const WRONG_TYPE_MESSAGE =
   'A key this page reads holds another type of value than it should (a hash, list, set, ... at the name of a bitmap, or ' +
   'something else than a set at the block registry\'s): delete or rename it, then reload (the error reported to the app names it).';
+
+/**
+ * The status of a view whose client left before its answer was ready (nobody reads it): 503, and its work
+ * stopped at its next Redis call.
+ */
+export const ABANDONED_STATUS = 503;
+
+/** The message of a view whose client left (see {@link ABANDONED_STATUS}). */
+export const ABANDONED_MESSAGE = 'The request was abandoned before its answer was ready.';
 
 /** The 403 message when `authorize(ctx)` refused. */
 export const NOT_ALLOWED_MESSAGE = 'You are not allowed to see the bitmapist dashboard.';
@@ -38,6 +48,7 @@ export async function guarded(
   frame: PageFrame,
   handler: (query: Query) => Promise<DashboardResponse>,
   limiter?: PageLimiter,
+  signal?: AbortSignal,
 ): Promise<DashboardResponse> {
   // The answer's format: read alone from a raw query string that is not (or cannot be) parsed whole.
   let format = typeof query === 'string' ? undefined : query.format;
@@ -46,10 +57,12 @@ export async function guarded(
   try {
     const parsed = typeof query === 'string' ? parseQuery(query) : query;
     format = parsed.format;
-    const answer = limiter ? limiter.run(() => handler(parsed)) : handler(parsed);
+    // Inside the signal's scope: a view waiting its turn, or between two Redis calls, stops once it is aborted.
+    const answer = runWithSignal(signal, () => (limiter ? limiter.run(() => handler(parsed)) : handler(parsed)));
     if (answer === undefined) return errorAnswer(frame, formatNow(), 503, BUSY_MESSAGE);
     return await answer;
   } catch (error) {
+    if (signal?.aborted) return errorAnswer(frame, formatNow(), ABANDONED_STATUS, ABANDONED_MESSAGE);
     if (error instanceof BitmapistArgumentError) return errorAnswer(frame, formatNow(), 400, error.message, error.argument);
     // Data the page cannot read (a hash or list at a bitmap's name): a conflict with the keyspace, reported to the app.
     if (error instanceof BitmapistWrongTypeError) return { ...errorAnswer(frame, formatNow(), 409, WRONG_TYPE_MESSAGE), error };

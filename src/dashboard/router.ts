@@ -11,9 +11,10 @@ export interface DashboardRoute {
   path: string;
   /**
    * Answers a request, given its query (the raw query string, parsed only once access is allowed, or a parsed
-   * one) and the access the framework's adapter decided.
+   * one) and the access the framework's adapter decided. `signal`: aborted when the client leaves; the view then
+   * stops at its next Redis call (or before it starts, when it waits its turn) and answers `ABANDONED_STATUS`.
    */
-  handle(query: Query | string, access: Access): Promise<DashboardResponse>;
+  handle(query: Query | string, access: Access, signal?: AbortSignal): Promise<DashboardResponse>;
 }
 
 /**
@@ -43,8 +44,8 @@ export class Dashboard {
       const frame = { prefix, tabs, active: page.path };
       return {
         path: page.path,
-        handle: (query, access) =>
-          guarded(access, query, frame, (parsed) => page.handle({ query: parsed, host: this.host, names: this.names, frame }), limiter),
+        handle: (query, access, signal) =>
+          guarded(access, query, frame, (parsed) => page.handle({ query: parsed, host: this.host, names: this.names, frame }), limiter, signal),
       };
     });
   }

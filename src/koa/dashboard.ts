@@ -45,10 +45,20 @@ export function dashboardRouter(plugin: KoaBitmapist, options: DashboardAccess &
   const router = new Router({ prefix: options.prefix });
   for (const route of dashboard.routes) {
     router.get(route.path, async function bitmapistDashboardRoute(ctx: Context): Promise<void> {
-      // The raw query string: Koa's ctx.query costs the square of a repeated name's count, before any decision.
-      const response = await route.handle(ctx.querystring, await access(ctx, options));
-      if (response.error !== undefined) emitAppError(ctx.app, response.error, ctx);
-      send(ctx, response);
+      // A client that leaves before the answer (its connection closed first) stops the view's Redis work.
+      const abandoned = new AbortController();
+      const onClose = () => {
+        if (!ctx.res.writableFinished) abandoned.abort();
+      };
+      ctx.res.once('close', onClose);
+      try {
+        // The raw query string: Koa's ctx.query costs the square of a repeated name's count, before any decision.
+        const response = await route.handle(ctx.querystring, await access(ctx, options), abandoned.signal);
+        if (response.error !== undefined) emitAppError(ctx.app, response.error, ctx);
+        send(ctx, response);
+      } finally {
+        ctx.res.off('close', onClose);
+      }
     });
   }
   const metricsAccess = { ...options, authorize: options.authorizeMetrics ?? options.authorize };

@@ -125,6 +125,6 @@ export class BlockCalls {
   /** Deletes scratch keys (best effort: their TTL removes them anyway). */
   private async discard(scratch: string[]): Promise<void> {
     if (scratch.length === 0) return;
-    await this.limiter.run(() => this.redis.unlink(...scratch)).catch(() => undefined);
+    await this.limiter.run(() => this.redis.unlink(...scratch), true).catch(() => undefined);
   }
 }

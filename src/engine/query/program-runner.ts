@@ -100,7 +100,7 @@ export class ProgramRunner {
       }
     } finally {
       // Not awaited after a failure: Redis may be away; the registers' TTL removes them anyway.
-      const deleted = this.limiter.run(() => this.redis.unlink(...registers)).catch(() => undefined);
+      const deleted = this.limiter.run(() => this.redis.unlink(...registers), true).catch(() => undefined);
       if (counts.length === program.counts.length) await deleted;
     }
     return counts;

@@ -12,6 +12,9 @@ export type Operand = Register | (number & { readonly __bitmap: unique symbol })
 /** The temporaries `lua/run_program.lua` keeps after a program's registers. */
 export const SCRIPT_TEMPORARIES = 3;
 
+/** The most operands of one OR instruction: what one BITOP takes on its word-at-a-time path. */
+export const MAX_OR_OPERANDS = 16;
+
 type Instruction = readonly (string | number)[];
 
 /**
@@ -87,11 +90,19 @@ export class BitmapProgram {
 
   /**
    * `target` = the OR of `operands` (at least one): one BITOP per 16 operands when the bitmaps are of similar
-   * lengths (read where they are), more when much shorter ones must be copied first (two per BITOP).
+   * lengths (read where they are), more when much shorter ones must be copied first (two per BITOP). One
+   * instruction per {@link MAX_OR_OPERANDS} operands, each after the first ORing into `target` (read first when
+   * it is an operand), so that a call's budget is checked between them: an OR of hundreds of bitmaps (a
+   * segment's) is not one unbounded step.
    */
   orAll(target: Register, operands: readonly Operand[]): void {
     if (operands.length === 0) throw new RangeError('orAll needs an operand');
-    this.instructions.push(['O', target, operands.length, ...operands]);
+    const rest = operands.includes(target) ? [target, ...operands.filter((x) => x !== target)] : [...operands];
+    let group = rest.splice(0, MAX_OR_OPERANDS);
+    while (group.length > 0) {
+      this.instructions.push(['O', target, group.length, ...group]);
+      group = rest.length === 0 ? [] : [target, ...rest.splice(0, MAX_OR_OPERANDS - 1)];
+    }
   }
 
   xor(target: Register, a: Operand, b: Operand): void {

@@ -1,3 +1,4 @@
+import { throwIfAborted } from './abort-scope.js';
 import { UNGUARDED, type ReadGuard } from './availability.js';
 
 /** How many read script calls one Bitmapist instance keeps in flight at most (see {@link CallLimiter}). */
@@ -25,14 +26,19 @@ export class CallLimiter {
     if (!Number.isInteger(maxInFlight) || maxInFlight < 1) throw new RangeError('maxInFlight must be an integer >= 1');
   }
 
-  /** Runs `call` once fewer than `maxInFlight` calls are running; resolves or rejects as it does. */
-  async run<T>(call: () => Promise<T>): Promise<T> {
+  /**
+   * Runs `call` once fewer than `maxInFlight` calls are running; resolves or rejects as it does. Work whose
+   * signal was aborted meanwhile (see `runWithSignal`) rejects unsent, unless the call is `cleanup` (scratch keys
+   * deleted after the work failed or ended).
+   */
+  async run<T>(call: () => Promise<T>, cleanup = false): Promise<T> {
     if (this.inFlight >= this.maxInFlight) {
       await new Promise<void>((resolve) => this.waiting.push(resolve));
     } else {
       this.inFlight += 1;
     }
     try {
+      if (!cleanup) throwIfAborted();
       this.guard.check();
       return await this.guard.answer(call());
     } finally {
@@ -56,6 +62,7 @@ export class CallLimiter {
       while (next < items.length && !failed) {
         const index = next++;
         try {
+          throwIfAborted();
           this.guard.check();
           results[index] = await task(items[index]!);
         } catch (error) {

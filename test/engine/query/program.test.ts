@@ -300,6 +300,40 @@ describe('engine: bitmap programs (lua/run_program.lua through ProgramRunner)', 
     }
   });
 
+  it('cuts an OR of hundreds of bitmaps (a segment of many days) into instructions of at most 16, so a call stops between them', async () => {
+    const t = testBitmapist();
+    try {
+      const leaves: Leaves = new Map();
+      for (let k = 0; k < 40; k++) {
+        const users = new Set([k, 1_000 + 7 * k, 20_000 + k]);
+        leaves.set(`d${k}`, users);
+        for (const uid of users) await t.bm.markUnique(`d${k}`, uid);
+      }
+      const p = new BitmapProgram();
+      const [r, s] = [p.register(), p.register()];
+      p.load(r, 'd0', 'u');
+      const bitmaps = Array.from({ length: 40 }, (_, k) => p.bitmap(`d${k}`, 'u'));
+      // The target among the operands (after the first 16): read before anything writes it.
+      p.orAll(r, [...bitmaps.slice(0, 20), r, ...bitmaps.slice(20)]);
+      p.count(r, p.slot());
+      p.orAll(s, bitmaps);
+      p.count(s, p.slot());
+      const ors = p.instructions.filter(([op]) => op === 'O');
+      expect(ors.map((instruction) => instruction[2])).to.deep.equal([16, 16, 11, 16, 16, 10]);
+      expect(ors.slice(1, 3).concat(ors.slice(4)).every((instruction) => instruction[3] === instruction[1])).to.equal(true);
+      expect(ors[0]![3]).to.equal(r);
+      // Whatever a call's budget, each OR instruction is one step: with a budget of 1 us the OR of 40 takes calls.
+      const registry = SINGLE_BLOCK;
+      const runner = new ProgramRunner(t.bm.redis, t.bm.keys, registry, new CallLimiter(2), { ...DEFAULT_PROGRAM_LIMITS, callBudget: 1 });
+      const { result, calls } = await programCalls(t.bm.redis, () => runner.run(p, undefined, 'test'));
+      expect(result).to.deep.equal(modelRun(p, leaves, undefined, Number.MAX_SAFE_INTEGER));
+      expect(result).to.deep.equal([120, 120]);
+      expect(calls).to.be.at.least(6);
+    } finally {
+      await t.cleanup();
+    }
+  });
+
   it('refuses a program whose registers would hold over maxBytes, naming the argument, and writes nothing', async () => {
     const t = testBitmapist();
     try {

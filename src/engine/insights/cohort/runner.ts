@@ -163,7 +163,7 @@ export class CohortRunner {
       return kept.length === 0 || (await countWindowsLocally(ctx, plan, kept, this.limits.localBytes, sums, keys));
     } finally {
       const scratch = held.flatMap((known) => (known.kind === 'key' ? known.scratch : []));
-      if (scratch.length > 0) await this.limiter.run(() => this.redis.unlink(...scratch)).catch(() => undefined);
+      if (scratch.length > 0) await this.limiter.run(() => this.redis.unlink(...scratch), true).catch(() => undefined);
     }
   }
 
@@ -181,7 +181,7 @@ export class CohortRunner {
     const segments = new BlockSegments(
       (block) => evaluateSegment(this.redis, this.keys, this.limiter, segment, block, universes.get(block)!),
       uses,
-      (keys) => this.limiter.run(() => this.redis.unlink(...keys)),
+      (keys) => this.limiter.run(() => this.redis.unlink(...keys), true),
     );
     try {
       await forEachBounded(chains, this.limits.callsInFlight, async (chain) => {

@@ -32,7 +32,7 @@ export async function evaluateSegment(
   const { ref, scratch } = done;
   if (ref === 'F') return { kind: 'all' };
   if (done.count === 0 || ref === 'E') {
-    if (ref === 'S') await limiter.run(() => redis.unlink(...scratch));
+    if (ref === 'S') await limiter.run(() => redis.unlink(...scratch), true);
     return { kind: 'none' };
   }
   if (ref.startsWith('k')) return { kind: 'key', segment: { key: done.leaves[Number(ref.slice(1)) - 1]!, scratch: false }, scratch: [] };

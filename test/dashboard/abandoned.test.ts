@@ -1,0 +1,112 @@
+import { expect } from 'chai';
+import type { Context, Next } from 'koa';
+import { Dashboard } from '../../src/dashboard/index.js';
+import type { DashboardHost } from '../../src/dashboard/host.js';
+import { ABANDONED_MESSAGE } from '../../src/dashboard/guard.js';
+import { jsonAnswer } from '../../src/dashboard/shared/respond.js';
+import { serve, testApp } from '../koa/support.js';
+import { keysUnder } from '../support/redis.js';
+
+const NOW = new Date('2025-01-31T12:00:00Z');
+const day = (offset: number) => new Date(NOW.getTime() + offset * 86_400_000);
+const FUNNEL =
+  '/bitmapist/funnels?step=a&step=b&step=c&periods=20&window=10&now=2025-01-31&format=json' +
+  ['x', 'y', 'z', 'w', 'v'].map((segment) => `&breakdown=${segment}`).join('');
+
+/** Resolves on the next turn of the event loop (after pending I/O callbacks). */
+const turn = () => new Promise((resolve) => setImmediate(resolve));
+
+describe('dashboard: a view whose client leaves stops its Redis work', () => {
+  it('over HTTP: the funnel with five breakdowns stops at its next script call, deletes its scratch keys, reports nothing', async () => {
+    const t = testApp({ env: { NODE_ENV: 'test' }, trackUnique: true });
+    // Observes each dashboard request from the outside: when its response closed, and when its route settled.
+    const seen = { closed: false, settled: 0 };
+    t.app.middleware.unshift(async (ctx: Context, next: Next) => {
+      ctx.res.once('close', () => (seen.closed = true));
+      try {
+        await next();
+      } finally {
+        seen.settled += 1;
+      }
+    });
+    for (let uid = 0; uid < 60; uid++) {
+      for (const [event, share] of [['a', 1], ['b', 2], ['c', 3], ['x', 2], ['y', 3], ['z', 4], ['w', 5], ['v', 6]] as const) {
+        if (uid % share === 0) t.bitmapist.markEvent(event, uid, { now: day(-(uid % 15)) });
+      }
+    }
+    await t.bitmapist.flush(5000);
+    const server = await serve(t.app);
+    const redis = t.bitmapist.engine.redis as unknown as { sendCommand: (...args: any[]) => Promise<unknown> };
+    const original = redis.sendCommand;
+    let scripts = 0;
+    let onScript: (() => Promise<void>) | undefined;
+    redis.sendCommand = function (this: unknown, command: { name: string }, ...rest: unknown[]) {
+      if (command.name !== 'evalsha') return original.call(this, command, ...rest);
+      scripts += 1;
+      const before = onScript;
+      onScript = undefined;
+      return before === undefined ? original.call(this, command, ...rest) : before().then(() => original.call(this, command, ...rest));
+    };
+    try {
+      const whole = await fetch(server.base + FUNNEL);
+      expect([whole.status, whole.status === 200 ? "" : await whole.clone().text()]).to.deep.equal([200, ""]);
+      expect(((await whole.json()) as { breakdown: unknown[] }).breakdown).to.have.length(5);
+      const wholeScripts = scripts;
+      expect(wholeScripts).to.be.at.least(8);
+      const keysBefore = (await keysUnder(t.raw, t.prefix)).sort();
+
+      scripts = 0;
+      seen.closed = false;
+      const settledBefore = seen.settled;
+      const client = new AbortController();
+      // The view's first script call: the client leaves, and the call goes out once the server has seen it go.
+      onScript = async () => {
+        client.abort();
+        while (!seen.closed) await turn();
+      };
+      const request = fetch(server.base + FUNNEL, { signal: client.signal }).then(
+        () => 'answered',
+        (error: Error) => error.name,
+      );
+      expect(await request).to.equal('AbortError');
+      while (seen.settled === settledBefore) await turn();
+      // The call in flight when it left (and at most one sent beside it), nothing after.
+      expect(scripts).to.be.within(1, 2);
+      expect((await keysUnder(t.raw, t.prefix)).sort()).to.deep.equal(keysBefore);
+      expect(t.errors).to.deep.equal([]);
+      // The dashboard answers the next view whole.
+      expect((await fetch(server.base + FUNNEL)).status).to.equal(200);
+    } finally {
+      redis.sendCommand = original;
+      await server.close();
+      await t.cleanup();
+    }
+  });
+
+  it('a view waiting its turn is dropped unrun when its client leaves', async () => {
+    const releases: (() => void)[] = [];
+    let ran = 0;
+    const slow = {
+      path: '/slow',
+      handle: async () => {
+        ran += 1;
+        await new Promise<void>((resolve) => releases.push(resolve));
+        return jsonAnswer({ ok: true });
+      },
+    };
+    const dashboard = new Dashboard({} as DashboardHost, '/bitmapist', [slow], { running: 1, waiting: 3 });
+    const route = dashboard.routes[0]!;
+    const first = route.handle('format=json', 'allowed');
+    const leaving = new AbortController();
+    const second = route.handle('format=json', 'allowed', leaving.signal);
+    const third = route.handle('format=json', 'allowed');
+    while (releases.length < 1) await turn();
+    leaving.abort();
+    releases[0]!();
+    expect(await second).to.deep.equal({ status: 503, type: 'json', body: { error: ABANDONED_MESSAGE } });
+    while (releases.length < 2) await turn();
+    releases[1]!();
+    expect([(await first).status, (await third).status]).to.deep.equal([200, 200]);
+    expect(ran).to.equal(2);
+  });
+});
