@@ -137,12 +137,21 @@ export function envBoolean(env: NodeJS.ProcessEnv, name: string): boolean | unde
   throw new BitmapistConfigError(`${name} must be true or false, got ${JSON.stringify(env[name])}`);
 }
 
+/**
+ * The dashboard's mount path: segments of letters, digits, `-`, `.`, `_` and `~` (characters a router reads
+ * literally, and a browser sends as they are), trailing slashes dropped.
+ */
 function routerPrefix(prefix: string): string {
   if (typeof prefix !== 'string' || !/^\/[^?#\s]*$/.test(prefix)) {
     throw new BitmapistConfigError(`prefix must be a path starting with "/", got ${JSON.stringify(prefix)}`);
   }
   const trimmed = prefix.replace(/\/+$/, '');
   if (trimmed === '') throw new BitmapistConfigError('prefix cannot be the root "/": give the dashboard a path of its own');
+  if (!/^(\/[A-Za-z0-9._~-]+)+$/.test(trimmed)) {
+    throw new BitmapistConfigError(
+      `prefix must be segments of letters, digits, "-", ".", "_" and "~" separated by "/", got ${JSON.stringify(prefix)}`,
+    );
+  }
   return trimmed;
 }
 

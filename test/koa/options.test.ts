@@ -1,5 +1,7 @@
 import { expect } from 'chai';
+import Koa from 'koa';
 import { BitmapistConfigError } from '../../src/index.js';
+import { koaBitmapist } from '../../src/koa/index.js';
 import { envBoolean, resolveOptions } from '../../src/koa/options.js';
 
 describe('koa: options and environment', () => {
@@ -67,6 +69,17 @@ describe('koa: options and environment', () => {
     expect(envBoolean({ X: 'Off' }, 'X')).to.equal(false);
     expect(() => resolveOptions({ env: {}, prefix: 'bitmapist' })).to.throw(BitmapistConfigError, 'prefix must be a path');
     expect(() => resolveOptions({ env: {}, prefix: '/' })).to.throw(BitmapistConfigError, 'prefix cannot be the root');
+    // Characters a router would read as a pattern (a parameter, a group, a wildcard) or a browser would encode.
+    for (const prefix of ['/stats(v2)', '/stats*', '/a+b', '/a:b', '/{x}', '/a!b', '/ä', '/a%2Fb', '/a//b', '/a\\b']) {
+      expect(() => resolveOptions({ env: {}, prefix }), prefix).to.throw(BitmapistConfigError, 'prefix must be segments of letters, digits');
+    }
+    for (const [prefix, mounted] of [['/admin/stats-v2/', '/admin/stats-v2'], ['/x.y_z~1', '/x.y_z~1']]) {
+      expect(resolveOptions({ env: {}, prefix }).prefix).to.equal(mounted);
+    }
+    // Refused before anything is installed: no connection, no middleware, no ctx.bitmapist.
+    const app = new Koa();
+    expect(() => koaBitmapist(app, { prefix: '/stats(v2)', redisUrl: 'redis://127.0.0.1:1' })).to.throw(BitmapistConfigError);
+    expect([app.middleware.length, 'bitmapist' in app.context]).to.deep.equal([0, false]);
     expect(() => resolveOptions({ env: {}, queueLimit: 0 })).to.throw(BitmapistConfigError, 'queueLimit must be an integer >= 1');
     expect(() => resolveOptions({ env: {}, system: '' })).to.throw(BitmapistConfigError, 'system must be a non-empty string');
   });
