@@ -29,12 +29,30 @@ export class BitmapistScriptError extends BitmapistError {
  */
 export class BitmapistWrongTypeError extends BitmapistError {
   override name = 'BitmapistWrongTypeError';
+  /** The key holding another type, and that type (`hash`, `list`, ...), when Redis still showed it (see {@link readError}). */
+  readonly key?: string;
+  readonly type?: string;
+
+  constructor(message: string, options?: ErrorOptions & { key?: string; type?: string }) {
+    super(message, options);
+    if (options?.key !== undefined) [this.key, this.type] = [options.key, options.type];
+  }
 }
 
-/** A Redis reply error as the engine reports it: `WRONGTYPE` as a {@link BitmapistWrongTypeError}, others as they are. */
-export function readError(error: unknown): unknown {
+/** A key found holding another type than a string (a bitmap). */
+export interface WrongTypeKey {
+  key: string;
+  type: string;
+}
+
+/**
+ * A Redis reply error as the engine reports it: `WRONGTYPE` as a {@link BitmapistWrongTypeError} naming the key
+ * `found` (Redis's reply does not), others as they are.
+ */
+export function readError(error: unknown, found?: WrongTypeKey): unknown {
   if (error instanceof Error && error.name === 'ReplyError' && error.message.startsWith('WRONGTYPE')) {
-    return new BitmapistWrongTypeError(`a key read as a bitmap holds another type of value (${error.message})`, { cause: error });
+    const what = found === undefined ? 'a key read as a bitmap holds another type of value' : `key ${JSON.stringify(found.key)} holds a ${found.type}, not a bitmap`;
+    return new BitmapistWrongTypeError(`${what} (${error.message})`, { cause: error, ...found });
   }
   return error;
 }

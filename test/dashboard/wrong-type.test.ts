@@ -16,19 +16,26 @@ describe('dashboard: a key of another type at a bitmap\'s name answers 409, repo
       // A hash where the month bitmap of `planted` would be: the event is listed (its other keys are strings).
       await t.raw.del(`${t.prefix}planted_2025-3`);
       await t.raw.hset(`${t.prefix}planted_2025-3`, 'not', 'a bitmap');
+      const planted = `${t.prefix}planted_2025-3`;
       const engineError = await t.bitmapist.engine.month('planted', now).count().then(() => undefined, (e: unknown) => e);
       expect(engineError).to.be.instanceOf(BitmapistWrongTypeError);
-      for (const path of [
+      // Named, as README promises (Redis's WRONGTYPE reply does not say which key).
+      expect([(engineError as BitmapistWrongTypeError).key, (engineError as BitmapistWrongTypeError).type]).to.deep.equal([planted, 'hash']);
+      expect((engineError as Error).message).to.contain(`key ${JSON.stringify(planted)} holds a hash, not a bitmap`);
+      const paths = [
         '/bitmapist/?format=json&now=2025-03-15',
         '/bitmapist/trends?event=planted&timeGroup=months&periods=2&now=2025-03-15&format=json',
         '/bitmapist/cohort?primary=planted&secondary=good&timeGroup=months&rows=2&cols=2&now=2025-03-15&format=json',
-      ]) {
+        '/bitmapist/cohort?primary=good&secondary=planted&timeGroup=months&rows=2&cols=2&now=2025-03-15&format=json',
+        '/bitmapist/lifecycle?event=planted&timeGroup=months&periods=2&now=2025-03-15&format=json',
+      ];
+      for (const path of paths) {
         const response = await fetch(server.base + path);
         expect(response.status, path).to.equal(409);
         expect(((await response.json()) as { error: string }).error).to.match(/holds another type/);
       }
       const reported = t.errors.filter(({ error, ctx }) => error instanceof BitmapistWrongTypeError && ctx !== undefined);
-      expect(reported).to.have.length(3);
+      expect(reported.map(({ error }) => (error as BitmapistWrongTypeError).key)).to.deep.equal(paths.map(() => planted));
       // Pages that do not read the key are not affected.
       expect((await fetch(`${server.base}/bitmapist/trends?event=good&periods=2&now=2025-03-15&format=json`)).status).to.equal(200);
     } finally {

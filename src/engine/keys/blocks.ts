@@ -73,7 +73,7 @@ export class RedisBlockRegistry implements BlockRegistry {
       members = await this.guard.answer(this.redis.smembers(this.key));
     } catch (error) {
       if (isReplyError(error) && error.message.startsWith('WRONGTYPE')) {
-        throw new BitmapistWrongTypeError(`the block registry ${this.key} holds another type of value than a set: delete or rename it (${error.message})`, { cause: error });
+        throw new BitmapistWrongTypeError(`the block registry ${this.key} holds another type of value than a set: delete or rename it (${error.message})`, { cause: error, key: this.key });
       }
       throw error;
     }

@@ -57,6 +57,9 @@ export class ScriptCallSite {
 // The call issued last and its site: `runScript` is handed that call right away (`runScript(redis.bitmapistX(...))`).
 let issuedCall: unknown;
 let issuedSite: ScriptCallSite | undefined;
+/** The client and arguments (`numkeys, ...keys, ...args`) of the script call issued last. */
+let issuedClient: unknown;
+let issuedArgs: IArguments | undefined;
 
 /**
  * Puts a command `defineCommands` registered behind a wrapper that remembers, without allocating, which script
@@ -69,6 +72,8 @@ export function timedCommand<Send extends (...args: never[]) => unknown>(client:
     const call = send.apply(this, arguments as unknown as Parameters<Send>);
     issuedCall = call;
     issuedSite = site;
+    issuedClient = this;
+    issuedArgs = arguments;
     return call;
   } as Send;
 }
@@ -81,4 +86,26 @@ export function takeIssuedSite(call: unknown): ScriptCallSite | undefined {
   const site = call === issuedCall ? issuedSite : undefined;
   issuedCall = issuedSite = undefined;
   return site?.observed ? site : undefined;
+}
+
+/** The client and arguments (`numkeys, ...keys, ...args`) of a script call. */
+export interface IssuedCall {
+  client: unknown;
+  args: IArguments;
+}
+
+/**
+ * The client and arguments of `call` if it is the script call issued last; read before {@link takeIssuedSite},
+ * which forgets it.
+ */
+export function takeIssuedCall(call: unknown): IssuedCall | undefined {
+  if (call !== issuedCall || issuedArgs === undefined) return undefined;
+  const issued = { client: issuedClient, args: issuedArgs };
+  issuedClient = issuedArgs = undefined;
+  return issued;
+}
+
+/** The keys of an issued call (its arguments after `numkeys`, as many as it says). */
+export function keysOf(issued: IssuedCall): string[] {
+  return Array.prototype.slice.call(issued.args, 1, 1 + Number(issued.args[0])).map(String);
 }

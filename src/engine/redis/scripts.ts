@@ -3,7 +3,8 @@ import { fileURLToPath } from 'node:url';
 import type { Cluster, Redis } from 'ioredis';
 import { BitmapistArgumentError, BitmapistScriptError, readError } from '../errors.js';
 import './ioredis-commands.js';
-import { takeIssuedSite, timedCommand } from './script-timing.js';
+import { keysOf, takeIssuedCall, takeIssuedSite, timedCommand } from './script-timing.js';
+import { findWrongTypeKey } from './wrong-type.js';
 
 /** A client our commands can be defined on: a single Redis or a Cluster. */
 export type RedisClient = Redis | Cluster;
@@ -69,11 +70,13 @@ function sendAsIssued(client: RedisClient): void {
 
 /**
  * The one door every script call goes through: a `BITMAPIST_BADARG` reply becomes a
- * {@link BitmapistArgumentError}, any other script error a {@link BitmapistScriptError}.
+ * {@link BitmapistArgumentError}, a `WRONGTYPE` one a `BitmapistWrongTypeError` naming the key (looked up
+ * among the call's keys), any other script error a {@link BitmapistScriptError}.
  * Connection errors pass through unchanged. When its client is observed (`observeScriptCalls`), the call's
- * duration is reported, whatever its outcome: a clock read before and after, nothing allocated.
+ * duration is reported, whatever its outcome: a clock read before and after.
  */
 export async function runScript<T>(call: Promise<T>): Promise<T> {
+  const issued = takeIssuedCall(call);
   const site = takeIssuedSite(call);
   const started = site === undefined ? 0 : performance.now();
   try {
@@ -84,7 +87,10 @@ export async function runScript<T>(call: Promise<T>): Promise<T> {
       if (code === 'BITMAPIST_BADARG') {
         throw new BitmapistArgumentError('script', rest.join(' '));
       }
-      if (code === 'WRONGTYPE') throw readError(error);
+      if (code === 'WRONGTYPE') {
+        // Redis does not say which key: the first of the call's keys that holds another type.
+        throw readError(error, issued && (await findWrongTypeKey(issued.client as Redis, keysOf(issued))));
+      }
       throw new BitmapistScriptError(error.message, { cause: error });
     }
     throw error;
