@@ -60,6 +60,24 @@ describe('faults: close() during load', function () {
     }
   });
 
+  it('a flush() still waiting when close() gives marks up resolves with their number, not 0', async () => {
+    const redis = await startRedisServer({ args: DURABLE_REDIS_ARGS });
+    const t = await markingApp({ redisUrl: redis.url, keyPrefix: PREFIX });
+    try {
+      await redis.kill();
+      for (let uid = 1; uid <= 7; uid++) t.bitmapist.markEvent('visit', uid);
+      // The outage is known (reported once) before close: the marks are held, none in flight.
+      while (t.errors.length === 0) await sleep(10);
+      const flushing = t.bitmapist.flush(60_000);
+      const unwritten = await t.bitmapist.close({ timeout: 300 });
+      expect([unwritten, await flushing]).to.deep.equal([7, 7]);
+      expect(t.bitmapist.metrics).to.deep.equal({ queued: 0, written: 0, dropped: 0, failed: 7 });
+    } finally {
+      await t.server.close();
+      await redis.stop();
+    }
+  });
+
   it('gives up after its timeout while Redis is down, resolves with the unwritten count and reports it', async () => {
     const redis = await startRedisServer({ args: DURABLE_REDIS_ARGS });
     const t = await markingApp({ redisUrl: redis.url, keyPrefix: PREFIX, queueLimit: 100_000 });

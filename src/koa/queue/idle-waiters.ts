@@ -7,6 +7,7 @@ export const MAX_TIMER_MS = 2 ** 31 - 1;
  */
 export class IdleWaiters {
   private waiters: (() => void)[] = [];
+  private givenUp = 0;
 
   constructor(private readonly remaining: () => number) {}
 
@@ -17,7 +18,7 @@ export class IdleWaiters {
       const done = () => {
         clearTimeout(timer);
         this.waiters = this.waiters.filter((waiter) => waiter !== done);
-        resolve(this.remaining());
+        resolve(this.remaining() + this.givenUp);
       };
       // Node's timers take at most 2^31 - 1 ms (about 24.8 days; a longer one fires at once): longer is forever.
       if (Number.isFinite(timeoutMs) && timeoutMs <= MAX_TIMER_MS) timer = setTimeout(done, timeoutMs);
@@ -25,8 +26,16 @@ export class IdleWaiters {
     });
   }
 
-  /** The queue is idle: every waiter resolves. */
-  notifyIdle(): void {
-    for (const waiter of [...this.waiters]) waiter();
+  /**
+   * The queue is idle: every waiter resolves, with `givenUp` more than what is held (the marks a close let go
+   * are not held any more, but they were not written either).
+   */
+  notifyIdle(givenUp = 0): void {
+    this.givenUp = givenUp;
+    try {
+      for (const waiter of [...this.waiters]) waiter();
+    } finally {
+      this.givenUp = 0;
+    }
   }
 }

@@ -166,7 +166,7 @@ export class MarkQueue<T extends QueuedMark = QueuedMark> {
    * Stops accepting marks, drains for at most `timeoutMs`, then gives up the marks not sent; resolves with how
    * many (counted as failed). A mark being written then is counted when its write settles (written, or failed;
    * dropped if it was dropped meanwhile), as Redis may still apply it, or by {@link settleAfterClose}.
-   * Pending `idle` waits resolve.
+   * Pending `idle` waits resolve, with the number of marks not written then (given up, or still being written).
    */
   async close(timeoutMs: number): Promise<number> {
     this.closed = true;
@@ -175,8 +175,10 @@ export class MarkQueue<T extends QueuedMark = QueuedMark> {
     clearTimeout(this.timer);
     clearTimeout(this.stallTimer);
     let unsent = 0;
+    let unwritten = 0;
     for (const watcher of [...this.leaveWatchers]) watcher.done();
     for (const entry of this.held.clear()) {
+      unwritten += 1;
       if (entry.state === 'writing') continue;
       entry.state = 'gone';
       unsent += 1;
@@ -185,7 +187,8 @@ export class MarkQueue<T extends QueuedMark = QueuedMark> {
     this.fresh.clear();
     this.alone.clear();
     this.outages.clear();
-    this.idleWaiters.notifyIdle();
+    // A flush still waiting learns how many marks were not written (given up, or still being written): not 0.
+    this.idleWaiters.notifyIdle(unwritten);
     return unsent;
   }
 
