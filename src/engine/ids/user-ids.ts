@@ -61,7 +61,7 @@ export function mappedIdOf(value: unknown, argument = 'uid'): string {
   if (id.length === 0 || id.length > MAX_MAPPED_ID_LENGTH) {
     throw new BitmapistArgumentError(
       argument,
-      `user id must be 1 to ${MAX_MAPPED_ID_LENGTH} characters long, got ${id.length}`,
+      `user id must be 1 to ${MAX_MAPPED_ID_LENGTH} characters long (UTF-16 code units, as JavaScript's length: an emoji counts 2), got ${id.length}`,
     );
   }
   assertWellFormed(id, argument, 'user id');

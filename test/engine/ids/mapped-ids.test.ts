@@ -83,6 +83,9 @@ for (const layout of ['compatible', 'sharded'] as const) {
         }
         expect(error, String(uid)).to.be.instanceOf(BitmapistArgumentError);
       }
+      // Counted as JavaScript's length, as the message says: 200 emoji are 400 code units.
+      const emoji = await bm.markEvent('login', '\u{1F600}'.repeat(200), { now }).then(() => undefined, (e: Error) => e.message);
+      expect(emoji).to.equal('uid: user id must be 1 to 256 characters long (UTF-16 code units, as JavaScript\'s length: an emoji counts 2), got 400');
       await bm.markEvent('login', 'x'.repeat(MAX_MAPPED_ID_LENGTH), { now });
       expect(await bm.day('login', now).count()).to.equal(1);
       expect((await keysUnder(t.raw, t.prefix)).filter((key) => key.includes('login')).length).to.equal(3);
