@@ -3,6 +3,7 @@ import type { Cluster, Redis } from 'ioredis';
 import type { Bitmapist } from '../engine/bitmapist.js';
 import type { BitmapistOptions } from '../engine/options.js';
 import { BitmapistConfigError } from '../engine/errors.js';
+import { assertEventName } from '../engine/keys/names.js';
 import { checkExpireOptions } from '../engine/time/retention.js';
 import { TimeZone } from '../engine/time/time-zone.js';
 import type { UserIdMode } from '../engine/ids/user-ids.js';
@@ -124,8 +125,29 @@ export function resolveOptions(options: KoaBitmapistOptions): ResolvedOptions {
     openWithoutAuthorize: OPEN_DASHBOARD_ENVS.includes(env.NODE_ENV ?? ''),
     queueLimit: positiveInteger(options.queueLimit ?? DEFAULT_QUEUE_LIMIT, 'queueLimit'),
     closeTimeout: positiveInteger(options.closeTimeout ?? DEFAULT_CLOSE_TIMEOUT_MS, 'closeTimeout', 0),
-    trackLogins: options.trackLogins === false ? false : options.trackLogins === true ? {} : (options.trackLogins ?? {}),
+    trackLogins: trackLoginsOption(options.trackLogins, sources),
   };
+}
+
+/**
+ * `trackLogins`, checked when the plugin is created (not at the first login): its event names by the engine's
+ * rules, its system among the plugin's.
+ */
+function trackLoginsOption(value: KoaBitmapistOptions['trackLogins'], sources: Map<string, SystemSource>): TrackLoginsOptions | false {
+  if (value === false) return false;
+  if (value === undefined || value === true) return {};
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    throw new BitmapistConfigError(`trackLogins must be true, false or { loggedIn, loggedOut, userId, system, wrapLogin }, got ${JSON.stringify(value)}`);
+  }
+  const { loggedIn, loggedOut, userId, system, wrapLogin } = value;
+  if (loggedIn !== undefined) assertEventName(loggedIn, 'trackLogins.loggedIn');
+  if (loggedOut !== undefined) assertEventName(loggedOut, 'trackLogins.loggedOut');
+  if (userId !== undefined && typeof userId !== 'function') throw new BitmapistConfigError('trackLogins.userId must be a function (user) => id');
+  if (wrapLogin !== undefined && typeof wrapLogin !== 'boolean') throw new BitmapistConfigError('trackLogins.wrapLogin must be true or false');
+  if (system !== undefined && !sources.has(system)) {
+    throw new BitmapistConfigError(`trackLogins.system ${JSON.stringify(system)} is not a system of the plugin (${[...sources.keys()].join(', ')})`);
+  }
+  return value;
 }
 
 /** Reads a boolean env variable: true/1/yes/on or false/0/no/off (any case); unset or empty is undefined. */

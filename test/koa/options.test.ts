@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import Koa from 'koa';
-import { BitmapistConfigError } from '../../src/index.js';
-import { koaBitmapist } from '../../src/koa/index.js';
+import { BitmapistConfigError, BitmapistError } from '../../src/index.js';
+import { koaBitmapist, type KoaBitmapistOptions } from '../../src/koa/index.js';
 import { envBoolean, resolveOptions } from '../../src/koa/options.js';
 
 describe('koa: options and environment', () => {
@@ -76,6 +76,19 @@ describe('koa: options and environment', () => {
     for (const [prefix, mounted] of [['/admin/stats-v2/', '/admin/stats-v2'], ['/x.y_z~1', '/x.y_z~1']]) {
       expect(resolveOptions({ env: {}, prefix }).prefix).to.equal(mounted);
     }
+    // trackLogins: checked when the plugin is created, not at the first login.
+    const refusals: [KoaBitmapistOptions['trackLogins'], string][] = [
+      [{ system: 'reports' }, 'trackLogins.system "reports" is not a system of the plugin (default)'],
+      [{ loggedIn: '' }, 'trackLogins.loggedIn:'],
+      [{ loggedOut: 'bitop_x' }, 'trackLogins.loggedOut:'],
+      [{ userId: 'id' as unknown as () => number }, 'trackLogins.userId must be a function'],
+      [{ wrapLogin: 'no' as unknown as boolean }, 'trackLogins.wrapLogin must be true or false'],
+      ['yes' as unknown as boolean, 'trackLogins must be true, false or'],
+    ];
+    for (const [trackLogins, message] of refusals) {
+      expect(() => resolveOptions({ env: {}, trackLogins }), message).to.throw(BitmapistError, message);
+    }
+    expect(resolveOptions({ env: {}, systems: { reports: 'redis://x' }, trackLogins: { system: 'reports' } }).trackLogins).to.deep.equal({ system: 'reports' });
     // Refused before anything is installed: no connection, no middleware, no ctx.bitmapist.
     const app = new Koa();
     expect(() => koaBitmapist(app, { prefix: '/stats(v2)', redisUrl: 'redis://127.0.0.1:1' })).to.throw(BitmapistConfigError);
