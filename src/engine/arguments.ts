@@ -13,11 +13,13 @@ export function assertIntegerInRange(
 }
 
 /**
- * Checks an options argument: an object (`null`, a number or a string is refused naming `argument`, where
- * reading its fields would throw a TypeError or read nothing).
+ * Checks an options argument: a plain object (`null`, a number, a string or an array is refused naming
+ * `argument`, where reading its fields would throw a TypeError or read nothing).
  */
 export function assertOptionsObject(value: unknown, argument = 'options'): asserts value is object {
-  if (value === null || typeof value !== 'object') throw new BitmapistArgumentError(argument, `must be an object, got ${describe(value)}`);
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    throw new BitmapistArgumentError(argument, `must be an object, got ${Array.isArray(value) ? 'an array' : describe(value)}`);
+  }
 }
 
 /** Checks an optional boolean option. */

@@ -1,5 +1,5 @@
 import { Cluster, Redis } from 'ioredis';
-import { assertIntegerInRange, assertOptionalBoolean } from './arguments.js';
+import { assertIntegerInRange, assertOptionalBoolean, assertOptionsObject } from './arguments.js';
 import { BitmapistArgumentError, BitmapistConfigError } from './errors.js';
 import { assertUserIdMode, DEFAULT_MAX_MAPPED_IDS, DEFAULT_MAX_USER_ID, MAX_BITMAP_USER_ID, type UserIdMode } from './ids/user-ids.js';
 import { DEFAULT_KEY_PREFIX, KeyNames, ShardedKeyNames } from './keys/key-names.js';
@@ -77,6 +77,8 @@ export interface EngineSettings {
  * naming the first refused one), applies their defaults, and opens the client from a URL.
  */
 export function checkOptions(options: BitmapistOptions<UserIdMode>): EngineSettings {
+  // A URL or a client passed alone is a mistake to name, not a default connection to another server.
+  assertOptionsObject(options);
   const { keyPrefix = DEFAULT_KEY_PREFIX, trackHourly = false, trackUnique = false, layout = 'compatible', shardBits = 20 } = options;
   if (typeof keyPrefix !== 'string') throw new BitmapistArgumentError('keyPrefix', 'must be a string');
   assertWellFormed(keyPrefix, 'keyPrefix');

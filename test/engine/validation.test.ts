@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { Bitmapist, BitmapistArgumentError, EventSet, MAX_EVENT_NAME_LENGTH, MAX_EXPRESSION_NODES, MAX_PERIOD_DELTA } from '../../src/index.js';
+import { Bitmapist, BitmapistArgumentError, type BitmapistOptions, EventSet, MAX_EVENT_NAME_LENGTH, MAX_EXPRESSION_NODES, MAX_PERIOD_DELTA } from '../../src/index.js';
 import { trendCounts } from '../../src/engine/insights/trends.js';
 import { activeUsers } from '../../src/engine/insights/active-users.js';
 import { periodCounts } from '../../src/engine/insights/period-counts.js';
@@ -231,11 +231,26 @@ describe('Bitmapist input validation', () => {
     expect(ok.cohort).to.have.length(366);
   });
 
-  it('refuses bad options to the constructor', () => {
+  it('refuses bad options to the constructor', async () => {
     expect(() => new Bitmapist({ redis: t.raw, maxUserId: 2 ** 32 })).to.throw(BitmapistArgumentError, /maxUserId/);
     expect(() => new Bitmapist({ redis: t.raw, maxUserId: -1 })).to.throw(BitmapistArgumentError);
     expect(() => new Bitmapist({ redis: t.raw, trackHourly: 'yes' as unknown as boolean })).to.throw(BitmapistArgumentError);
     expect(() => new Bitmapist({ redis: 42 as unknown as string })).to.throw(BitmapistArgumentError, /redis/);
+    // Options that are not an object (a URL passed alone, an array, null) name `options`; before, most were
+    // ignored and the engine connected to the default server.
+    for (const options of [5, true, [], 'redis://127.0.0.1:1/0', null]) {
+      const refused = (() => {
+        try {
+          return new Bitmapist(options as unknown as BitmapistOptions);
+        } catch (error) {
+          return error;
+        }
+      })();
+      expect(refused, String(options)).to.be.instanceOf(BitmapistArgumentError);
+      expect((refused as BitmapistArgumentError).argument).to.equal('options');
+    }
+    const arrayOptions = await t.bm.markEvent('e', 1, [] as unknown as object).then(() => undefined, (e: unknown) => e);
+    expect((arrayOptions as Error).message).to.equal('options: must be an object, got an array');
     // As every other option: before the fix a BitmapistConfigError with no `argument`.
     // In either layout: the compatible one has no blocks, but a bad value is still a mistake to name.
     const layouts = ['sharded', 'compatible'] as const;

@@ -1,3 +1,4 @@
+import { assertOptionsObject } from '../arguments.js';
 import { BitmapistArgumentError } from '../errors.js';
 import { assertEventName } from '../keys/names.js';
 import type { Expression, Leaf } from '../query/expression.js';
@@ -83,7 +84,7 @@ export function planFunnel(steps: unknown, options: FunnelOptions, source: Pick<
   }
   // An index loop, not forEach: a sparse array's holes are steps too (refused), never skipped.
   for (let i = 0; i < steps.length; i++) assertEventName(steps[i], `steps[${i}]`);
-  if (options === null || typeof options !== 'object') throw new BitmapistArgumentError('options', 'must be an object');
+  assertOptionsObject(options);
   const timeGroup = canonicalTimeGroup(options.timeGroup ?? 'days');
   if (timeGroup !== 'days' && timeGroup !== 'weeks') throw new BitmapistArgumentError('timeGroup', `must be days or weeks, got ${timeGroup}`);
   const periods = options.periods ?? FUNNEL_LIMITS.periods[timeGroup].default;

@@ -16,7 +16,7 @@ import type { RedisClient } from '../redis/scripts.js';
 import type { TimeZone } from '../time/time-zone.js';
 import { checkAppUserId, mappedIdOf, type MappedUserId } from '../ids/user-ids.js';
 import { assertEventName } from '../keys/names.js';
-import { assertOptionalBoolean } from '../arguments.js';
+import { assertOptionalBoolean, assertOptionsObject } from '../arguments.js';
 import { assertUserId } from '../ids/user-ids.js';
 
 /** Per-call options of `markEvent` and `unmarkEvent`. */
@@ -113,7 +113,7 @@ export class Marker {
   check(event: string, uid: unknown, options: MarkOptions = {}, appIds = false): CheckedMark {
     assertEventName(event);
     const id = appIds ? checkAppUserId(uid, { userIds: this.idMap ? 'mapped' : 'integers', maxUserId: this.defaults.maxUserId }) : this.checkedId(uid);
-    if (options === null || typeof options !== 'object') throw new BitmapistArgumentError('options', 'must be an object');
+    assertOptionsObject(options);
     const time = markTime(options.now ?? new Date(), 'now', this.defaults.timeZone);
     assertOptionalBoolean(options.trackHourly, 'trackHourly');
     assertOptionalBoolean(options.trackUnique, 'trackUnique');
