@@ -4,6 +4,7 @@ import type { Bitmapist } from '../engine/bitmapist.js';
 import type { BitmapistOptions } from '../engine/options.js';
 import { BitmapistConfigError } from '../engine/errors.js';
 import { assertEventName } from '../engine/keys/names.js';
+import { assertOptionsObject } from '../engine/arguments.js';
 import { checkExpireOptions } from '../engine/time/retention.js';
 import { TimeZone } from '../engine/time/time-zone.js';
 import type { UserIdMode } from '../engine/ids/user-ids.js';
@@ -103,6 +104,7 @@ export interface ResolvedOptions {
 
 /** Applies env variables and defaults, and refuses options that cannot work. */
 export function resolveOptions(options: KoaBitmapistOptions): ResolvedOptions {
+  assertOptionsObject(options);
   const env = options.env ?? process.env;
   const defaultSystem = options.system ?? nonEmpty(env.BITMAPIST_REDIS_SYSTEM) ?? 'default';
   if (typeof defaultSystem !== 'string' || defaultSystem === '') {

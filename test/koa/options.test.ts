@@ -89,6 +89,9 @@ describe('koa: options and environment', () => {
       expect(() => resolveOptions({ env: {}, trackLogins }), message).to.throw(BitmapistError, message);
     }
     expect(resolveOptions({ env: {}, systems: { reports: 'redis://x' }, trackLogins: { system: 'reports' } }).trackLogins).to.deep.equal({ system: 'reports' });
+    for (const options of ['redis://127.0.0.1:1', null, []]) {
+      expect(() => resolveOptions(options as unknown as KoaBitmapistOptions), String(options)).to.throw(BitmapistError, /^options: must be an object/);
+    }
     // Refused before anything is installed: no connection, no middleware, no ctx.bitmapist.
     const app = new Koa();
     expect(() => koaBitmapist(app, { prefix: '/stats(v2)', redisUrl: 'redis://127.0.0.1:1' })).to.throw(BitmapistConfigError);
