@@ -1,6 +1,5 @@
 import { BitmapistArgumentError, BitmapistWrongTypeError } from '../engine/errors.js';
 import { isRetryable } from '../engine/redis/outage.js';
-import { runWithSignal } from '../engine/redis/abort-scope.js';
 import { CallLimiter } from '../engine/redis/call-limiter.js';
 import type { PageFrame } from './shared/layout.js';
 import { formatOf, parseQuery, type Query } from './shared/query.js';
@@ -57,8 +56,8 @@ export async function guarded(
   try {
     const parsed = typeof query === 'string' ? parseQuery(query) : query;
     format = parsed.format;
-    // Inside the signal's scope: a view waiting its turn, or between two Redis calls, stops once it is aborted.
-    const answer = runWithSignal(signal, () => (limiter ? limiter.run(() => handler(parsed)) : handler(parsed)));
+    // A view waiting its turn leaves the queue once aborted; a running one stops at its next Redis call.
+    const answer = limiter ? limiter.run(() => handler(parsed), signal) : handler(parsed);
     if (answer === undefined) return errorAnswer(frame, formatNow(), 503, BUSY_MESSAGE);
     return await answer;
   } catch (error) {
@@ -88,11 +87,15 @@ export class PageLimiter {
     this.running = new CallLimiter(limits.running);
   }
 
-  /** Runs `page` in its turn, or answers undefined at once when as many pages are running and waiting as allowed. */
-  run<T>(page: () => Promise<T>): Promise<T> | undefined {
+  /**
+   * Runs `page` in its turn, or answers undefined at once when as many pages are running and waiting as allowed.
+   * Once `signal` aborts, a page still waiting leaves the queue at once (rejecting with the signal's reason),
+   * giving its place to the next request.
+   */
+  run<T>(page: () => Promise<T>, signal?: AbortSignal): Promise<T> | undefined {
     if (this.pending >= this.limits.running + this.limits.waiting) return undefined;
     this.pending += 1;
-    return this.running.run(page).finally(() => {
+    return this.running.run(page, signal).finally(() => {
       this.pending -= 1;
     });
   }

@@ -45,7 +45,7 @@ export class Dashboard {
       return {
         path: page.path,
         handle: (query, access, signal) =>
-          guarded(access, query, frame, (parsed) => page.handle({ query: parsed, host: this.host, names: this.names, frame }), limiter, signal),
+          guarded(access, query, frame, (parsed) => page.handle({ query: parsed, host: this.host, names: this.names, frame, signal }), limiter, signal),
       };
     });
   }

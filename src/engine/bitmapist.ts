@@ -3,6 +3,7 @@ import { BitmapistArgumentError } from './errors.js';
 import { RedisBlockRegistry, SINGLE_BLOCK, type BlockRegistry } from './keys/blocks.js';
 import { planCohort, type CohortOptions, type CohortResult } from './insights/cohort/plan.js';
 import { CohortRunner } from './insights/cohort/runner.js';
+import { checkSignal } from './insights/source.js';
 import { RedisAvailability, type ReadGuard } from './redis/availability.js';
 import { endConnection } from './redis/quit.js';
 import { CallLimiter, READ_CALLS_IN_FLIGHT } from './redis/call-limiter.js';
@@ -183,7 +184,7 @@ export class Bitmapist<Mode extends UserIdMode = 'integers'> extends EventSets<I
    * read over `MAX_COHORT_BYTES`, naming `segment` for a segment that is not an EventSet of this instance.
    */
   async getCohort(primary: string, secondary: string, options: CohortOptions = {}): Promise<CohortResult> {
-    const result = await this.cohorts.cohort(planCohort(primary, secondary, options, this.timeZone, this));
+    const result = await this.cohorts.cohort(planCohort(primary, secondary, options, this.timeZone, this), checkSignal(options.signal));
     if (!this.timeZone.isUtc) result.timeZone = this.timeZone.name;
     return result;
   }
@@ -207,8 +208,8 @@ export class Bitmapist<Mode extends UserIdMode = 'integers'> extends EventSets<I
   }
 
   /** @internal Runs a bitmap program where the users of `population` are, or on whole bitmaps (insights use it). */
-  runProgram(program: BitmapProgram, population: readonly Leaf[] | undefined, limitArgument: string): Promise<number[]> {
-    return this.programs.run(program, population, limitArgument);
+  runProgram(program: BitmapProgram, population: readonly Leaf[] | undefined, limitArgument: string, signal?: AbortSignal): Promise<number[]> {
+    return this.programs.run(program, population, limitArgument, signal);
   }
 
   /**

@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import type { Context, Next } from 'koa';
 import { Dashboard } from '../../src/dashboard/index.js';
 import type { DashboardHost } from '../../src/dashboard/host.js';
-import { ABANDONED_MESSAGE } from '../../src/dashboard/guard.js';
+import { ABANDONED_MESSAGE, BUSY_MESSAGE } from '../../src/dashboard/guard.js';
 import { jsonAnswer } from '../../src/dashboard/shared/respond.js';
 import { serve, testApp } from '../koa/support.js';
 import { keysUnder } from '../support/redis.js';
@@ -83,7 +83,7 @@ describe('dashboard: a view whose client leaves stops its Redis work', () => {
     }
   });
 
-  it('a view waiting its turn is dropped unrun when its client leaves', async () => {
+  it('a view waiting its turn leaves the queue at once when its client leaves, giving its place to the next', async () => {
     const releases: (() => void)[] = [];
     let ran = 0;
     const slow = {
@@ -94,16 +94,19 @@ describe('dashboard: a view whose client leaves stops its Redis work', () => {
         return jsonAnswer({ ok: true });
       },
     };
-    const dashboard = new Dashboard({} as DashboardHost, '/bitmapist', [slow], { running: 1, waiting: 3 });
+    // One running, one waiting: a third view would be refused as busy.
+    const dashboard = new Dashboard({} as DashboardHost, '/bitmapist', [slow], { running: 1, waiting: 1 });
     const route = dashboard.routes[0]!;
     const first = route.handle('format=json', 'allowed');
     const leaving = new AbortController();
     const second = route.handle('format=json', 'allowed', leaving.signal);
-    const third = route.handle('format=json', 'allowed');
     while (releases.length < 1) await turn();
+    expect((await route.handle('format=json', 'allowed')).body).to.deep.equal({ error: BUSY_MESSAGE });
     leaving.abort();
-    releases[0]!();
     expect(await second).to.deep.equal({ status: 503, type: 'json', body: { error: ABANDONED_MESSAGE } });
+    // Its place is free at once, while the first still runs.
+    const third = route.handle('format=json', 'allowed');
+    releases[0]!();
     while (releases.length < 2) await turn();
     releases[1]!();
     expect([(await first).status, (await third).status]).to.deep.equal([200, 200]);

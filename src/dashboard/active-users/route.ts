@@ -17,7 +17,7 @@ export async function activeUsersRoute(request: DashboardRequest): Promise<Dashb
   if (query.event === undefined) return pageAnswer(request, 'Active users', activeUsersPage({ prefix, query, eventNames: await request.names.list(system) }));
   await request.names.assertKnown(system, [['event', query.event]], query.now);
   const segment = query.segment === undefined ? undefined : await segmentOf(engine, query.segment, 'segment');
-  const counted = await activeUsers(engine, query.event, { days: query.days, now: query.now ?? new Date(), segment });
+  const counted = await activeUsers(engine, query.event, { days: query.days, now: query.now ?? new Date(), segment, signal: request.signal });
   const active = { ...activeUsersView(counted, engine.expire, new Date()), ...(query.segment === undefined ? {} : { segment: query.segment }) };
   if (query.format === 'json') return jsonAnswer(activeUsersJson(active));
   if (query.format === 'csv') return csvAnswer(activeUsersFileName(query.event), activeUsersCsv(active));

@@ -27,6 +27,7 @@ export async function cohortRoute(request: DashboardRequest): Promise<DashboardR
     numCols: query.cols,
     mode: query.mode,
     now: query.now,
+    signal: request.signal,
   });
   const retention = applyRetention(result, query.timeGroup, engine.expire, new Date());
   const view = buildCohortView(result, query.timeGroup, query.cols, retention);

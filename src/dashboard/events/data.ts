@@ -47,9 +47,15 @@ export function eventsRetention(expire: ExpireOptions | undefined, date: Date, n
  * The counts of each event in the periods containing `now` (null for a period beyond retention): a few programs
  * of bounded calls for the whole list, not a call per count.
  */
-export async function eventCounts(engine: Bitmapist<UserIdMode>, names: readonly string[], now: Date, expired?: EventsRetention): Promise<EventCounts[]> {
+export async function eventCounts(
+  engine: Bitmapist<UserIdMode>,
+  names: readonly string[],
+  now: Date,
+  expired?: EventsRetention,
+  signal?: AbortSignal,
+): Promise<EventCounts[]> {
   const units = COLUMNS.filter((unit) => !expired?.[unit]);
-  const counts = await periodCounts(engine, names, units, now);
+  const counts = await periodCounts(engine, names, units, now, signal);
   return names.map((name, e) => {
     const row: EventCounts = { name, day: null, week: null, month: null, year: null };
     units.forEach((unit, u) => (row[unit] = counts[e]![u]!));

@@ -12,7 +12,7 @@ export async function eventsRoute(request: DashboardRequest): Promise<DashboardR
   const now = query.now ?? new Date();
   // Periods beyond the `expire` retention read null (their bitmaps are gone), not 0.
   const expired = eventsRetention(engine.expire, now, new Date(), engine.timeZone);
-  const events = await eventCounts(engine, all.slice(0, MAX_LISTED_EVENTS), now, expired);
+  const events = await eventCounts(engine, all.slice(0, MAX_LISTED_EVENTS), now, expired, request.signal);
   const omitted = Math.max(0, all.length - MAX_LISTED_EVENTS);
   if (query.format === 'json') return jsonAnswer({ now: now.toISOString(), events, omitted, ...(expired ? { beyondRetention: expired } : {}) });
   return pageAnswer(request, 'Events', eventsPage({ prefix: request.frame.prefix, events, filter: query.prefix, omitted, now, expired }));

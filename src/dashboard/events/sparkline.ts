@@ -25,7 +25,7 @@ export async function sparklineRoute(request: DashboardRequest): Promise<Dashboa
   const { now } = nowParam(request.query);
   const { system, engine } = systemOf(request, systemParam(request.query));
   await request.names.assertKnown(system, [['event', event]], now);
-  const trend = await trendCounts(engine, [event], { timeGroup: 'days', periods: SPARKLINE_LIMITS.days, now: now ?? new Date() });
+  const trend = await trendCounts(engine, [event], { timeGroup: 'days', periods: SPARKLINE_LIMITS.days, now: now ?? new Date(), signal: request.signal });
   const counts = nullBeyond(trend.series[0]!.counts, sparklineRetention(engine.expire, trend.dates, new Date(), engine.timeZone));
   const label = `${event}: users per day over the last ${SPARKLINE_LIMITS.days} days: ${counts.map((n) => n ?? 'expired').join(', ')}`;
   return svgAnswer(sparkline(counts, label).value);

@@ -21,7 +21,7 @@ export async function funnelsRoute(request: DashboardRequest): Promise<Dashboard
   const segment = query.segment === undefined ? undefined : await segmentOf(engine, query.segment, 'segment');
   const breakdown = [];
   for (const event of query.breakdown) breakdown.push({ event, set: await segmentOf(engine, event, 'breakdown') });
-  const options: FunnelOptions = { timeGroup: query.timeGroup, periods: query.periods, window: query.window, order: query.order, now: query.now };
+  const options: FunnelOptions = { timeGroup: query.timeGroup, periods: query.periods, window: query.window, order: query.order, now: query.now, signal: request.signal };
   const result = await engine.getFunnel(query.steps, { ...options, segment });
   const parts = [];
   for (const { event, set } of breakdown) {

@@ -18,7 +18,7 @@ export async function lifecycleRoute(request: DashboardRequest): Promise<Dashboa
   const created: [string, string][] = query.created ? [['created', query.created]] : [];
   await request.names.assertKnown(system, [['event', query.event], ...created], query.now);
   const segment = query.segment === undefined ? undefined : await segmentOf(engine, query.segment, 'segment');
-  const lifecycle = await engine.getLifecycle(query.event, { timeGroup: query.timeGroup, periods: query.periods, now: query.now, created: query.created, segment });
+  const lifecycle = await engine.getLifecycle(query.event, { timeGroup: query.timeGroup, periods: query.periods, now: query.now, created: query.created, segment, signal: request.signal });
   const result = engine.timeZone.isUtc ? lifecycle : { ...lifecycle, timeZone: engine.timeZone.name };
   const beyond = lifecycleRetention(result, engine.expire, new Date());
   if (query.format === 'json') return jsonAnswer({ ...lifecycleJson(result, beyond), ...(query.segment === undefined ? {} : { segment: query.segment }) });

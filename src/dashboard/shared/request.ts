@@ -15,6 +15,8 @@ export interface DashboardRequest {
   readonly names: EventNameCache;
   /** The prefix, the tabs, and this page's path. */
   readonly frame: PageFrame;
+  /** Aborted when the client leaves: every engine call of the page takes it, and stops at its next Redis call. */
+  readonly signal?: AbortSignal;
 }
 
 /** A page's handler: parses its query (a `BitmapistArgumentError` naming the parameter), reads, answers. */

@@ -20,7 +20,7 @@ export async function trendsRoute(request: DashboardRequest): Promise<DashboardR
   const segment = query.segment === undefined ? undefined : await segmentOf(engine, query.segment, 'segment');
   const breakdown = [];
   for (const event of query.breakdown) breakdown.push({ event, set: await segmentOf(engine, event, 'breakdown') });
-  const options = { timeGroup: query.timeGroup, periods: query.periods, now: query.now ?? new Date() };
+  const options = { timeGroup: query.timeGroup, periods: query.periods, now: query.now ?? new Date(), signal: request.signal };
   const counted =
     breakdown.length === 0
       ? await trendCounts(engine, query.events, { ...options, segment })

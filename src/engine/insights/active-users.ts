@@ -1,6 +1,6 @@
 import { assertOptionsObject } from '../arguments.js';
 import { BitmapProgram, type Operand, type Register } from '../query/program.js';
-import { checkSegment, type InsightSource, type SegmentOption } from './source.js';
+import { checkSegment, checkSignal, type InsightSource, type SegmentOption, type SignalOption } from './source.js';
 import { checkCount, periodRange } from './ranges.js';
 
 /** Cap of {@link activeUsers}: at most `maxDays` days (three counts per day). */
@@ -43,13 +43,14 @@ export interface ActiveUsers {
 export async function activeUsers<Id>(
   bm: InsightSource<Id>,
   event: string,
-  options: { days?: number; now?: Date } & SegmentOption = {},
+  options: { days?: number; now?: Date } & SegmentOption & SignalOption = {},
 ): Promise<ActiveUsers> {
   assertOptionsObject(options);
   const days = options.days ?? 30;
   checkCount('days', days, ACTIVE_USERS_LIMITS.maxDays);
   const range = periodRange(bm.getEventData(event, { timeGroup: 'days', now: options.now ?? new Date() }), days);
   const segment = checkSegment(options.segment, range[0]!);
+  const signal = checkSignal(options.signal);
   const { week, month } = ACTIVE_USERS_WINDOWS;
   const lookback = month - 1;
   const timeline = Array.from({ length: days + lookback }, (_, u) => range[0]!.delta(u - lookback));
@@ -96,7 +97,7 @@ export async function activeUsers<Id>(
       count(monthly, mauSlots[i]!);
     }
   }
-  const sums = await bm.runProgram(p, undefined, 'days');
+  const sums = await bm.runProgram(p, undefined, 'days', signal);
   const [dau, wau, mau] = [dauSlots, wauSlots, mauSlots].map((list) => list.map((slot) => sums[slot]!)) as [number[], number[], number[]];
   return {
     event,

@@ -9,7 +9,7 @@ import { periodSuffix } from '../time/suffixes.js';
 import { canonicalTimeGroup } from '../time/time-groups.js';
 import type { TimeZone } from '../time/time-zone.js';
 import { checkCount } from './ranges.js';
-import { checkSegment, type InsightSource, type SegmentOption } from './source.js';
+import { checkSegment, checkSignal, type InsightSource, type SegmentOption, type SignalOption } from './source.js';
 
 /** The caps of a funnel: 2 to 10 steps; entry periods and the window per time group (defaults too). */
 export const FUNNEL_LIMITS = {
@@ -26,7 +26,7 @@ export type FunnelOrder = 'sequential' | 'any';
 export type FunnelTimeGroup = 'days' | 'weeks';
 
 /** Options of `getFunnel`. */
-export interface FunnelOptions extends SegmentOption {
+export interface FunnelOptions extends SegmentOption, SignalOption {
   /** `days` (default) or `weeks` (singular forms too). */
   timeGroup?: FunnelTimeGroup | 'day' | 'week';
   /** Entry periods, ending with the one containing `now` (default 30; days 1 to 90, weeks 1 to 52). */
@@ -60,7 +60,7 @@ export interface FunnelResult {
 export interface FunnelSource extends InsightSource {
   readonly timeZone: TimeZone;
   /** Runs a program where the users of `population` are (see `ProgramRunner`), summing each count slot. */
-  runProgram(program: BitmapProgram, population: readonly Leaf[], limitArgument: string): Promise<number[]>;
+  runProgram(program: BitmapProgram, population: readonly Leaf[], limitArgument: string, signal?: AbortSignal): Promise<number[]>;
 }
 
 /** The checked options of a funnel, with its entry periods' starts and key suffixes. */
@@ -73,6 +73,7 @@ interface FunnelPlan {
   dates: Date[];
   suffixes: string[];
   segment: Expression | undefined;
+  signal: AbortSignal | undefined;
   /** Per entry period: whether its window (through period i + window) is over by `now`, the instant. */
   complete: boolean[];
 }
@@ -104,7 +105,8 @@ export function planFunnel(steps: unknown, options: FunnelOptions, source: Pick<
   const complete = dates.map((date) => addPeriods(unit, date, window + 1, zone).getTime() - 1 <= now.getTime());
   // `now` itself, not its period's start: the first ISO week of the year 1000 starts in 999, before any date taken.
   const segment = checkSegment(options.segment, source.getEventData(steps[0] as string, { timeGroup, now }))?.expression;
-  return { steps: steps as string[], timeGroup, periods, window, order, dates, suffixes: dates.map((date) => periodSuffix(unit, date, zone)), segment, complete };
+  const signal = checkSignal(options.signal);
+  return { steps: steps as string[], timeGroup, periods, window, order, dates, suffixes: dates.map((date) => periodSuffix(unit, date, zone)), segment, signal, complete };
 }
 
 /**
@@ -115,7 +117,8 @@ export function planFunnel(steps: unknown, options: FunnelOptions, source: Pick<
 export async function funnel(source: FunnelSource, steps: unknown, options: FunnelOptions = {}): Promise<FunnelResult> {
   const plan = planFunnel(steps, options, source);
   const { program, slots } = funnelProgram(plan);
-  const sums = await source.runProgram(program, plan.suffixes.map((suffix) => ({ kind: 'leaf', event: plan.steps[0]!, suffix })), 'funnel');
+  const population = plan.suffixes.map((suffix): Leaf => ({ kind: 'leaf', event: plan.steps[0]!, suffix }));
+  const sums = await source.runProgram(program, population, 'funnel', plan.signal);
   const entries = slots.entries.map((row, e) => ({ counts: row.map((slot) => sums[slot]!), complete: plan.complete[e]! }));
   return {
     timeGroup: plan.timeGroup,

@@ -1,4 +1,4 @@
-import { checkSegment, periodOperand, type InsightSource, type SegmentOption } from './source.js';
+import { checkSegment, checkSignal, periodOperand, type InsightSource, type SegmentOption, type SignalOption } from './source.js';
 import { assertOptionsObject } from '../arguments.js';
 import { BitmapistArgumentError } from '../errors.js';
 import { BitmapProgram, type Operand } from '../query/program.js';
@@ -9,7 +9,7 @@ import { assertEventName } from '../keys/names.js';
 export const MAX_LIFECYCLE_PERIODS = 90;
 
 /** Options of `getLifecycle`. */
-export interface LifecycleOptions extends SegmentOption {
+export interface LifecycleOptions extends SegmentOption, SignalOption {
   /** days (default), weeks, months or years. */
   timeGroup?: TimeGroupInput;
   /** How many periods, ending with the one containing `now` (1 to {@link MAX_LIFECYCLE_PERIODS}, default 30). */
@@ -64,6 +64,7 @@ export async function lifecycle<Id>(source: InsightSource<Id>, event: string, op
   }
   const last = source.getEventData(event, { timeGroup: unit, now: options.now ?? new Date() });
   const segment = checkSegment(options.segment, last);
+  const signal = checkSignal(options.signal);
   // Period k of the range, k = 0 being the period before the range.
   const active = Array.from({ length: periods + 1 }, (_, k) => last.delta(k - periods));
   const created = options.created;
@@ -108,7 +109,7 @@ export async function lifecycle<Id>(source: InsightSource<Id>, event: string, op
     }
     previous = current;
   });
-  const sums = await source.runProgram(p, undefined, 'periods');
+  const sums = await source.runProgram(p, undefined, 'periods', signal);
 
   const get = (k: number, name: keyof (typeof slots)[number]) => sums[slots[k]![name]]!;
   const result: LifecycleResult = {

@@ -15,7 +15,7 @@ export interface InsightSource<Id = unknown> {
    * Runs a program where the users of `population` are (all of each bitmap it reads without one) and sums each of
    * its count slots; `limitArgument` names what a program over the memory cap is refused for.
    */
-  runProgram(program: BitmapProgram, population: readonly Leaf[] | undefined, limitArgument: string): Promise<number[]>;
+  runProgram(program: BitmapProgram, population: readonly Leaf[] | undefined, limitArgument: string, signal?: AbortSignal): Promise<number[]>;
 }
 
 /**
@@ -36,6 +36,21 @@ export function countPeriod(p: BitmapProgram, expression: Expression, slot: numb
   const users = periodOperand(p, expression, work);
   if (segment !== undefined) p.and(work, users, segment);
   p.count(work, slot);
+}
+
+/** The option every insight (and a cohort) takes to stop early. */
+export interface SignalOption {
+  /**
+   * Once aborted, the work's next Redis call rejects with the signal's reason, unsent (one waiting its turn at
+   * once), and its scratch keys are deleted: for a request whose client left.
+   */
+  signal?: AbortSignal;
+}
+
+/** Checks a `signal` option: undefined or an `AbortSignal` (a {@link BitmapistArgumentError} naming `signal`). */
+export function checkSignal(signal: unknown): AbortSignal | undefined {
+  if (signal === undefined || signal instanceof AbortSignal) return signal;
+  throw new BitmapistArgumentError('signal', 'must be an AbortSignal');
 }
 
 /** The option every insight takes to count only some users. */

@@ -1,9 +1,10 @@
+import { settleAll } from '../redis/bounded.js';
 import { assertOptionsObject } from '../arguments.js';
 import { BitmapistArgumentError } from '../errors.js';
 import { checkCount, periodRange } from './ranges.js';
 import { timeGroupUnit, unitTimeGroup, type TimeGroup, type TimeGroupInput } from '../time/time-groups.js';
 import { BitmapProgram } from '../query/program.js';
-import { checkSegment, countPeriod, type InsightSource, type SegmentOption } from './source.js';
+import { checkSegment, checkSignal, countPeriod, type InsightSource, type SegmentOption, type SignalOption } from './source.js';
 
 /**
  * Caps of {@link trendCounts}: at most `maxEvents` events, and per time group at most `maxPeriods` periods
@@ -24,7 +25,7 @@ export interface Trend {
 }
 
 /** Options of {@link trendCounts}. */
-export interface TrendOptions extends SegmentOption {
+export interface TrendOptions extends SegmentOption, SignalOption {
   timeGroup?: TimeGroupInput;
   /** How many periods, the last one containing `now` (default 30, or the time group's cap when smaller). */
   periods?: number;
@@ -50,9 +51,10 @@ export async function trendCounts<Id>(bm: InsightSource<Id>, events: readonly st
   // Array.from, not map: a sparse array's holes are refused as event names, never skipped.
   const lastSets = Array.from(events, (event) => bm.getEventData(event, { timeGroup: unit, now }));
   const segment = checkSegment(options.segment, lastSets[0]!);
+  const signal = checkSignal(options.signal);
   const ranges = lastSets.map((last) => periodRange(last, periods));
   // One program per event, run side by side: Redis works on one while the other's reply travels.
-  const series = await Promise.all(ranges.map(async (range) => {
+  const series = await settleAll(ranges.map(async (range) => {
     const p = new BitmapProgram();
     const segmentRegister = segment && p.register();
     if (segmentRegister !== undefined) p.expression(segmentRegister, segment!.expression);
@@ -62,7 +64,7 @@ export async function trendCounts<Id>(bm: InsightSource<Id>, events: readonly st
       countPeriod(p, set.expression, slot, work, segmentRegister);
       return slot;
     });
-    const sums = await bm.runProgram(p, undefined, 'periods');
+    const sums = await bm.runProgram(p, undefined, 'periods', signal);
     return slots.map((slot) => sums[slot]!);
   }));
   return {

@@ -42,6 +42,8 @@ export class BlockCalls {
     private readonly redis: RedisClient,
     private readonly keys: KeyNames,
     private readonly limiter: CallLimiter,
+    /** Once aborted, the next call rejects with its reason, unsent (scratch keys are deleted all the same). */
+    private readonly signal?: AbortSignal,
   ) {}
 
   /** `count`, `has` (1 or 0) or `length` (the longest bitmap read, in bytes) of an expression in one block. */
@@ -71,7 +73,7 @@ export class BlockCalls {
       const ids: number[] = [];
       for (let start = 0; start < done.universe; start += FETCH_CHUNK_BYTES) {
         const end = Math.min(done.universe, start + FETCH_CHUNK_BYTES) - 1;
-        const chunk = await this.limiter.run(() => this.redis.getrangeBuffer(key, start, end));
+        const chunk = await this.limiter.run(() => this.redis.getrangeBuffer(key, start, end), this.signal);
         bitmapIds(chunk, base + start * 8, ids);
       }
       return ids;
@@ -111,13 +113,15 @@ export class BlockCalls {
         const args = [call.leaves.length, output, bit, SCRATCH_TTL_MS, state[2], EVALUATE_CALL_BUDGET_US, state[0], state[1]];
         const reply = (await this.limiter.run(() =>
           runScript(this.redis.bitmapistEvaluateBuffer(keys.length, ...keys, ...args, ...call.program)),
-        )) as unknown as Reply;
+        this.signal)) as unknown as Reply;
         const [status, step, ref, universe, bytes] = reply;
         if (status.toString() === 'done') return { count: step, ref: ref?.toString() ?? 'E', universe: universe ?? 0, bytes };
         state = [step, ref!.toString(), universe!];
       }
     } catch (error) {
-      void this.discard(call.scratch); // not awaited: Redis may be away; the TTL is the safety net
+      // Not awaited after a failure (Redis may be away; the TTL is the safety net), but after an abort it is there.
+      const discarded = this.discard(call.scratch);
+      if (this.signal?.aborted) await discarded;
       throw error;
     }
   }
@@ -125,6 +129,6 @@ export class BlockCalls {
   /** Deletes scratch keys (best effort: their TTL removes them anyway). */
   private async discard(scratch: string[]): Promise<void> {
     if (scratch.length === 0) return;
-    await this.limiter.run(() => this.redis.unlink(...scratch), true).catch(() => undefined);
+    await this.limiter.run(() => this.redis.unlink(...scratch)).catch(() => undefined);
   }
 }

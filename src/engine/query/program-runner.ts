@@ -45,34 +45,41 @@ export class ProgramRunner {
   /**
    * Runs `program` and resolves to the sum of each slot: on the window of `population`'s users, or without one on
    * the whole bitmaps the program reads. `limitArgument` names the argument a request whose registers would hold
-   * over `maxBytes` is refused for (a {@link BitmapistArgumentError}).
+   * over `maxBytes` is refused for (a {@link BitmapistArgumentError}). Once `signal` aborts, the next call
+   * rejects with its reason, unsent (the registers are deleted all the same).
    */
-  async run(program: BitmapProgram, population: readonly Leaf[] | undefined, limitArgument: string): Promise<number[]> {
+  async run(program: BitmapProgram, population: readonly Leaf[] | undefined, limitArgument: string, signal?: AbortSignal): Promise<number[]> {
     const sums = new Array<number>(program.slots).fill(0);
     const blocks = await this.registry.inUse();
     await this.limiter.map(blocks, async (block) => {
-      const window = population === undefined ? WHOLE : await this.window(population, block);
+      const window = population === undefined ? WHOLE : await this.window(population, block, signal);
       if (window === undefined) return;
-      const counts = await this.runBlock(program, block, window, limitArgument);
+      const counts = await this.runBlock(program, block, window, limitArgument, signal);
       counts.forEach((count, i) => {
         const slot = program.counts[i]!;
         sums[slot] = sums[slot]! + count;
       });
-    });
+    }, signal);
     return sums;
   }
 
   /** The byte window of the users of `population` in a block (undefined when it has none). */
-  private async window(population: readonly Leaf[], block: number): Promise<{ lo: number; hi: number } | undefined> {
+  private async window(population: readonly Leaf[], block: number, signal: AbortSignal | undefined): Promise<{ lo: number; hi: number } | undefined> {
     if (population.length === 0) return undefined;
     const keys = population.map((leaf) => this.keys.eventKey(leaf.event, leaf.suffix, block));
-    const reply = await this.limiter.run(() => runScript(this.redis.bitmapistCohortWindows(keys.length, ...keys, this.limits.callBudget, 1, keys.length)));
+    const reply = await this.limiter.run(() => runScript(this.redis.bitmapistCohortWindows(keys.length, ...keys, this.limits.callBudget, 1, keys.length)), signal);
     const [lo, hi] = [reply[1]!, reply[2]!];
     return lo < 0 ? undefined : { lo, hi };
   }
 
   /** Runs the whole program in one block; resolves to the value of each count, in program order. */
-  private async runBlock(program: BitmapProgram, block: number, { lo, hi }: { lo: number; hi: number }, limitArgument: string): Promise<number[]> {
+  private async runBlock(
+    program: BitmapProgram,
+    block: number,
+    { lo, hi }: { lo: number; hi: number },
+    limitArgument: string,
+    signal: AbortSignal | undefined,
+  ): Promise<number[]> {
     const leaves = program.leaves.map((leaf) => this.keys.eventKey(leaf.event, leaf.suffix, block));
     const registers = this.keys.scratchKeys(program.registers + SCRIPT_TEMPORARIES, block);
     const keys = [...leaves, ...registers];
@@ -84,7 +91,7 @@ export class ProgramRunner {
         // As many instructions as about twice the last call ran: each call parses only what it may run.
         const end = program.cutAt(next + chunk);
         const args = [leaves.length, window[0]!, window[1]!, SCRATCH_TTL_MS, this.limits.callBudget, next + 1, this.limits.maxBytes, ...program.argumentsBetween(next, end)];
-        const reply = await this.limiter.run(() => runScript(this.redis.bitmapistRunProgram(keys.length, ...keys, ...args))).catch((error: unknown) => {
+        const reply = await this.limiter.run(() => runScript(this.redis.bitmapistRunProgram(keys.length, ...keys, ...args)), signal).catch((error: unknown) => {
           throw limitRefusal(error, limitArgument, this.limits.maxBytes) ?? error;
         });
         counts.push(...reply.slice(3));
@@ -100,8 +107,9 @@ export class ProgramRunner {
       }
     } finally {
       // Not awaited after a failure: Redis may be away; the registers' TTL removes them anyway.
-      const deleted = this.limiter.run(() => this.redis.unlink(...registers), true).catch(() => undefined);
-      if (counts.length === program.counts.length) await deleted;
+      const deleted = this.limiter.run(() => this.redis.unlink(...registers)).catch(() => undefined);
+      // Awaited when the program ended, or was stopped by its signal (Redis is there): its keys are gone first.
+      if (counts.length === program.counts.length || signal?.aborted) await deleted;
     }
     return counts;
   }

@@ -1,5 +1,5 @@
-import { throwIfAborted } from './abort-scope.js';
 import { UNGUARDED, type ReadGuard } from './availability.js';
+import { settleAll } from './bounded.js';
 
 /** How many read script calls one Bitmapist instance keeps in flight at most (see {@link CallLimiter}). */
 export const READ_CALLS_IN_FLIGHT = 2;
@@ -27,18 +27,18 @@ export class CallLimiter {
   }
 
   /**
-   * Runs `call` once fewer than `maxInFlight` calls are running; resolves or rejects as it does. Work whose
-   * signal was aborted meanwhile (see `runWithSignal`) rejects unsent, unless the call is `cleanup` (scratch keys
-   * deleted after the work failed or ended).
+   * Runs `call` once fewer than `maxInFlight` calls are running; resolves or rejects as it does. With `signal`
+   * (the work's, e.g. a dashboard view whose client may leave), an abort rejects with its reason, unsent: at
+   * once while the call waits its turn (its place goes to the next one), or when its turn comes.
    */
-  async run<T>(call: () => Promise<T>, cleanup = false): Promise<T> {
+  async run<T>(call: () => Promise<T>, signal?: AbortSignal): Promise<T> {
     if (this.inFlight >= this.maxInFlight) {
-      await new Promise<void>((resolve) => this.waiting.push(resolve));
+      await this.turn(signal);
     } else {
       this.inFlight += 1;
     }
     try {
-      if (!cleanup) throwIfAborted();
+      signal?.throwIfAborted();
       this.guard.check();
       return await this.guard.answer(call());
     } finally {
@@ -48,13 +48,37 @@ export class CallLimiter {
     }
   }
 
+  /** Waits for a running call to hand over its place; rejects (without one) when `signal` aborts first. */
+  private turn(signal: AbortSignal | undefined): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      if (signal === undefined) {
+        this.waiting.push(resolve);
+        return;
+      }
+      if (signal.aborted) {
+        reject(signal.reason);
+        return;
+      }
+      const leave = () => {
+        this.waiting.splice(this.waiting.indexOf(handOver), 1);
+        reject(signal.reason);
+      };
+      const handOver = () => {
+        signal.removeEventListener('abort', leave);
+        resolve();
+      };
+      signal.addEventListener('abort', leave, { once: true });
+      this.waiting.push(handOver);
+    });
+  }
+
   /**
    * Runs `task` for every item, at most `maxInFlight` items at a time (a task that makes several calls keeps
    * its partial state, e.g. scratch keys, for a few items only), and resolves to the results in order. The guard
    * is checked before each task starts, as before each call of {@link run} (a task's own calls are waited for
    * through {@link run}, or as it sees fit).
    */
-  async map<T, R>(items: readonly T[], task: (item: T) => Promise<R>): Promise<R[]> {
+  async map<T, R>(items: readonly T[], task: (item: T) => Promise<R>, signal?: AbortSignal): Promise<R[]> {
     const results: R[] = new Array<R>(items.length);
     let next = 0;
     let failed = false;
@@ -62,7 +86,7 @@ export class CallLimiter {
       while (next < items.length && !failed) {
         const index = next++;
         try {
-          throwIfAborted();
+          signal?.throwIfAborted();
           this.guard.check();
           results[index] = await task(items[index]!);
         } catch (error) {
@@ -71,7 +95,8 @@ export class CallLimiter {
         }
       }
     };
-    await Promise.all(Array.from({ length: Math.min(this.maxInFlight, items.length) }, worker));
+    // The tasks in flight when one fails finish (and clean up) before the failure is reported.
+    await settleAll(Array.from({ length: Math.min(this.maxInFlight, items.length) }, worker));
     return results;
   }
 }

@@ -51,6 +51,8 @@ export interface LocalContext {
   limiter: CallLimiter;
   /** The reads refused as too long lately: not asked again (see {@link LongReads}). */
   longReads?: LongReads;
+  /** The cohort's: once aborted, the next call rejects with its reason, unsent. */
+  signal?: AbortSignal;
 }
 
 /**
@@ -90,7 +92,7 @@ export async function countLocally(
     const counts = sections.flatMap((section) => [section.populations, section.keys.length - section.populations]);
     const names = sections.flatMap((section) => section.keys);
     if (ctx.longReads?.has(names)) return false;
-    const reply = await ctx.limiter.run(() => runScript(ctx.redis.bitmapistReadBitmapsBuffer(names.length, ...names, limits.scanBytes, bytesLeft, sections.length, ...counts)));
+    const reply = await ctx.limiter.run(() => runScript(ctx.redis.bitmapistReadBitmapsBuffer(names.length, ...names, limits.scanBytes, bytesLeft, sections.length, ...counts)), ctx.signal);
     if (reply[0] !== 1) {
       ctx.longReads?.add(names);
       return false;
@@ -179,7 +181,7 @@ export async function countWindowsLocally(
   const { sections } = read;
   const multi = ctx.redis.multi();
   for (const { section, ranges } of sections.values()) for (const [k, [start, end]] of ranges) multi.getrangeBuffer(section.keys[k]!, start, end - 1);
-  const replies = await ctx.limiter.run(() => multi.exec());
+  const replies = await ctx.limiter.run(() => multi.exec(), ctx.signal);
   // EXEC answers null only for a transaction aborted by WATCH, which this one never sets: never a partial answer.
   if (replies === null) throw new Error('the MULTI of a cohort read was aborted');
   let reply = 0;

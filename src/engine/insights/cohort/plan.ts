@@ -8,7 +8,7 @@ import { periodSuffixes } from '../../time/suffixes.js';
 import { timeGroupUnit, type TimeGroupInput } from '../../time/time-groups.js';
 import { assertEventName } from '../../keys/names.js';
 import { assertIntegerInRange, assertOptionalBoolean, assertOptionsObject } from '../../arguments.js';
-import { checkSegment, type InsightSource, type SegmentOption } from '../source.js';
+import { checkSegment, type InsightSource, type SegmentOption, type SignalOption } from '../source.js';
 
 /**
  * How returning users are counted: `first` counts a user only in the first period they come back,
@@ -23,7 +23,7 @@ export const MAX_COHORT_SIZE = 366;
  * Options of `getCohort`. With `segment`, a row's population is its primary event's users in the segment, so
  * every total and cell counts the segment's users only.
  */
-export interface CohortOptions extends SegmentOption {
+export interface CohortOptions extends SegmentOption, SignalOption {
   /** Events chained onto the secondary event (`and` narrows, `or` widens). */
   additionalEvents?: readonly ChainedEvent[];
   /** `days` (default), `weeks`, `months` or `years`; singular forms are accepted too. */

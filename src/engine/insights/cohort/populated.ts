@@ -19,6 +19,8 @@ export interface WindowsContext {
   keys: KeyNames;
   limiter: CallLimiter;
   limits: { callBudget: number; maxKeysPerCall: number };
+  /** The cohort's: once aborted, the next call rejects with its reason, unsent. */
+  signal?: AbortSignal;
 }
 
 /** Byte lengths by block, event and suffix: the plan's strings hash once, where a key built per lookup would not. */
@@ -49,7 +51,7 @@ export async function populatedRows(ctx: WindowsContext, plan: CohortPlan, block
     const { keys, args } = windowsCall(primaries, from, ctx.limits.callBudget, ctx.limits.maxKeysPerCall - (ask ? others.length : 0));
     if (!scanAll) args.push('small', SMALL_ROW_BYTES);
     if (ask) args.push('lengths', others.length);
-    const reply = await ctx.limiter.run(() => runScript(ctx.redis.bitmapistCohortWindows(keys.length + (ask ? others.length : 0), ...keys, ...(ask ? others : []), ...args)));
+    const reply = await ctx.limiter.run(() => runScript(ctx.redis.bitmapistCohortWindows(keys.length + (ask ? others.length : 0), ...keys, ...(ask ? others : []), ...args)), ctx.signal);
     const done = reply[0]!;
     if (ask) {
       let i = 1 + 2 * done;

@@ -81,9 +81,10 @@ export class CohortRunner {
 
   /**
    * Computes a planned cohort (only the users of its segment, if it has one); throws
-   * {@link BitmapistArgumentError} when it would read over `maxBytes`.
+   * {@link BitmapistArgumentError} when it would read over `maxBytes`. Once `signal` aborts, the next call
+   * rejects with its reason, unsent (scratch keys are deleted all the same).
    */
-  async cohort(plan: CohortPlan): Promise<CohortResult> {
+  async cohort(plan: CohortPlan, signal?: AbortSignal): Promise<CohortResult> {
     const { segment } = plan;
     const groups = blockGroups(await this.registry.inUse(), this.redis instanceof Cluster ? 1 : BLOCKS_PER_GROUP);
     const work: RowWork[][] = [];
@@ -92,7 +93,7 @@ export class CohortRunner {
     await forEachBounded(groups.keys(), this.limits.callsInFlight, async (g) => {
       // Without a segment (or with one event bitmap as its segment), a group is counted in the process when its
       // bitmaps are short, or once its windows are known when the bytes within them are few; otherwise in Redis.
-      const local = countableLocally(plan) && this.limits.localBytes > 0 ? { redis: this.redis, keys: this.keys, limiter: this.limiter, longReads: this.longReads } : undefined;
+      const local = countableLocally(plan) && this.limits.localBytes > 0 ? { redis: this.redis, keys: this.keys, limiter: this.limiter, longReads: this.longReads, signal } : undefined;
       const { localBytes, localScanBytes } = this.limits;
       if (local && localScanBytes > 0 && (await countLocally(local, plan, groups[g]!, { bytes: localBytes, scanBytes: localScanBytes }, sums))) {
         work[g] = [];
@@ -100,12 +101,12 @@ export class CohortRunner {
       }
       // A segment that is an expression: evaluated in Redis, then read with the rows when they are few bytes.
       const evaluated = segment !== undefined && !local && localBytes > 0;
-      work[g] = await populatedRows({ redis: this.redis, keys: this.keys, limiter: this.limiter, limits: this.limits }, plan, groups[g]!, local !== undefined || evaluated);
+      work[g] = await populatedRows({ redis: this.redis, keys: this.keys, limiter: this.limiter, limits: this.limits, signal }, plan, groups[g]!, local !== undefined || evaluated);
       if (local && (await countWindowsLocally(local, plan, work[g]!, localBytes, sums))) {
         work[g] = [];
         return;
       }
-      if (evaluated && (await this.countEvaluatedLocally(plan, work[g]!, segment, sums))) {
+      if (evaluated && (await this.countEvaluatedLocally(plan, work[g]!, segment, sums, signal))) {
         work[g] = [];
         return;
       }
@@ -122,13 +123,13 @@ export class CohortRunner {
       );
     }
     if (segment !== undefined) {
-      await this.segmentedChains(plan, work, segment, sums);
+      await this.segmentedChains(plan, work, segment, sums, signal);
       return assembleCohort(plan, sums);
     }
     const chains = function* (this: CohortRunner) {
       for (const rows of work) yield* this.chains(rows);
     };
-    await forEachBounded(chains.call(this), this.limits.callsInFlight, (chain) => this.runChain(plan, chain, sums));
+    await forEachBounded(chains.call(this), this.limits.callsInFlight, (chain) => this.runChain(plan, chain, sums, signal));
     return assembleCohort(plan, sums);
   }
 
@@ -139,7 +140,7 @@ export class CohortRunner {
    * keys deleted. Answers false, having added nothing, when the rows are too many bytes: they are then counted
    * in Redis.
    */
-  private async countEvaluatedLocally(plan: CohortPlan, rows: RowWork[], segment: Expression, sums: CohortSums): Promise<boolean> {
+  private async countEvaluatedLocally(plan: CohortPlan, rows: RowWork[], segment: Expression, sums: CohortSums, signal?: AbortSignal): Promise<boolean> {
     if (rows.length === 0) return true;
     const universes = new Map<number, number>();
     for (const row of rows) universes.set(row.block, Math.max(universes.get(row.block) ?? 0, row.hi + 1));
@@ -148,7 +149,7 @@ export class CohortRunner {
     if (windowsRead(this.keys, plan, rows, this.limits.localBytes, placeholders) === undefined) return false;
     // Every block's segment at once (the limiter bounds the calls in flight); each one evaluated is deleted after.
     const blocks = [...universes.keys()];
-    const evaluated = await Promise.allSettled(blocks.map((block) => evaluateSegment(this.redis, this.keys, this.limiter, segment, block, universes.get(block)!)));
+    const evaluated = await Promise.allSettled(blocks.map((block) => evaluateSegment(this.redis, this.keys, this.limiter, segment, block, universes.get(block)!, signal)));
     const held = evaluated.flatMap((outcome) => (outcome.status === 'fulfilled' ? [outcome.value] : []));
     try {
       const failed = evaluated.find((outcome) => outcome.status === 'rejected');
@@ -159,11 +160,11 @@ export class CohortRunner {
         if (known.kind !== 'none') keys.set(block, known.kind === 'key' ? known.segment.key : undefined);
       });
       const kept = rows.filter((row) => keys.has(row.block));
-      const ctx = { redis: this.redis, keys: this.keys, limiter: this.limiter };
+      const ctx = { redis: this.redis, keys: this.keys, limiter: this.limiter, signal };
       return kept.length === 0 || (await countWindowsLocally(ctx, plan, kept, this.limits.localBytes, sums, keys));
     } finally {
       const scratch = held.flatMap((known) => (known.kind === 'key' ? known.scratch : []));
-      if (scratch.length > 0) await this.limiter.run(() => this.redis.unlink(...scratch), true).catch(() => undefined);
+      if (scratch.length > 0) await this.limiter.run(() => this.redis.unlink(...scratch)).catch(() => undefined);
     }
   }
 
@@ -172,16 +173,16 @@ export class CohortRunner {
    * in a block: the end of its rows' populations), leaves out the rows of blocks where the segment is empty, and
    * gives `cohort_row` the others' segment keys.
    */
-  private async segmentedChains(plan: CohortPlan, work: RowWork[][], segment: Expression, sums: CohortSums): Promise<void> {
+  private async segmentedChains(plan: CohortPlan, work: RowWork[][], segment: Expression, sums: CohortSums, signal?: AbortSignal): Promise<void> {
     const universes = new Map<number, number>();
     for (const row of work.flat()) universes.set(row.block, Math.max(universes.get(row.block) ?? 0, row.hi + 1));
     const chains = work.flatMap((rows) => [...this.chains(rows)]);
     const uses = new Map<number, number>();
     for (const chain of chains) for (const block of new Set(chain.map((row) => row.block))) uses.set(block, (uses.get(block) ?? 0) + 1);
     const segments = new BlockSegments(
-      (block) => evaluateSegment(this.redis, this.keys, this.limiter, segment, block, universes.get(block)!),
+      (block) => evaluateSegment(this.redis, this.keys, this.limiter, segment, block, universes.get(block)!, signal),
       uses,
-      (keys) => this.limiter.run(() => this.redis.unlink(...keys), true),
+      (keys) => this.limiter.run(() => this.redis.unlink(...keys)),
     );
     try {
       await forEachBounded(chains, this.limits.callsInFlight, async (chain) => {
@@ -191,7 +192,7 @@ export class CohortRunner {
           for (const block of blocks) held.set(block, await segments.use(block));
           const rows = chain.filter((row) => held.get(row.block)!.kind !== 'none');
           if (rows.length === 0) return;
-          await this.runChain(plan, rows, sums, (block) => {
+          await this.runChain(plan, rows, sums, signal, (block) => {
             const known = held.get(block)!;
             return known.kind === 'key' ? known.segment : undefined;
           });
@@ -200,7 +201,9 @@ export class CohortRunner {
         }
       });
     } catch (error) {
-      void segments.discardAll(); // not awaited: Redis may be away; the TTL is the safety net
+      // Not awaited after a failure (Redis may be away; the TTL is the safety net), but after an abort it is there.
+      const discarded = segments.discardAll();
+      if (signal?.aborted) await discarded;
       throw error;
     }
   }
@@ -225,7 +228,13 @@ export class CohortRunner {
    * Runs one chain: `cohort_row` calls, each resuming where the previous one stopped (with `segmentOf`, each row's
    * population ANDed with its block's segment key).
    */
-  private async runChain(plan: CohortPlan, rows: RowWork[], sums: CohortSums, segmentOf?: (block: number) => SegmentKey | undefined): Promise<void> {
+  private async runChain(
+    plan: CohortPlan,
+    rows: RowWork[],
+    sums: CohortSums,
+    signal: AbortSignal | undefined,
+    segmentOf?: (block: number) => SegmentKey | undefined,
+  ): Promise<void> {
     const scratch = this.keys.scratchKeys(5, rows[0]!.block);
     const keyOf = (leaf: Leaf, block: number) => this.keys.eventKey(leaf.event, leaf.suffix, block);
     const limits = { ttlMs: SCRATCH_TTL_MS, budget: this.limits.callBudget, maxKeys: this.limits.maxKeysPerCall };
@@ -233,7 +242,7 @@ export class CohortRunner {
     try {
       while (at.row < rows.length) {
         const { keys, args, slices } = cellsCall(plan.mode, rows, at, keyOf, scratch, limits, segmentOf);
-        const reply = await this.limiter.run(() => runScript(this.redis.bitmapistCohortRow(keys.length, ...keys, ...args)));
+        const reply = await this.limiter.run(() => runScript(this.redis.bitmapistCohortRow(keys.length, ...keys, ...args)), signal);
         at = readCellsReply(reply, rows, slices, sums);
       }
     } catch (error) {

@@ -24,20 +24,21 @@ export async function evaluateSegment(
   expression: Expression,
   block: number,
   universe: number,
+  signal?: AbortSignal,
 ): Promise<BlockSegment> {
   if (expression.kind === 'leaf') {
     return { kind: 'key', segment: { key: keys.eventKey(expression.event, expression.suffix, block), scratch: false }, scratch: [] };
   }
-  const done = await new BlockCalls(redis, keys, limiter).bitmap(expression, block, universe);
+  const done = await new BlockCalls(redis, keys, limiter, signal).bitmap(expression, block, universe);
   const { ref, scratch } = done;
   if (ref === 'F') return { kind: 'all' };
   if (done.count === 0 || ref === 'E') {
-    if (ref === 'S') await limiter.run(() => redis.unlink(...scratch), true);
+    if (ref === 'S') await limiter.run(() => redis.unlink(...scratch));
     return { kind: 'none' };
   }
   if (ref.startsWith('k')) return { kind: 'key', segment: { key: done.leaves[Number(ref.slice(1)) - 1]!, scratch: false }, scratch: [] };
   // 'B': a small result came back in the reply (and its scratch key is gone): put it back for cohort_row.
-  if (ref === 'B') await limiter.run(() => redis.set(scratch[0]!, done.bytes!, 'PX', SCRATCH_TTL_MS));
+  if (ref === 'B') await limiter.run(() => redis.set(scratch[0]!, done.bytes!, 'PX', SCRATCH_TTL_MS), signal);
   return { kind: 'key', segment: { key: scratch[0]!, scratch: true }, scratch };
 }
 
