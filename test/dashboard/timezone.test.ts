@@ -34,6 +34,10 @@ describe('koa: the timezone option', () => {
       const page = await (await fetch(`${server.base}${path}`)).text();
       expect(page).to.contain('<td class="date">Thu 30 Jan 2025</td>');
       expect(page).to.contain('<td class="date">Fri 31 Jan 2025</td>');
+      // The events page counts at the end of the local day, and says so as the true instant (not UTC's end of day).
+      const events = JSON.parse(await (await fetch(`${server.base}/bitmapist/?format=json&now=2025-01-31`)).text());
+      expect(events.now).to.equal('2025-01-31T18:29:59.999Z');
+      expect(events.events.map((e: { name: string; day: number }) => [e.name, e.day])).to.deep.equal([['active', 1], ['signup', 1]]);
       const day = t.bitmapist.getEventData('active', { now: new Date('2025-01-31T19:00:00Z') });
       expect([day.periodStart.toISOString(), day.periodEnd.toISOString()]).to.deep.equal(['2025-01-31T18:30:00.000Z', '2025-02-01T18:29:59.999Z']);
     } finally {

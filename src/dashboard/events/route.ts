@@ -1,3 +1,4 @@
+import { toUtc } from '../../engine/time/periods.js';
 import { pageAnswer, systemOf, type DashboardRequest } from '../shared/request.js';
 import { jsonAnswer, type DashboardResponse } from '../shared/respond.js';
 import { eventCounts, eventsRetention, MAX_LISTED_EVENTS } from './data.js';
@@ -14,6 +15,10 @@ export async function eventsRoute(request: DashboardRequest): Promise<DashboardR
   const expired = eventsRetention(engine.expire, now, new Date(), engine.timeZone);
   const events = await eventCounts(engine, all.slice(0, MAX_LISTED_EVENTS), now, expired, request.signal);
   const omitted = Math.max(0, all.length - MAX_LISTED_EVENTS);
-  if (query.format === 'json') return jsonAnswer({ now: now.toISOString(), events, omitted, ...(expired ? { beyondRetention: expired } : {}) });
+  if (query.format === 'json') {
+    // The instant counted at: a date's local end of day in the engine's zone (its UTC end of day only in UTC).
+    const instant = toUtc(now, 'now', engine.timeZone).toDate();
+    return jsonAnswer({ now: instant.toISOString(), events, omitted, ...(expired ? { beyondRetention: expired } : {}) });
+  }
   return pageAnswer(request, 'Events', eventsPage({ prefix: request.frame.prefix, events, filter: query.prefix, omitted, now, expired }));
 }
