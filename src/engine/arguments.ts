@@ -22,6 +22,18 @@ export function assertOptionsObject(value: unknown, argument = 'options'): asser
   }
 }
 
+/**
+ * Refuses an option `options` holds (with a value) that is not one of `known`, naming it: a misspelled option
+ * (`timeZone` for `timezone`) is a mistake to say, not a default to apply silently.
+ */
+export function assertKnownOptions(options: object, known: readonly string[], owner: string): void {
+  for (const [name, value] of Object.entries(options)) {
+    if (value === undefined || known.includes(name)) continue;
+    const meant = known.find((option) => option.toLowerCase() === name.toLowerCase());
+    throw new BitmapistArgumentError(name, `is not an option of ${owner}${meant === undefined ? '' : ` (did you mean ${meant}?)`}`);
+  }
+}
+
 /** Checks an optional boolean option. */
 export function assertOptionalBoolean(value: unknown, argument: string): asserts value is boolean | undefined {
   if (value !== undefined && typeof value !== 'boolean') {

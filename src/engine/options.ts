@@ -1,5 +1,5 @@
 import { Cluster, Redis } from 'ioredis';
-import { assertIntegerInRange, assertOptionalBoolean, assertOptionsObject } from './arguments.js';
+import { assertIntegerInRange, assertKnownOptions, assertOptionalBoolean, assertOptionsObject } from './arguments.js';
 import { BitmapistArgumentError, BitmapistConfigError } from './errors.js';
 import { assertUserIdMode, DEFAULT_MAX_MAPPED_IDS, DEFAULT_MAX_USER_ID, MAX_BITMAP_USER_ID, type UserIdMode } from './ids/user-ids.js';
 import { DEFAULT_KEY_PREFIX, KeyNames, ShardedKeyNames } from './keys/key-names.js';
@@ -72,6 +72,13 @@ export interface EngineSettings {
   timeZone: TimeZone;
 }
 
+/** The options a {@link Bitmapist} takes: any other is refused, naming it. */
+const BITMAPIST_OPTIONS = [
+  'redis', 'keyPrefix', 'trackHourly', 'trackUnique', 'maxUserId', 'layout', 'shardBits', 'userIds', 'maxMappedIds', 'expire', 'timezone',
+] as const satisfies readonly (keyof BitmapistOptions)[];
+/** Compiles only while every option of the interface is in the list (a new one must be added there). */
+const BITMAPIST_OPTIONS_COMPLETE: Exclude<keyof BitmapistOptions, (typeof BITMAPIST_OPTIONS)[number]> extends never ? true : never = true;
+
 /**
  * Checks the options of a {@link Bitmapist} (a {@link BitmapistArgumentError} or {@link BitmapistConfigError}
  * naming the first refused one), applies their defaults, and opens the client from a URL.
@@ -79,6 +86,7 @@ export interface EngineSettings {
 export function checkOptions(options: BitmapistOptions<UserIdMode>): EngineSettings {
   // A URL or a client passed alone is a mistake to name, not a default connection to another server.
   assertOptionsObject(options);
+  assertKnownOptions(options, BITMAPIST_OPTIONS, 'Bitmapist');
   const { keyPrefix = DEFAULT_KEY_PREFIX, trackHourly = false, trackUnique = false, layout = 'compatible', shardBits = 20 } = options;
   if (typeof keyPrefix !== 'string') throw new BitmapistArgumentError('keyPrefix', 'must be a string');
   assertWellFormed(keyPrefix, 'keyPrefix');

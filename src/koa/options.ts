@@ -4,7 +4,7 @@ import type { Bitmapist } from '../engine/bitmapist.js';
 import type { BitmapistOptions } from '../engine/options.js';
 import { BitmapistConfigError } from '../engine/errors.js';
 import { assertEventName } from '../engine/keys/names.js';
-import { assertOptionsObject } from '../engine/arguments.js';
+import { assertKnownOptions, assertOptionsObject } from '../engine/arguments.js';
 import { checkExpireOptions } from '../engine/time/retention.js';
 import { TimeZone } from '../engine/time/time-zone.js';
 import type { UserIdMode } from '../engine/ids/user-ids.js';
@@ -102,9 +102,19 @@ export interface ResolvedOptions {
   trackLogins: TrackLoginsOptions | false;
 }
 
+/** The options `koaBitmapist` takes: any other is refused, naming it. */
+const PLUGIN_OPTIONS = [
+  'redisUrl', 'redis', 'system', 'systems', 'trackHourly', 'disableRouter', 'prefix', 'authorize', 'authorizeMetrics',
+  'keyPrefix', 'trackUnique', 'maxUserId', 'layout', 'shardBits', 'userIds', 'maxMappedIds', 'expire', 'timezone',
+  'queueLimit', 'closeTimeout', 'trackLogins', 'logger', 'env',
+] as const satisfies readonly (keyof KoaBitmapistOptions)[];
+/** Compiles only while every option of the interface is in the list (a new one must be added there). */
+const PLUGIN_OPTIONS_COMPLETE: Exclude<keyof KoaBitmapistOptions, (typeof PLUGIN_OPTIONS)[number]> extends never ? true : never = true;
+
 /** Applies env variables and defaults, and refuses options that cannot work. */
 export function resolveOptions(options: KoaBitmapistOptions): ResolvedOptions {
   assertOptionsObject(options);
+  assertKnownOptions(options, PLUGIN_OPTIONS, 'koaBitmapist');
   const env = options.env ?? process.env;
   const defaultSystem = options.system ?? nonEmpty(env.BITMAPIST_REDIS_SYSTEM) ?? 'default';
   if (typeof defaultSystem !== 'string' || defaultSystem === '') {

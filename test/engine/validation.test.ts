@@ -249,6 +249,13 @@ describe('Bitmapist input validation', () => {
       expect(refused, String(options)).to.be.instanceOf(BitmapistArgumentError);
       expect((refused as BitmapistArgumentError).argument).to.equal('options');
     }
+    // A misspelled option is named, not silently ignored (timeZone gave UTC).
+    expect(() => new Bitmapist({ redis: t.raw, timeZone: 'Europe/Berlin' } as BitmapistOptions)).to.throw(
+      BitmapistArgumentError,
+      'timeZone: is not an option of Bitmapist (did you mean timezone?)',
+    );
+    expect(() => new Bitmapist({ redis: t.raw, redisUrl: 'redis://x' } as BitmapistOptions)).to.throw(BitmapistArgumentError, 'redisUrl: is not an option of Bitmapist');
+    expect(() => new Bitmapist({ redis: t.raw, keyPrefix: t.prefix, timezone: undefined }).close()).not.to.throw();
     const arrayOptions = await t.bm.markEvent('e', 1, [] as unknown as object).then(() => undefined, (e: unknown) => e);
     expect((arrayOptions as Error).message).to.equal('options: must be an object, got an array');
     // As every other option: before the fix a BitmapistConfigError with no `argument`.

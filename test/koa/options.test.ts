@@ -89,6 +89,7 @@ describe('koa: options and environment', () => {
       expect(() => resolveOptions({ env: {}, trackLogins }), message).to.throw(BitmapistError, message);
     }
     expect(resolveOptions({ env: {}, systems: { reports: 'redis://x' }, trackLogins: { system: 'reports' } }).trackLogins).to.deep.equal({ system: 'reports' });
+    expect(() => resolveOptions({ env: {}, queuelimit: 5 } as KoaBitmapistOptions)).to.throw(BitmapistError, 'queuelimit: is not an option of koaBitmapist (did you mean queueLimit?)');
     for (const options of ['redis://127.0.0.1:1', null, []]) {
       expect(() => resolveOptions(options as unknown as KoaBitmapistOptions), String(options)).to.throw(BitmapistError, /^options: must be an object/);
     }
