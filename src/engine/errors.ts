@@ -43,6 +43,8 @@ export class BitmapistWrongTypeError extends BitmapistError {
 export interface WrongTypeKey {
   key: string;
   type: string;
+  /** What the key should hold: `bitmap` (the default), `hash` (the id map), `set` (the block registry). */
+  expected?: string;
 }
 
 /**
@@ -51,8 +53,11 @@ export interface WrongTypeKey {
  */
 export function readError(error: unknown, found?: WrongTypeKey): unknown {
   if (error instanceof Error && error.name === 'ReplyError' && error.message.startsWith('WRONGTYPE')) {
-    const what = found === undefined ? 'a key read as a bitmap holds another type of value' : `key ${JSON.stringify(found.key)} holds a ${found.type}, not a bitmap`;
-    return new BitmapistWrongTypeError(`${what} (${error.message})`, { cause: error, ...found });
+    const what =
+      found === undefined
+        ? 'a key read as a bitmap holds another type of value'
+        : `key ${JSON.stringify(found.key)} holds a ${found.type}, not a ${found.expected ?? 'bitmap'}`;
+    return new BitmapistWrongTypeError(`${what} (${error.message})`, { cause: error, key: found?.key, type: found?.type });
   }
   return error;
 }

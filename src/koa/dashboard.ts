@@ -51,6 +51,8 @@ export function dashboardRouter(plugin: KoaBitmapist, options: DashboardAccess &
         if (!ctx.res.writableFinished) abandoned.abort();
       };
       ctx.res.once('close', onClose);
+      // Gone already, while a middleware before this route was still at work: its 'close' has been and gone.
+      if (ctx.res.closed || ctx.req.socket?.destroyed) abandoned.abort();
       try {
         // The raw query string: Koa's ctx.query costs the square of a repeated name's count, before any decision.
         const response = await route.handle(ctx.querystring, await access(ctx, options), abandoned.signal);

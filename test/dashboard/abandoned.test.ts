@@ -83,6 +83,85 @@ describe('dashboard: a view whose client leaves stops its Redis work', () => {
     }
   });
 
+  it('over HTTP: a client gone before the route starts (a middleware in front still at work) starts nothing; trends with breakdowns clean up before answering', async () => {
+    const t = testApp({ env: { NODE_ENV: 'test' }, trackUnique: true });
+    const seen = { closed: false, entered: 0, settled: 0, holdUntilClosed: false };
+    t.app.middleware.unshift(async (ctx: Context, next: Next) => {
+      seen.entered += 1;
+      ctx.res.once('close', () => (seen.closed = true));
+      try {
+        // An app middleware that is slow: the client leaves while it works, before the dashboard route runs.
+        while (seen.holdUntilClosed && !seen.closed) await turn();
+        await next();
+      } finally {
+        seen.settled += 1;
+      }
+    });
+    for (let uid = 0; uid < 60; uid++) {
+      for (const [event, share] of [['a', 1], ['b', 2], ['x', 2], ['y', 3], ['z', 4]] as const) {
+        if (uid % share === 0) t.bitmapist.markEvent(event, uid, { now: day(-(uid % 15)) });
+      }
+    }
+    await t.bitmapist.flush(5000);
+    const server = await serve(t.app);
+    const redis = t.bitmapist.engine.redis as unknown as { sendCommand: (...args: any[]) => Promise<unknown> };
+    const original = redis.sendCommand;
+    let scripts = 0;
+    let onScript: (() => Promise<void>) | undefined;
+    redis.sendCommand = function (this: unknown, command: { name: string }, ...rest: unknown[]) {
+      if (command.name !== 'evalsha') return original.call(this, command, ...rest);
+      scripts += 1;
+      const before = onScript;
+      onScript = undefined;
+      return before === undefined ? original.call(this, command, ...rest) : before().then(() => original.call(this, command, ...rest));
+    };
+    const leave = async (path: string) => {
+      seen.closed = false;
+      const [settledBefore, enteredBefore] = [seen.settled, seen.entered];
+      const client = new AbortController();
+      const request = fetch(server.base + path, { signal: client.signal }).catch(() => undefined);
+      return {
+        client,
+        request,
+        entered: async () => { while (seen.entered === enteredBefore) await turn(); },
+        settled: async () => { while (seen.settled === settledBefore) await turn(); },
+      };
+    };
+    const trends = '/bitmapist/trends?event=a&event=b&periods=20&now=2025-01-31&format=json&breakdown=x&breakdown=y&breakdown=z';
+    try {
+      expect((await fetch(server.base + trends)).status).to.equal(200);
+      const keysBefore = (await keysUnder(t.raw, t.prefix)).sort();
+      // Gone before the route: not one script call.
+      seen.holdUntilClosed = true;
+      scripts = 0;
+      const early = await leave(trends);
+      await early.entered();
+      early.client.abort();
+      while (!seen.closed) await turn();
+      await early.request;
+      await early.settled();
+      expect(scripts).to.equal(0);
+      seen.holdUntilClosed = false;
+
+      // Trends of two events with three breakdowns, left at its first script call: when the route has answered,
+      // every breakdown's work has stopped and its scratch keys are gone.
+      const gone = await leave(trends);
+      onScript = async () => {
+        gone.client.abort();
+        while (!seen.closed) await turn();
+      };
+      await gone.request;
+      await gone.settled();
+      expect((await keysUnder(t.raw, t.prefix)).sort()).to.deep.equal(keysBefore);
+      expect(t.errors).to.deep.equal([]);
+      expect((await fetch(server.base + trends)).status).to.equal(200);
+    } finally {
+      redis.sendCommand = original;
+      await server.close();
+      await t.cleanup();
+    }
+  });
+
   it('a view waiting its turn leaves the queue at once when its client leaves, giving its place to the next', async () => {
     const releases: (() => void)[] = [];
     let ran = 0;

@@ -1,3 +1,4 @@
+import { settleAll } from '../../engine/redis/bounded.js';
 import { trendCounts } from '../../engine/insights/trends.js';
 import { pageAnswer, systemOf, type DashboardRequest } from '../shared/request.js';
 import { csvAnswer, jsonAnswer, type DashboardResponse } from '../shared/respond.js';
@@ -25,7 +26,7 @@ export async function trendsRoute(request: DashboardRequest): Promise<DashboardR
     breakdown.length === 0
       ? await trendCounts(engine, query.events, { ...options, segment })
       : breakdownTrend(
-          await Promise.all(
+          await settleAll(
             breakdown.map(async ({ event, set }) => ({
               segment: event,
               trend: await trendCounts(engine, query.events, { ...options, segment: segment ? set.and(segment) : set }),

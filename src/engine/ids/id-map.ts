@@ -1,8 +1,9 @@
-import { BitmapistIdModeError, BitmapistKeyTypeError, BitmapistLimitError, BitmapistScriptError } from '../errors.js';
+import { BitmapistIdModeError, BitmapistKeyTypeError, BitmapistLimitError, BitmapistScriptError, readError } from '../errors.js';
 import type { KeyNames } from '../keys/key-names.js';
 import { runScript, type RedisClient } from '../redis/scripts.js';
 import { mappedIdOf } from './user-ids.js';
 import { UNGUARDED, type ReadGuard } from '../redis/availability.js';
+import { findWrongTypeKey } from '../redis/wrong-type.js';
 
 /** How many map shards the sharded layout spreads a prefix's id map over (one in the compatible layout). */
 export const MAP_SHARDS = 16;
@@ -157,7 +158,8 @@ export class IdMap {
     if (known !== undefined) return known;
     guard.check();
     const epoch = this.forgets;
-    const value = await guard.answer(this.redis.hget(this.shardKeys(this.shardOf(id)).ids, id));
+    const key = this.shardKeys(this.shardOf(id)).ids;
+    const value = await guard.answer(this.redis.hget(key, id)).catch((error: unknown) => this.readFailure(error, key));
     if (value === null) return undefined;
     this.rememberAnswer(epoch, id, Number(value));
     return Number(value);
@@ -219,6 +221,12 @@ export class IdMap {
   }
 
   /** The app ids of integers, in the same order (undefined for an integer no id holds any more). */
+  /** A read of the map that failed: a key of another type than a hash as a `BitmapistWrongTypeError` naming it. */
+  private async readFailure(error: unknown, key: string): Promise<never> {
+    if (!(error instanceof Error && error.message.startsWith('WRONGTYPE'))) throw error;
+    throw readError(error, await findWrongTypeKey(this.redis, [key], 'hash'));
+  }
+
   async idsOf(integers: readonly number[]): Promise<(string | undefined)[]> {
     const result: (string | undefined)[] = new Array(integers.length);
     const byShard = new Map<number, number[]>();
@@ -233,7 +241,9 @@ export class IdMap {
       for (let start = 0; start < positions.length; start += READ_CHUNK) {
         const chunk = positions.slice(start, start + READ_CHUNK);
         this.guard.check();
-        const values = await this.guard.answer(this.redis.hmget(uids, ...chunk.map((i) => String(integers[i]))));
+        const values = await this.guard
+          .answer(this.redis.hmget(uids, ...chunk.map((i) => String(integers[i]))))
+          .catch((error: unknown) => this.readFailure(error, uids));
         chunk.forEach((position, j) => (result[position] = values[j] ?? undefined));
       }
     }

@@ -3,6 +3,7 @@ import type { ShardedKeyNames } from './key-names.js';
 import { isReplyError, isTransientReply } from '../redis/replies.js';
 import type { RedisClient } from '../redis/scripts.js';
 import { UNGUARDED, type ReadGuard } from '../redis/availability.js';
+import { findWrongTypeKey } from '../redis/wrong-type.js';
 
 /** Which blocks of user ids hold bitmaps: queries run once per block in use. */
 export interface BlockRegistry {
@@ -73,7 +74,8 @@ export class RedisBlockRegistry implements BlockRegistry {
       members = await this.guard.answer(this.redis.smembers(this.key));
     } catch (error) {
       if (isReplyError(error) && error.message.startsWith('WRONGTYPE')) {
-        throw new BitmapistWrongTypeError(`the block registry ${this.key} holds another type of value than a set: delete or rename it (${error.message})`, { cause: error, key: this.key });
+        const type = (await findWrongTypeKey(this.redis, [this.key], 'set'))?.type;
+        throw new BitmapistWrongTypeError(`the block registry ${this.key} holds another type of value than a set: delete or rename it (${error.message})`, { cause: error, key: this.key, type });
       }
       throw error;
     }

@@ -49,6 +49,7 @@ export class ProgramRunner {
    * rejects with its reason, unsent (the registers are deleted all the same).
    */
   async run(program: BitmapProgram, population: readonly Leaf[] | undefined, limitArgument: string, signal?: AbortSignal): Promise<number[]> {
+    signal?.throwIfAborted();
     const sums = new Array<number>(program.slots).fill(0);
     const blocks = await this.registry.inUse();
     await this.limiter.map(blocks, async (block) => {

@@ -4,6 +4,12 @@ import { settleAll } from './bounded.js';
 /** How many read script calls one Bitmapist instance keeps in flight at most (see {@link CallLimiter}). */
 export const READ_CALLS_IN_FLIGHT = 2;
 
+/** A call waiting its turn with a signal: how it gets its place, or is refused it. */
+interface Waiter {
+  handOver: () => void;
+  reject: (reason: unknown) => void;
+}
+
 /**
  * A small semaphore for Redis script calls. Redis runs the commands pipelined on one connection back to back,
  * so hundreds of calls sent at once make every other client wait for all of them; with at most a few in
@@ -12,6 +18,8 @@ export const READ_CALLS_IN_FLIGHT = 2;
 export class CallLimiter {
   private inFlight = 0;
   private readonly waiting: (() => void)[] = [];
+  /** The calls waiting with each signal, and the one listener that takes them out of the queue on its abort. */
+  private readonly bySignal = new Map<AbortSignal, { group: Set<Waiter>; leave: () => void }>();
 
   constructor(
     /** The most calls running at once (at least 1). */
@@ -59,16 +67,35 @@ export class CallLimiter {
         reject(signal.reason);
         return;
       }
-      const leave = () => {
-        this.waiting.splice(this.waiting.indexOf(handOver), 1);
-        reject(signal.reason);
+      // One abort listener per signal, however many of its calls wait (a page may queue hundreds).
+      let waiters = this.bySignal.get(signal);
+      if (waiters === undefined) {
+        const group = new Set<Waiter>();
+        const leave = () => {
+          this.bySignal.delete(signal);
+          for (const waiter of group) {
+            this.waiting.splice(this.waiting.indexOf(waiter.handOver), 1);
+            waiter.reject(signal.reason);
+          }
+        };
+        waiters = { group, leave };
+        this.bySignal.set(signal, waiters);
+        signal.addEventListener('abort', leave, { once: true });
+      }
+      const { group, leave } = waiters;
+      const waiter: Waiter = {
+        handOver: () => {
+          group.delete(waiter);
+          if (group.size === 0) {
+            this.bySignal.delete(signal);
+            signal.removeEventListener('abort', leave);
+          }
+          resolve();
+        },
+        reject,
       };
-      const handOver = () => {
-        signal.removeEventListener('abort', leave);
-        resolve();
-      };
-      signal.addEventListener('abort', leave, { once: true });
-      this.waiting.push(handOver);
+      group.add(waiter);
+      this.waiting.push(waiter.handOver);
     });
   }
 

@@ -4,17 +4,21 @@ import type { WrongTypeKey } from '../errors.js';
 const TYPE_BATCH = 64;
 
 /**
- * The first of `keys` that holds another type than a string (a bitmap), with its type: the key a `WRONGTYPE`
- * reply was about (Redis does not name it). Undefined when none does any more, or when Redis cannot say; asked
- * only after a read failed, in batches of {@link TYPE_BATCH} `TYPE`s.
+ * The first of `keys` that holds another type than `expected` (a string: a bitmap), with its type: the key a
+ * `WRONGTYPE` reply was about (Redis does not name it). Undefined when none does any more, or when Redis cannot
+ * say; asked only after a read failed, in batches of {@link TYPE_BATCH} `TYPE`s.
  */
-export async function findWrongTypeKey(client: { type(key: string): Promise<string> }, keys: readonly string[]): Promise<WrongTypeKey | undefined> {
+export async function findWrongTypeKey(
+  client: { type(key: string): Promise<string> },
+  keys: readonly string[],
+  expected: 'string' | 'hash' | 'set' = 'string',
+): Promise<WrongTypeKey | undefined> {
   try {
     for (let start = 0; start < keys.length; start += TYPE_BATCH) {
       const batch = keys.slice(start, start + TYPE_BATCH);
       const types = await Promise.all(batch.map((key) => client.type(key)));
-      const found = types.findIndex((type) => type !== 'string' && type !== 'none');
-      if (found >= 0) return { key: batch[found]!, type: types[found]! };
+      const found = types.findIndex((type) => type !== expected && type !== 'none');
+      if (found >= 0) return { key: batch[found]!, type: types[found]!, expected: expected === 'string' ? 'bitmap' : expected };
     }
   } catch {
     // The read's own error is reported; the key is a courtesy.

@@ -4,6 +4,7 @@ import {
   BitmapistArgumentError,
   BitmapistIdModeError,
   BitmapistLimitError,
+  BitmapistWrongTypeError,
   IdMap,
   KeyNames,
   MAX_MAPPED_ID_LENGTH,
@@ -189,6 +190,23 @@ for (const layout of ['compatible', 'sharded'] as const) {
       } finally {
         await integers.cleanup();
       }
+    });
+
+    it('a map key of another type than a hash: reads reject with a BitmapistWrongTypeError naming it, not a bare ReplyError', async () => {
+      await bm.markEvent('login', uuidA, { now });
+      await bm.markEvent('login', uuidB, { now });
+      // Every shard's reverse map (integer -> id) planted with a string.
+      const uids = (await keysUnder(t.raw, t.prefix)).filter((key) => key.includes('~uids'));
+      expect(uids.length).to.be.above(0);
+      for (const key of uids) {
+        await t.raw.del(key);
+        await t.raw.set(key, 'not a hash');
+      }
+      const error = await bm.day('login', now).ids().then(() => undefined, (e: unknown) => e);
+      expect(error).to.be.instanceOf(BitmapistWrongTypeError);
+      expect(uids).to.include((error as BitmapistWrongTypeError).key);
+      expect((error as BitmapistWrongTypeError).type).to.equal('string');
+      expect((error as Error).message).to.match(/holds a string, not a hash/);
     });
 
     it('deleteAllEvents() deletes the bitmaps and keeps the id map and the mode record', async () => {

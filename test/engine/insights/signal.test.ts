@@ -8,22 +8,26 @@ import { testBitmapist } from '../../support/redis.js';
 const NOW = new Date('2025-01-31T12:00:00Z');
 const day = (offset: number) => new Date(NOW.getTime() + offset * 86_400_000);
 
-describe('insights: a signal stops the work at its next Redis call', () => {
+for (const layout of ['compatible', 'sharded'] as const) describe(`insights: a signal stops the work at its next Redis call (${layout} layout)`, () => {
   let t: ReturnType<typeof testBitmapist>;
   let scripts = 0;
+  let commands = 0;
   /** Runs before the next script call is sent (once). */
   let beforeScript: (() => void) | undefined;
 
   before(async () => {
-    t = testBitmapist({ trackUnique: true });
-    for (let uid = 0; uid < 40; uid++) {
+    t = testBitmapist(layout === 'sharded' ? { trackUnique: true, layout, shardBits: 8 } : { trackUnique: true });
+    for (let n = 0; n < 40; n++) {
+      // Over three blocks of 256 ids in the sharded layout.
+      const uid = n * 17;
       for (const [event, share] of [['a', 1], ['b', 2], ['c', 3], ['pro', 4]] as const) {
-        if (uid % share === 0) await t.bm.markEvent(event, uid, { now: day(-(uid % 10)) });
+        if (n % share === 0) await t.bm.markEvent(event, uid, { now: day(-(n % 10)) });
       }
     }
     const redis = t.bm.redis as unknown as { sendCommand: (...args: any[]) => Promise<unknown> };
     const original = redis.sendCommand;
     redis.sendCommand = function (this: unknown, command: { name: string }, ...rest: unknown[]) {
+      commands += 1;
       if (command.name === 'evalsha') {
         scripts += 1;
         const hook = beforeScript;
@@ -57,9 +61,10 @@ describe('insights: a signal stops the work at its next Redis call', () => {
       const reason = new Error('the client left');
       const aborted = new AbortController();
       aborted.abort(reason);
-      scripts = 0;
+      commands = 0;
       expect(await run(aborted.signal).then(() => 'answered', (e: unknown) => e)).to.equal(reason);
-      expect(scripts).to.equal(0);
+      // Nothing at all: no script, and not the sharded layout's block registry either.
+      expect(commands).to.equal(0);
 
       if (whole.scripts >= 2) {
         const leaving = new AbortController();

@@ -12,6 +12,9 @@ import {
 } from '../../../src/index.js';
 import { startRedisServer } from '../../../src/testing/index.js';
 import { killAndRecordSent } from '../support/offline.js';
+import { CohortRunner } from '../../../src/engine/insights/cohort/runner.js';
+import { RedisBlockRegistry } from '../../../src/engine/keys/blocks.js';
+import type { ShardedKeyNames } from '../../../src/engine/keys/key-names.js';
 
 const failureOf = (call: () => Promise<unknown>) => call().then(() => undefined, (error: unknown) => error);
 
@@ -104,6 +107,39 @@ describe('reads while Redis is unreachable', function () {
       }
     });
   }
+
+  it('a cohort whose Redis freezes between its cohort_row calls rejects after SILENT_AFTER_MS (its cleanup waits no longer)', async () => {
+    const redis = await startRedisServer();
+    const bm = new Bitmapist({ redis: redis.url, keyPrefix: 'bmtest_silent_cohort_', layout: 'sharded', shardBits: 8 });
+    const now = new Date('2025-01-31T12:00:00Z');
+    let frozen: number | undefined;
+    try {
+      const marks = [];
+      for (let uid = 0; uid < 3000; uid += 5) for (const event of ['a', 'b']) for (let d = 0; d < 30; d += 2) marks.push({ event, uid, now: new Date(now.getTime() - d * 86_400_000) });
+      await bm.markEvents(marks);
+      const pid = Number(/process_id:(\d+)/.exec(await bm.redis.info('server'))![1]);
+      // Cohorts counted in Redis in many short calls (no local counting, a 1 us budget): 30 window calls, then 120
+      // cohort_row calls; freeze at the 40th call, in the chains.
+      const runner = new CohortRunner(bm.redis, bm.keys, new RedisBlockRegistry(bm.redis, bm.keys as ShardedKeyNames), { localBytes: 0, localScanBytes: 0, callBudget: 1 }, bm.readLimiter);
+      Object.assign(bm, { cohorts: runner });
+      let scripts = 0;
+      const send = bm.redis.sendCommand.bind(bm.redis);
+      bm.redis.sendCommand = ((command: { name: string }) => {
+        if (command.name === 'evalsha' && ++scripts === 40) {
+          process.kill(pid, 'SIGSTOP');
+          frozen = pid;
+        }
+        return send(command as never);
+      }) as typeof bm.redis.sendCommand;
+      const outcome = await Promise.race([failureOf(() => bm.getCohort('a', 'b', { now, numRows: 20, numCols: 10 })), new Promise((resolve) => setTimeout(() => resolve('stuck'), 8_000))]);
+      expect(frozen).to.equal(pid);
+      expect(outcome).to.be.instanceOf(BitmapistOfflineError);
+    } finally {
+      if (frozen !== undefined) process.kill(frozen, 'SIGCONT');
+      await bm.close();
+      await redis.stop();
+    }
+  });
 
   it('a first read issued before Redis is up waits for the connection, however long past SILENT_AFTER_MS', async () => {
     const redis = await startRedisServer();

@@ -85,6 +85,7 @@ export class CohortRunner {
    * rejects with its reason, unsent (scratch keys are deleted all the same).
    */
   async cohort(plan: CohortPlan, signal?: AbortSignal): Promise<CohortResult> {
+    signal?.throwIfAborted();
     const { segment } = plan;
     const groups = blockGroups(await this.registry.inUse(), this.redis instanceof Cluster ? 1 : BLOCKS_PER_GROUP);
     const work: RowWork[][] = [];
@@ -246,8 +247,10 @@ export class CohortRunner {
         at = readCellsReply(reply, rows, slices, sums);
       }
     } catch (error) {
-      // A chain that failed half-way may have left its state behind: delete it (its TTL is the safety net).
-      await this.redis.del(...scratch).catch(() => undefined);
+      // A chain that failed half-way may have left its state behind: delete it, through the limiter (a silent Redis
+      // fails it in bounded time), waited for only after an abort (Redis is there; otherwise its TTL is the safety net).
+      const deleted = this.limiter.run(() => this.redis.unlink(...scratch)).catch(() => undefined);
+      if (signal?.aborted) await deleted;
       throw error;
     }
   }
