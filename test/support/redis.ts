@@ -55,8 +55,10 @@ export function testBitmapist(options: BitmapistOptions = {}) {
     prefix,
     keys: () => keysUnder(raw, prefix),
     async cleanup() {
-      await deleteUnder(raw, prefix);
+      // Closed first: a zoned instance records its zone from its creation on (GET, SCAN, SET NX), and a record set
+      // after the delete would outlive the test.
       await bm.close();
+      await deleteUnder(raw, prefix);
       raw.disconnect();
     },
   };
