@@ -17,7 +17,7 @@ interface Waiter {
  */
 export class CallLimiter {
   private inFlight = 0;
-  private readonly waiting: (() => void)[] = [];
+  private waiting: (() => void)[] = [];
   /** The calls waiting with each signal, and the one listener that takes them out of the queue on its abort. */
   private readonly bySignal = new Map<AbortSignal, { group: Set<Waiter>; leave: () => void }>();
 
@@ -73,10 +73,10 @@ export class CallLimiter {
         const group = new Set<Waiter>();
         const leave = () => {
           this.bySignal.delete(signal);
-          for (const waiter of group) {
-            this.waiting.splice(this.waiting.indexOf(waiter.handOver), 1);
-            waiter.reject(signal.reason);
-          }
+          // One pass over the queue, however many of its calls leave.
+          const leaving = new Set([...group].map((waiter) => waiter.handOver));
+          this.waiting = this.waiting.filter((handOver) => !leaving.has(handOver));
+          for (const waiter of group) waiter.reject(signal.reason);
         };
         waiters = { group, leave };
         this.bySignal.set(signal, waiters);
