@@ -16,6 +16,28 @@ const FUNNEL =
 /** Resolves on the next turn of the event loop (after pending I/O callbacks). */
 const turn = () => new Promise((resolve) => setImmediate(resolve));
 
+/**
+ * Counts the script calls a client sends; `beforeNext` runs before the next one goes out (once), and the call
+ * waits for it.
+ */
+function watchScripts(client: unknown) {
+  const redis = client as { sendCommand: (...args: any[]) => Promise<unknown> };
+  const original = redis.sendCommand;
+  const watch = {
+    sent: 0,
+    beforeNext: undefined as (() => Promise<void>) | undefined,
+    restore: () => void (redis.sendCommand = original),
+  };
+  redis.sendCommand = function (this: unknown, command: { name: string }, ...rest: unknown[]) {
+    if (command.name !== 'evalsha') return original.call(this, command, ...rest);
+    watch.sent += 1;
+    const before = watch.beforeNext;
+    watch.beforeNext = undefined;
+    return before === undefined ? original.call(this, command, ...rest) : before().then(() => original.call(this, command, ...rest));
+  };
+  return watch;
+}
+
 describe('dashboard: a view whose client leaves stops its Redis work', () => {
   it('over HTTP: the funnel with five breakdowns stops at its next script call, deletes its scratch keys, reports nothing', async () => {
     const t = testApp({ env: { NODE_ENV: 'test' }, trackUnique: true });
@@ -36,31 +58,21 @@ describe('dashboard: a view whose client leaves stops its Redis work', () => {
     }
     await t.bitmapist.flush(5000);
     const server = await serve(t.app);
-    const redis = t.bitmapist.engine.redis as unknown as { sendCommand: (...args: any[]) => Promise<unknown> };
-    const original = redis.sendCommand;
-    let scripts = 0;
-    let onScript: (() => Promise<void>) | undefined;
-    redis.sendCommand = function (this: unknown, command: { name: string }, ...rest: unknown[]) {
-      if (command.name !== 'evalsha') return original.call(this, command, ...rest);
-      scripts += 1;
-      const before = onScript;
-      onScript = undefined;
-      return before === undefined ? original.call(this, command, ...rest) : before().then(() => original.call(this, command, ...rest));
-    };
+    const scripts = watchScripts(t.bitmapist.engine.redis);
     try {
       const whole = await fetch(server.base + FUNNEL);
       expect([whole.status, whole.status === 200 ? "" : await whole.clone().text()]).to.deep.equal([200, ""]);
       expect(((await whole.json()) as { breakdown: unknown[] }).breakdown).to.have.length(5);
-      const wholeScripts = scripts;
+      const wholeScripts = scripts.sent;
       expect(wholeScripts).to.be.at.least(8);
       const keysBefore = (await keysUnder(t.raw, t.prefix)).sort();
 
-      scripts = 0;
+      scripts.sent = 0;
       seen.closed = false;
       const settledBefore = seen.settled;
       const client = new AbortController();
       // The view's first script call: the client leaves, and the call goes out once the server has seen it go.
-      onScript = async () => {
+      scripts.beforeNext = async () => {
         client.abort();
         while (!seen.closed) await turn();
       };
@@ -71,13 +83,13 @@ describe('dashboard: a view whose client leaves stops its Redis work', () => {
       expect(await request).to.equal('AbortError');
       while (seen.settled === settledBefore) await turn();
       // The call in flight when it left (and at most one sent beside it), nothing after.
-      expect(scripts).to.be.within(1, 2);
+      expect(scripts.sent).to.be.within(1, 2);
       expect((await keysUnder(t.raw, t.prefix)).sort()).to.deep.equal(keysBefore);
       expect(t.errors).to.deep.equal([]);
       // The dashboard answers the next view whole.
       expect((await fetch(server.base + FUNNEL)).status).to.equal(200);
     } finally {
-      redis.sendCommand = original;
+      scripts.restore();
       await server.close();
       await t.cleanup();
     }
@@ -104,17 +116,7 @@ describe('dashboard: a view whose client leaves stops its Redis work', () => {
     }
     await t.bitmapist.flush(5000);
     const server = await serve(t.app);
-    const redis = t.bitmapist.engine.redis as unknown as { sendCommand: (...args: any[]) => Promise<unknown> };
-    const original = redis.sendCommand;
-    let scripts = 0;
-    let onScript: (() => Promise<void>) | undefined;
-    redis.sendCommand = function (this: unknown, command: { name: string }, ...rest: unknown[]) {
-      if (command.name !== 'evalsha') return original.call(this, command, ...rest);
-      scripts += 1;
-      const before = onScript;
-      onScript = undefined;
-      return before === undefined ? original.call(this, command, ...rest) : before().then(() => original.call(this, command, ...rest));
-    };
+    const scripts = watchScripts(t.bitmapist.engine.redis);
     const leave = async (path: string) => {
       seen.closed = false;
       const [settledBefore, enteredBefore] = [seen.settled, seen.entered];
@@ -133,20 +135,20 @@ describe('dashboard: a view whose client leaves stops its Redis work', () => {
       const keysBefore = (await keysUnder(t.raw, t.prefix)).sort();
       // Gone before the route: not one script call.
       seen.holdUntilClosed = true;
-      scripts = 0;
+      scripts.sent = 0;
       const early = await leave(trends);
       await early.entered();
       early.client.abort();
       while (!seen.closed) await turn();
       await early.request;
       await early.settled();
-      expect(scripts).to.equal(0);
+      expect(scripts.sent).to.equal(0);
       seen.holdUntilClosed = false;
 
       // Trends of two events with three breakdowns, left at its first script call: when the route has answered,
       // every breakdown's work has stopped and its scratch keys are gone.
       const gone = await leave(trends);
-      onScript = async () => {
+      scripts.beforeNext = async () => {
         gone.client.abort();
         while (!seen.closed) await turn();
       };
@@ -156,7 +158,7 @@ describe('dashboard: a view whose client leaves stops its Redis work', () => {
       expect(t.errors).to.deep.equal([]);
       expect((await fetch(server.base + trends)).status).to.equal(200);
     } finally {
-      redis.sendCommand = original;
+      scripts.restore();
       await server.close();
       await t.cleanup();
     }
