@@ -1,9 +1,9 @@
-import { BitmapistIdModeError, BitmapistKeyTypeError, BitmapistLimitError, BitmapistScriptError, readError } from '../errors.js';
+import { BitmapistIdModeError, BitmapistKeyTypeError, BitmapistLimitError, BitmapistScriptError } from '../errors.js';
 import type { KeyNames } from '../keys/key-names.js';
 import { runScript, type RedisClient } from '../redis/scripts.js';
 import { mappedIdOf } from './user-ids.js';
 import { UNGUARDED, type ReadGuard } from '../redis/availability.js';
-import { findWrongTypeKey } from '../redis/wrong-type.js';
+import { namedReadError } from '../redis/wrong-type.js';
 
 /** How many map shards the sharded layout spreads a prefix's id map over (one in the compatible layout). */
 export const MAP_SHARDS = 16;
@@ -223,8 +223,7 @@ export class IdMap {
   /** The app ids of integers, in the same order (undefined for an integer no id holds any more). */
   /** A read of the map that failed: a key of another type than a hash as a `BitmapistWrongTypeError` naming it. */
   private async readFailure(error: unknown, key: string): Promise<never> {
-    if (!(error instanceof Error && error.message.startsWith('WRONGTYPE'))) throw error;
-    throw readError(error, await findWrongTypeKey(this.redis, [key], 'hash'));
+    throw await namedReadError(error, this.redis, [key], 'hash');
   }
 
   async idsOf(integers: readonly number[]): Promise<(string | undefined)[]> {

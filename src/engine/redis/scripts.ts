@@ -1,10 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { Cluster, Redis } from 'ioredis';
-import { BitmapistArgumentError, BitmapistScriptError, readError } from '../errors.js';
+import { BitmapistArgumentError, BitmapistScriptError } from '../errors.js';
 import './ioredis-commands.js';
 import { keysOf, takeIssuedCall, takeIssuedSite, timedCommand } from './script-timing.js';
-import { findWrongTypeKey } from './wrong-type.js';
+import { namedReadError } from './wrong-type.js';
 
 /** A client our commands can be defined on: a single Redis or a Cluster. */
 export type RedisClient = Redis | Cluster;
@@ -87,10 +87,8 @@ export async function runScript<T>(call: Promise<T>): Promise<T> {
       if (code === 'BITMAPIST_BADARG') {
         throw new BitmapistArgumentError('script', rest.join(' '));
       }
-      if (code === 'WRONGTYPE') {
-        // Redis does not say which key: the first of the call's keys that holds another type.
-        throw readError(error, issued && (await findWrongTypeKey(issued.client as Redis, keysOf(issued))));
-      }
+      // Redis does not say which key: the first of the call's keys that holds another type.
+      if (code === 'WRONGTYPE') throw await namedReadError(error, issued?.client as Redis, issued ? keysOf(issued) : []);
       throw new BitmapistScriptError(error.message, { cause: error });
     }
     throw error;

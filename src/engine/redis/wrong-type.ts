@@ -1,4 +1,4 @@
-import type { WrongTypeKey } from '../errors.js';
+import { readError, type WrongTypeKey } from '../errors.js';
 
 /** Keys whose type is asked at once while looking for the one a read refused. */
 const TYPE_BATCH = 64;
@@ -24,4 +24,18 @@ export async function findWrongTypeKey(
     // The read's own error is reported; the key is a courtesy.
   }
   return undefined;
+}
+
+/**
+ * A failed read as the engine reports it (see `readError`): a `WRONGTYPE` reply as a `BitmapistWrongTypeError`
+ * naming the first of `keys` that holds another type than `expected` (looked up now), anything else as it is.
+ */
+export async function namedReadError(
+  error: unknown,
+  client: { type(key: string): Promise<string> },
+  keys: readonly string[],
+  expected: 'string' | 'hash' | 'set' = 'string',
+): Promise<unknown> {
+  const wrongType = error instanceof Error && error.message.startsWith('WRONGTYPE');
+  return readError(error, wrongType ? await findWrongTypeKey(client, keys, expected) : undefined);
 }

@@ -9,8 +9,7 @@
  *   GETRANGEs over just those ranges.
  * Bigger cohorts are counted in Redis.
  */
-import { readError } from '../../errors.js';
-import { findWrongTypeKey } from '../../redis/wrong-type.js';
+import { namedReadError } from '../../redis/wrong-type.js';
 import type { KeyNames } from '../../keys/key-names.js';
 import type { CallLimiter } from '../../redis/call-limiter.js';
 import { runScript, type RedisClient } from '../../redis/scripts.js';
@@ -190,7 +189,7 @@ export async function countWindowsLocally(
     const bitmaps: Uint32Array[] = section.keys.map(() => EMPTY);
     for (const [k, [start]] of ranges) {
       const [error, bytes] = replies[reply++]!;
-      if (error) throw readError(error, await findWrongTypeKey(ctx.redis, [section.keys[k]!]));
+      if (error) throw await namedReadError(error, ctx.redis, [section.keys[k]!]);
       bitmaps[k] = toWords(bytes as Buffer, start - base);
     }
     counters.push(new Counter(plan.mode, blockRows, bitmaps));
